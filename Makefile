@@ -1,0 +1,157 @@
+# SPDX-License-Identifier: MIT
+# perfkit: one non-recursive GNU Makefile for the library, the programs,
+# the unit and command-line tests, the benchmarks and the installation.
+#
+#   make                    build into build/
+#   make check              unit tests (cmocka) + command-line tests (bats) + lint
+#   make check SANITIZE=1   the same built with ASan+UBSan into build/san/
+#   make bench              every program beside its anchor, ratios printed
+#   make install PREFIX=/usr DESTDIR=/tmp/pkg
+
+VERSION   = 0.1.0
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+DATADIR  ?= $(PREFIX)/share
+
+CC       ?= cc
+AR       ?= ar
+CFLAGS   ?= -O2 -g
+WARN      = -Wall -Wextra -Werror -Wformat=2 -Wmissing-prototypes \
+            -Wstrict-prototypes -Wshadow -Wno-missing-field-initializers
+PK_CFLAGS = -std=c11 $(WARN) -D_GNU_SOURCE -DPK_VERSION='"$(VERSION)"' -Ilib
+LDLIBS    = -ljansson -lyaml -lm -lpthread
+
+# SANITIZE=1 builds everything with AddressSanitizer and UBSan in its own
+# tree, so that switching back and forth never mixes objects.
+ifeq ($(SANITIZE),1)
+O        ?= build/san
+SANFLAGS  = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+            -fno-omit-frame-pointer
+else
+O        ?= build
+SANFLAGS  =
+endif
+
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.SUFFIXES:
+.PHONY: all check unit bats lint bench install uninstall clean deps fuzz
+
+LIBSRC  := $(sort $(wildcard lib/*.c))
+LIBOBJ  := $(LIBSRC:%.c=$(O)/%.o)
+LIB     := $(O)/lib/libpk.a
+
+PROGS   := $(sort $(basename $(notdir $(wildcard cmd/*.c))))
+BINS    := $(PROGS:%=$(O)/bin/%)
+
+UNITSRC := $(sort $(wildcard tests/unit/test_*.c))
+UNITS   := $(UNITSRC:tests/unit/%.c=$(O)/tests/%)
+# Functions the unit tests may replace: -Wl,--wrap=fn, each __wrap_fn
+# falls through to __real_fn unless its pk_mock_fn flag is set.
+WRAP    := read poll write fsync rename malloc
+
+MANS    := $(wildcard man/*.1)
+
+all: $(BINS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(PK_CFLAGS) $(CFLAGS) $(SANFLAGS) $(CPPFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIBOBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+# Per-program libraries, as target-specific variables.
+$(O)/bin/perf-alert: LDLIBS += -lcurl
+$(O)/bin/rt-loop: LDLIBS += -ldl
+
+$(O)/bin/%: $(O)/cmd/%.o $(LIB)
+	@mkdir -p $(@D)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(O)/tests/test_%: $(O)/tests/unit/test_%.o $(O)/tests/mock.o $(LIB)
+	@mkdir -p $(@D)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) $(WRAP:%=-Wl,--wrap=%) \
+	    -o $@ $< $(O)/tests/mock.o $(LIB) -lcmocka -lcurl $(LDLIBS)
+
+-include $(LIBOBJ:.o=.d) $(PROGS:%=$(O)/cmd/%.d) $(UNITSRC:%.c=$(O)/%.d)
+
+# Test helpers that the bats tests build (plugins, fixtures).
+TESTHELPERS := $(patsubst tests/helpers/%.c,$(O)/tests/helpers/%,$(wildcard tests/helpers/*.c))
+$(O)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(PK_CFLAGS) $(CFLAGS) $(SANFLAGS) -o $@ $< -ldl -lm -lpthread
+
+EXAMPLE_PLUGINS := $(patsubst examples/%.c,$(O)/examples/%.so,$(wildcard examples/*.c))
+$(O)/examples/%.so: examples/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) -std=c11 $(WARN) -D_GNU_SOURCE $(CFLAGS) -fPIC -shared -o $@ $< -lm
+
+check: all unit bats lint
+
+unit: $(UNITS)
+	$(Q)O=$(O) tests/run-unit $(UNITS)
+
+bats: all $(TESTHELPERS) $(EXAMPLE_PLUGINS)
+	$(Q)PK_BUILD=$(abspath $(O)) tests/run-bats
+
+# Man pages must be clean mdoc; banned functions must not come back.
+BANNED = \<(atoi|atol|atoll|sprintf|vsprintf|strcpy|strcat|strtok|gets)[[:space:]]*\(
+lint:
+	@echo "  LINT    man/*.1"
+	$(Q)$(if $(MANS),mandoc -Tlint -Werror $(MANS),true)
+	@echo "  LINT    banned functions"
+	$(Q)! grep -EnH '$(BANNED)' $(wildcard lib/*.[ch] cmd/*.c)
+
+bench: all
+	$(Q)PK_BUILD=$(abspath $(O)) bench/run-all
+
+fuzz:
+	$(Q)tests/fuzz/run
+
+deps:
+	$(Q)scripts/deps
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions \
+	    $(DESTDIR)$(DATADIR)/zsh/vendor-completions \
+	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 $(MANS) $(DESTDIR)$(MANDIR)/man1
+	for p in $(PROGS); do \
+	    install -m 644 completions/perfkit.bash \
+	        $(DESTDIR)$(DATADIR)/bash-completion/completions/$$p; \
+	    install -m 644 completions/perfkit.fish \
+	        $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/$$p.fish; \
+	done
+	install -m 644 completions/_perfkit $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_perfkit
+
+uninstall:
+	for p in $(PROGS); do \
+	    rm -f $(DESTDIR)$(BINDIR)/$$p $(DESTDIR)$(MANDIR)/man1/$$p.1 \
+	        $(DESTDIR)$(DATADIR)/bash-completion/completions/$$p \
+	        $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/$$p.fish; \
+	done
+	rm -f $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_perfkit
+
+clean:
+	rm -rf build
+
+$(O)/tests/mock.o: tests/unit/mock.c tests/unit/mock.h
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(PK_CFLAGS) $(CFLAGS) $(SANFLAGS) -c -o $@ $<

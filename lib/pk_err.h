@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PK_ERR_H
+#define PK_ERR_H
+
+#include <signal.h>
+#include <stdarg.h>
+
+#include "pk_exit.h"
+
+#define PK_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define PK_NORETURN __attribute__((noreturn))
+
+/* The program name used as the prefix of every diagnostic. */
+extern const char *pk_progname;
+
+/*
+ * The stop flag set by SIGINT/SIGTERM and the reload flag set by SIGHUP
+ * (when pk_sig_install() was asked for it). Handlers set them and nothing else.
+ */
+extern volatile sig_atomic_t pk_stop;
+extern volatile sig_atomic_t pk_reload;
+
+void pk_init(const char *argv0);
+PK_NORETURN void pk_die(int status, const char *fmt, ...) PK_PRINTF(2, 3);
+PK_NORETURN void pk_die_errno(int status, const char *fmt, ...) PK_PRINTF(2, 3);
+void pk_warn(const char *fmt, ...) PK_PRINTF(1, 2);
+void pk_warn_errno(const char *fmt, ...) PK_PRINTF(1, 2);
+int pk_error(const char *fmt, ...) PK_PRINTF(1, 2);
+void pk_vwarn(const char *fmt, va_list ap) PK_PRINTF(1, 0);
+
+/*
+ * Install handlers for SIGINT and SIGTERM that set pk_stop, and for SIGHUP
+ * that sets pk_reload when reload is non-zero (else SIGHUP stops too).
+ * Handlers are installed without SA_RESTART so that a blocking read returns
+ * EINTR and the program can finish the record at hand and exit.
+ */
+void pk_sig_install(int reload);
+
+#endif

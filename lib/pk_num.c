@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+#include "pk_num.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "pk_err.h"
+#include "pk_time.h"
+
+int
+pk_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+    const char **why)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s == NULL || !isdigit((unsigned char)*s)) {
+		*why = "invalid";
+		return -1;
+	}
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end != '\0') {
+		*why = "invalid";
+		return -1;
+	}
+	if (errno == ERANGE || v > max) {
+		*why = "too large";
+		return -1;
+	}
+	if (v < min) {
+		*why = "too small";
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+pk_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out,
+    const char **why)
+{
+	long long v;
+	char *end;
+
+	if (s == NULL || *s == '\0' || isspace((unsigned char)*s)) {
+		*why = "invalid";
+		return -1;
+	}
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || *end != '\0') {
+		*why = "invalid";
+		return -1;
+	}
+	if ((errno == ERANGE && v > 0) || v > max) {
+		*why = "too large";
+		return -1;
+	}
+	if ((errno == ERANGE && v < 0) || v < min) {
+		*why = "too small";
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+pk_parse_double(const char *s, double min, double max, double *out,
+    const char **why)
+{
+	double v;
+	char *end;
+
+	if (s == NULL || *s == '\0' || isspace((unsigned char)*s)) {
+		*why = "invalid";
+		return -1;
+	}
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0' || isnan(v)) {
+		*why = "invalid";
+		return -1;
+	}
+	if (v > max) {
+		*why = "too large";
+		return -1;
+	}
+	if (v < min) {
+		*why = "too small";
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+uint64_t
+pk_opt_u64(const char *s, uint64_t min, uint64_t max, const char *name)
+{
+	const char *why;
+	uint64_t v;
+
+	if (pk_parse_u64(s, min, max, &v, &why) == -1)
+		pk_die(PK_EXIT_USAGE, "%s '%s' is %s (%llu..%llu)", name, s, why,
+		    (unsigned long long)min, (unsigned long long)max);
+	return v;
+}
+
+int64_t
+pk_opt_i64(const char *s, int64_t min, int64_t max, const char *name)
+{
+	const char *why;
+	int64_t v;
+
+	if (pk_parse_i64(s, min, max, &v, &why) == -1)
+		pk_die(PK_EXIT_USAGE, "%s '%s' is %s (%lld..%lld)", name, s, why,
+		    (long long)min, (long long)max);
+	return v;
+}
+
+double
+pk_opt_double(const char *s, double min, double max, const char *name)
+{
+	const char *why;
+	double v;
+
+	if (pk_parse_double(s, min, max, &v, &why) == -1)
+		pk_die(PK_EXIT_USAGE, "%s '%s' is %s (%g..%g)", name, s, why,
+		    min, max);
+	return v;
+}
+
+double
+pk_opt_duration(const char *s, double min, double max, const char *name)
+{
+	double v;
+
+	if (pk_duration_parse(s, &v) == -1)
+		pk_die(PK_EXIT_USAGE, "%s '%s' is not a duration "
+		    "(e.g. 500ms, 30s, 5m, 1h)", name, s);
+	if (v < min || v > max)
+		pk_die(PK_EXIT_USAGE, "%s '%s' is out of range (%gs..%gs)", name,
+		    s, min, max);
+	return v;
+}

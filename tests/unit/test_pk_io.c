@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "mock.h"
+#include "pk_io.h"
+#include "pk_path.h"
+
+static void
+test_atomic_write(void **state)
+{
+	char dir[] = "/tmp/pk_io_XXXXXX", path[64], *buf;
+	struct stat st;
+	size_t len;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	assert_int_equal(pk_atomic_write(path, "one\n", 4, 0600), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(pk_read_file(path, &buf, &len), 0);
+	assert_string_equal(buf, "one\n");
+	free(buf);
+	/* A failed fsync leaves the old content and no temporary file. */
+	pk_mock_fsync = true;
+	pk_mock_errno = ENOSPC;
+	assert_int_equal(pk_atomic_write(path, "two\n", 4, 0600), -1);
+	assert_int_equal(errno, ENOSPC);
+	pk_mock_fsync = false;
+	pk_mock_rename = true;
+	assert_int_equal(pk_atomic_write(path, "two\n", 4, 0600), -1);
+	pk_mock_rename = false;
+	assert_int_equal(pk_read_file(path, &buf, &len), 0);
+	assert_string_equal(buf, "one\n");
+	free(buf);
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);	/* nothing left behind */
+	assert_int_equal(pk_atomic_write("/nonexistent/dir/x", "a", 1, 0600), -1);
+}
+
+static void
+test_path(void **state)
+{
+	json_t *j = json_loads("{\"cpu\":{\"util\":42.5,\"n\":3},\"host\":\"b\"}", 0, NULL);
+	double d;
+
+	(void)state;
+	assert_int_equal(pk_path_num(j, "cpu.util", &d), 0);
+	assert_true(d == 42.5);
+	assert_int_equal(pk_path_num(j, "cpu.n", &d), 0);
+	assert_true(d == 3);
+	assert_int_equal(pk_path_num(j, "cpu.none", &d), -1);
+	assert_int_equal(pk_path_num(j, "host.x", &d), -1);
+	assert_string_equal(pk_path_str(j, "host"), "b");
+	assert_int_equal(pk_path_set_new(j, "mem.used_pct", json_real(12.5)), 0);
+	assert_int_equal(pk_path_num(j, "mem.used_pct", &d), 0);
+	assert_true(d == 12.5);
+	assert_int_equal(pk_path_set_new(j, "host.x", json_real(1)), -1);
+	json_decref(j);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_atomic_write),
+		cmocka_unit_test(test_path),
+	};
+
+	return cmocka_run_group_tests_name("pk_io", tests, NULL, NULL);
+}
