@@ -668,7 +668,8 @@ summarize_phase(struct phase *ph, const struct bench_opts *o)
 		    tmp, ph->kept);
 		ph->dropped = ph->n - nk;
 	} else {
-		memcpy(ph->kept, ph->wall, ph->n * sizeof(double));
+		if (ph->n > 0)
+			memcpy(ph->kept, ph->wall, ph->n * sizeof(double));
 		nk = ph->n;
 	}
 	pk_bench_summarize(ph->kept, nk, o->confidence, tmp, &ph->s);

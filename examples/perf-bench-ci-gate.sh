@@ -12,13 +12,16 @@ set -eu
 base=$1
 shift
 runs=${RUNS:-30}
+# Stray slow runs of a busy CI machine are dropped (modified z-score > 3.5)
+# on both sides, so they neither fake nor hide a regression.
 threshold=${THRESHOLD:-10}
 
 if [ ! -f "$base" ]; then
-	exec perf-bench -r "$runs" -n gate --export-json "$base" -- "$@"
+	exec perf-bench -r "$runs" --outliers drop -n gate --export-json "$base" -- "$@"
 fi
 if [ -n "${SUMMARY:-}" ]; then
-	exec perf-bench -r "$runs" -n gate -b "$base" \
+	exec perf-bench -r "$runs" --outliers drop -n gate -b "$base" \
 	    --threshold "$threshold" --export-markdown "$SUMMARY" -- "$@"
 fi
-exec perf-bench -r "$runs" -n gate -b "$base" --threshold "$threshold" -- "$@"
+exec perf-bench -r "$runs" --outliers drop -n gate -b "$base" \
+    --threshold "$threshold" -- "$@"
