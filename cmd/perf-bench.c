@@ -567,6 +567,8 @@ run_phase(struct bench_cmd *cmds, size_t k, const struct bench_opts *o,
 				    cmds[i].argv[0]);
 				return r.status;
 			}
+			if (pk_stop)
+				return -1;
 			if (r.status != 0 && !o->ignore_failure)
 				return report_failure(&cmds[i], &r);
 			cmds[i].est = w == 0 ? r.wall :
@@ -623,8 +625,11 @@ run_phase(struct bench_cmd *cmds, size_t k, const struct bench_opts *o,
 				pk_warn_errno("cannot execute '%s'", c->argv[0]);
 				return r.status;
 			}
-			if (pk_stop && r.status == PK_EXIT_SIGBASE + SIGKILL) {
-				/* We killed it: the run is not a measurement. */
+			if (pk_stop) {
+				/*
+				 * We killed it, or the terminal's SIGINT
+				 * reached it too: not a measurement.
+				 */
 				*rounds_done = round;
 				return -1;
 			}
@@ -1631,6 +1636,12 @@ main(int argc, char *argv[])
 	    POSIX_SPAWN_SETSIGDEF) != 0)
 		pk_die(PK_EXIT_IO, "cannot set up posix_spawn");
 
+	/* An inherited SIG_IGN for SIGCHLD would make wait4 lose the rusage. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGCHLD, &sa, NULL) == -1)
+		pk_die_errno(PK_EXIT_IO, "cannot reset SIGCHLD");
 	/* No SA_RESTART: wait4 and read return EINTR and we stop. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

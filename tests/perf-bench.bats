@@ -133,6 +133,23 @@ fi
 	run -0 bash -c "trap '' USR1 QUIT HUP; perf-bench -r 3 -- '$HELPERS/perf-bench-sigcheck'"
 }
 
+@test "an ignored SIGCHLD inherited from the parent does not lose the runs" {
+	run -0 python3 -c 'import os, signal, sys
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+os.execvp("perf-bench", ["perf-bench", "-j", "-r", "3", "--", "true"])'
+	echo "$output" | jq -e '.runs == 3 and .failures == 0 and .maxrss_kb.max > 0'
+}
+
+@test "a progress bar with an ETA on stderr only when it is a terminal" {
+	command -v script >/dev/null || skip "no script(1)"
+	run -0 script -qec "perf-bench -r 6 -- sleep 0.05 >/dev/null" /dev/null
+	assert_output --regexp "sleep 0.05 \[#*-*\] [0-9]+/6 ETA "
+	run -0 script -qec "perf-bench --no-progress -r 3 -- sleep 0.05 >/dev/null" /dev/null
+	refute_output --partial "ETA"
+	run -0 --separate-stderr perf-bench -r 3 -- sleep 0.05
+	[ -z "$stderr" ]
+}
+
 @test "runs without a shell by default, with /bin/sh -c under --shell" {
 	# Without a shell the quote characters are the argument itself.
 	run -0 perf-bench -j -c -r 3 -- printf '%s' '$HOME'
