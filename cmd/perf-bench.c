@@ -735,10 +735,20 @@ compare_baseline(const struct bench_cmd *c, const struct bench_opts *o,
 	    &bc->welch);
 	bc->mw.p = NAN;
 	if (b->ntimes > 0) {
-		tmp = xcalloc(ph->s.n + b->ntimes, sizeof(double));
-		idx = xcalloc(ph->s.n + b->ntimes, sizeof(size_t));
-		pk_bench_mannwhitney(ph->kept, ph->s.n, b->times, b->ntimes,
-		    tmp, idx, &bc->mw);
+		size_t nb = b->ntimes, n = ph->s.n + nb;
+		double *bt = xcalloc(nb, sizeof(double));
+
+		tmp = xcalloc(2 * n, sizeof(double));
+		idx = xcalloc(n, sizeof(size_t));
+		/* The baseline's runs under the same outlier policy. */
+		if (o->drop_outliers)
+			nb = pk_bench_drop_outliers(b->times, nb,
+			    PK_BENCH_OUTLIER_Z, tmp, bt);
+		else
+			memcpy(bt, b->times, nb * sizeof(double));
+		pk_bench_mannwhitney(ph->kept, ph->s.n, bt, nb, tmp, idx,
+		    &bc->mw);
+		free(bt);
 		free(tmp);
 		free(idx);
 	}
@@ -1342,6 +1352,7 @@ static void
 html(const struct ctx *x, struct sbuf *b)
 {
 	const struct bench_opts *o = x->o;
+	struct cmp cm;
 	size_t i;
 	int p;
 
@@ -1373,6 +1384,48 @@ html(const struct ctx *x, struct sbuf *b)
 			    ph->s.p95 * 1e3, ph->s.p99 * 1e3, ph->s.cv * 100);
 		}
 	sb_printf(b, "</table>\n");
+	if (x->k > 1 && x->cmds[x->ref].ph[QUIET].s.n > 1) {
+		sb_printf(b, "<h2>comparison with ");
+		sb_escape(b, x->cmds[x->ref].name, 1);
+		sb_printf(b, "</h2>\n<table>\n<tr><th>command</th><th>ratio"
+		    "</th><th>%g%% CI</th><th>Welch p</th><th>Mann-Whitney p"
+		    "</th></tr>\n", o->confidence * 100);
+		for (i = 0; i < x->k; i++) {
+			if (i == x->ref || x->cmds[i].ph[QUIET].s.n < 2)
+				continue;
+			compare(&x->cmds[i].ph[QUIET],
+			    &x->cmds[x->ref].ph[QUIET], o->confidence, &cm);
+			sb_printf(b, "<tr><td>");
+			sb_escape(b, x->cmds[i].name, 1);
+			sb_printf(b, "</td><td>%.3f ± %.3f</td><td>[%.3f, %.3f]</td>"
+			    "<td>%.3g</td><td>%.3g</td></tr>\n", cm.ratio,
+			    cm.sd, cm.lo, cm.hi, cm.welch.p, cm.mw.p);
+		}
+		sb_printf(b, "</table>\n");
+	}
+	if (o->stress) {
+		sb_printf(b, "<h2>stress %lux: %zu CPU hogs, %zu memory hogs"
+		    "</h2>\n<table>\n<tr><th>command</th><th>slowdown</th>"
+		    "<th>%g%% CI</th><th>CV quiet</th><th>CV stress</th>"
+		    "<th>p99 quiet [ms]</th><th>p99 stress [ms]</th></tr>\n",
+		    o->stress, x->ncpu_hogs, x->nmem_hogs, o->confidence * 100);
+		for (i = 0; i < x->k; i++) {
+			const struct phase *q = &x->cmds[i].ph[QUIET];
+			const struct phase *st = &x->cmds[i].ph[STRESS];
+
+			if (q->s.n < 2 || st->s.n < 2)
+				continue;
+			compare(st, q, o->confidence, &cm);
+			sb_printf(b, "<tr><td>");
+			sb_escape(b, x->cmds[i].name, 1);
+			sb_printf(b, "</td><td>%.3f ± %.3f</td><td>[%.3f, %.3f]</td>"
+			    "<td>%.2f%%</td><td>%.2f%%</td><td>%.3f</td>"
+			    "<td>%.3f</td></tr>\n", cm.ratio, cm.sd, cm.lo,
+			    cm.hi, q->s.cv * 100, st->s.cv * 100,
+			    q->s.p99 * 1e3, st->s.p99 * 1e3);
+		}
+		sb_printf(b, "</table>\n");
+	}
 	for (i = 0; i < x->k; i++)
 		for (p = 0; p < NPHASES; p++) {
 			if (p == STRESS && !o->stress)

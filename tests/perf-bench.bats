@@ -191,7 +191,9 @@ print("%016x"%h)')
 	    .compare.ratio > 1.5 and .compare.ratio_low > 1.2 and
 	    .compare.welch_p < 0.01 and .compare.mannwhitney_p < 0.01 and
 	    .compare.ratio_low <= .compare.ratio and .compare.ratio <= .compare.ratio_high'
-	run -0 perf-bench -r 10 -n fast -n slow -- sleep 0.01 ::: sleep 0.03
+	run -0 perf-bench -r 10 -n fast -n slow --export-html "$BATS_TEST_TMPDIR/c.html" -- sleep 0.01 ::: sleep 0.03
+	grep -q "<h2>comparison with fast</h2>" "$BATS_TEST_TMPDIR/c.html"
+	grep -q "<tr><td>slow</td><td>[0-9.]* ± [0-9.]*</td>" "$BATS_TEST_TMPDIR/c.html"
 	assert_line --regexp "^  slow: [0-9.]+ ± [0-9.]+ times the reference .*: significant$"
 }
 
@@ -234,7 +236,9 @@ print("%016x"%h)')
 	echo "${lines[1]}" | jq -e --argjson n "$n" '.phase == "stress" and .runs == 6 and
 	    .stress.factor == 1 and .stress.cpu_hogs == $n and .stress.mem_hogs == $n and
 	    (.stress.ratio | type) == "number" and (.stress.cv_stress | type) == "number"'
-	run -0 perf-bench -r 4 --stress 2x -- true
+	run -0 perf-bench -r 4 --stress 2x --export-html "$BATS_TEST_TMPDIR/s.html" -- true
+	grep -q "<h2>stress 2x: $((2 * n)) CPU hogs, 0 memory hogs</h2>" "$BATS_TEST_TMPDIR/s.html"
+	[ "$(grep -c '<svg ' "$BATS_TEST_TMPDIR/s.html")" -eq 2 ]
 	assert_line --index 0 "true: 4 runs"
 	assert_line "true (under stress): 4 runs"
 	assert_line "stress: 2x ($((2 * n)) CPU hogs, 0 memory hogs)"
