@@ -136,6 +136,7 @@ struct bench_cmd {
 
 struct run_result {
 	int status;		/* 0, the child's code, 126/127, 128+N */
+	int signo;		/* the signal that killed it, or 0 */
 	double wall, user, sys, rss_kb;
 	unsigned long long hash;
 };
@@ -422,8 +423,10 @@ run_once(const struct bench_cmd *c, const struct bench_opts *o, int devnull,
 	r->rss_kb = (double)ru.ru_maxrss;
 	if (WIFEXITED(st))
 		r->status = WEXITSTATUS(st);
-	else if (WIFSIGNALED(st))
-		r->status = PK_EXIT_SIGBASE + WTERMSIG(st);
+	else if (WIFSIGNALED(st)) {
+		r->signo = WTERMSIG(st);
+		r->status = PK_EXIT_SIGBASE + r->signo;
+	}
 	else
 		r->status = PK_EXIT_IO;
 	return 0;
@@ -530,9 +533,9 @@ progress(const struct bench_opts *o, const char *what, size_t done,
 static int
 report_failure(const struct bench_cmd *c, const struct run_result *r)
 {
-	if (r->status >= PK_EXIT_SIGBASE && r->status < PK_EXIT_SIGBASE + 65)
+	if (r->signo != 0)
 		pk_warn("'%s' was killed by signal %d (use -i to ignore)",
-		    c->name, r->status - PK_EXIT_SIGBASE);
+		    c->name, r->signo);
 	else
 		pk_warn("'%s' exited with status %d (use -i to ignore)",
 		    c->name, r->status);

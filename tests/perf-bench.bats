@@ -111,6 +111,9 @@ fi
 @test "a command killed by a signal gives 128+N" {
 	run -137 --separate-stderr perf-bench -s -r 3 -- 'kill -9 $$'
 	[[ $stderr == *"was killed by signal 9"* ]]
+	# An exit status above 128 is still an exit status.
+	run -130 --separate-stderr perf-bench -s -r 3 -- 'exit 130'
+	[[ $stderr == *"'exit 130' exited with status 130"* ]]
 }
 
 @test "a command that does not exist is 127, one not executable 126" {
