@@ -1127,6 +1127,8 @@ report(const struct ctx *x)
 	struct base_cmp bc;
 	struct cmp cm;
 	char pbuf[32], mbuf[32];
+	const char *u;
+	double sc;
 	size_t i;
 	int p;
 
@@ -1167,11 +1169,13 @@ report(const struct ctx *x)
 				continue;
 			compare(st, q, o->confidence, &cm);
 			fmt_p(cm.welch.p, pbuf, sizeof(pbuf));
+			u = unit_for(q->s.p99, &sc);
 			pk_out_printf("  %s: slowdown %.3f ± %.3f (%g%% CI "
 			    "[%.3f, %.3f], Welch p %s), CV %.2f%% -> %.2f%%, "
-			    "p99 %.3g s -> %.3g s\n", x->cmds[i].name, cm.ratio,
-			    cm.sd, o->confidence * 100, cm.lo, cm.hi, pbuf,
-			    q->s.cv * 100, st->s.cv * 100, q->s.p99, st->s.p99);
+			    "p99 %.3f %s -> %.3f %s\n", x->cmds[i].name,
+			    cm.ratio, cm.sd, o->confidence * 100, cm.lo, cm.hi,
+			    pbuf, q->s.cv * 100, st->s.cv * 100, q->s.p99 * sc,
+			    u, st->s.p99 * sc, u);
 		}
 	}
 	if (o->baseline) {
