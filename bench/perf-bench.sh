@@ -32,7 +32,7 @@ bench() {
 		perf-bench -j --no-progress -w 3 -r "$RUNS" -- "$@" >"$tmp/pb.json"
 		t1=$(now_ns)
 		hyperfine -N --style none -w 3 -r "$RUNS" \
-		    --export-json "$tmp/hf.json" -- "$*" >/dev/null
+		    --export-json "$tmp/hf.json" -- "$*" >/dev/null 2>&1
 		t2=$(now_ns)
 		jq '.wall_s.mean * 1000' "$tmp/pb.json" >>"$tmp/pb"
 		jq '.results[0].mean * 1000' "$tmp/hf.json" >>"$tmp/hf"
