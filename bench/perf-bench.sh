@@ -36,8 +36,8 @@ bench() {
 		t2=$(now_ns)
 		jq '.wall_s.mean * 1000' "$tmp/pb.json" >>"$tmp/pb"
 		jq '.results[0].mean * 1000' "$tmp/hf.json" >>"$tmp/hf"
-		echo "($t1 - $t0) / 1000000" | bc -l >>"$tmp/pbt"
-		echo "($t2 - $t1) / 1000000" | bc -l >>"$tmp/hft"
+		echo "$t0 $t1 $t2" | awk '{print ($2 - $1) / 1e6}' >>"$tmp/pbt"
+		echo "$t0 $t1 $t2" | awk '{print ($3 - $2) / 1e6}' >>"$tmp/hft"
 		i=$((i + 1))
 	done
 	pb=$(median <"$tmp/pb")
@@ -45,9 +45,9 @@ bench() {
 	pbt=$(median <"$tmp/pbt")
 	hft=$(median <"$tmp/hft")
 	printf '| perf-bench | hyperfine %s -N | mean of `%s`, %s runs (ms) | %.3f | %.3f | %.2fx |\n' \
-	    "$hfv" "$label" "$RUNS" "$pb" "$hf" "$(echo "$pb / $hf" | bc -l)"
+	    "$hfv" "$label" "$RUNS" "$pb" "$hf" "$(awk "BEGIN {print $pb / $hf}")"
 	printf '| perf-bench | hyperfine %s -N | elapsed for `%s`, %s+3 runs (ms) | %.0f | %.0f | %.2fx |\n' \
-	    "$hfv" "$label" "$RUNS" "$pbt" "$hft" "$(echo "$pbt / $hft" | bc -l)"
+	    "$hfv" "$label" "$RUNS" "$pbt" "$hft" "$(awk "BEGIN {print $pbt / $hft}")"
 }
 
 bench true true
