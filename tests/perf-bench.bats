@@ -8,21 +8,6 @@ load common
 
 HELPERS=$PK_BUILD/tests/helpers
 
-# Bats before 1.10 (Debian 12 has 1.8.2) lacks bats_pipe: the same for
-# "a \| b", the status of the rightmost command that failed (pipefail).
-if ! type bats_pipe >/dev/null 2>&1; then
-	bats_pipe() {
-		local -a left=()
-		while [ $# -gt 0 ] && [ "$1" != "|" ]; do
-			left+=("$1")
-			shift
-		done
-		shift
-		set -o pipefail
-		"${left[@]}" | "$@"
-	}
-fi
-
 @test "-h prints the usage and the options on stdout" {
 	run -0 --separate-stderr perf-bench -h
 	assert_line --index 0 --partial "usage: perf-bench [-chijs]"
