@@ -431,7 +431,7 @@ rt_main(void *arg)
 	const struct rt_opts *o = sh->o;
 	const int64_t P = o->period_ns;
 	int64_t next, end = INT64_MAX, wake, done_at, nb;
-	uint64_t tick = 0, k = 0, skip, skipped = 0;
+	uint64_t tick = 0, k = 0, skip, skipped = 0, left;
 	struct rt_sample s;
 	int e = 0;
 
@@ -475,6 +475,15 @@ rt_main(void *arg)
 		if (done_at > nb) {
 			s.flags |= RT_MISS;
 			skip = (uint64_t)((done_at - nb) / P) + 1;
+			/* Only periods the run would have had are skipped. */
+			if (o->loops > 0 && tick + 1 >= o->loops)
+				skip = 0;
+			if (end != INT64_MAX) {
+				left = end > nb ? (uint64_t)((end - nb + P - 1) /
+				    P) : 0;
+				if (left < skip)
+					skip = left;
+			}
 		}
 		s.skipped = (uint32_t)(skip > UINT32_MAX ? UINT32_MAX : skip);
 		pk_rtring_push(&sh->samples, &s);
