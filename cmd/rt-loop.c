@@ -780,6 +780,7 @@ rt_environment(const struct rt_opts *o, json_t *warnings, int *mlocked)
 
 	if (o->mlock) {
 #ifdef RT_ASAN
+		(void)mlocked;
 		json_array_append_new(warnings, json_string("mlockall skipped: "
 		    "built with AddressSanitizer, whose shadow memory cannot "
 		    "be locked"));
