@@ -988,8 +988,11 @@ main(int argc, char **argv)
 		e = start_thread(&rt, rt_main, &sh, o.prio, o.cpu, &w.prio);
 		if (e == 0 && o.monitor_hz > 0 && start_thread(&wd, wd_main,
 		    &sh, w.prio > 0 ? (w.prio < 99 ? w.prio + 1 : 99) : 0, -1,
-		    &wd_prio) != 0)
+		    &wd_prio) != 0) {
 			o.monitor_hz = 0;
+			json_array_append_new(w.warnings, json_string(
+			    "cannot start the watchdog thread"));
+		}
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
 	if (e != 0) {
