@@ -50,6 +50,9 @@
 #endif
 #endif
 
+/* The RT thread publishes 64-bit counters: they must not take a lock. */
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "rt-loop needs lock-free atomics");
+
 #define RT_STACK_SIZE	(512 * 1024)
 #define RT_PREFAULT	(256 * 1024)
 #define RT_MAXWARN	8

@@ -16,6 +16,9 @@
  * A push into a full ring fails and is counted in `dropped`: the producer
  * never waits for the consumer.
  */
+/* A lock-based emulation of the atomics would break the promise above. */
+_Static_assert(ATOMIC_LONG_LOCK_FREE == 2, "pk_rtring needs lock-free atomics");
+
 struct pk_rtring {
 	_Alignas(64) atomic_size_t head;	/* written by the producer */
 	_Alignas(64) atomic_size_t tail;	/* written by the consumer */

@@ -169,15 +169,19 @@ setup_file() {
 	    --plugin "$BATS_FILE_TMPDIR/plugin-stall.so:20"
 	echo "$output" >"$BATS_TEST_TMPDIR/out"
 	# Tick 20 sleeps 150 ms: one miss, at least 149 periods skipped.
+	# (A noisy machine may add stalls of its own, never remove this one.)
 	rec summary <"$BATS_TEST_TMPDIR/out" | jq -e '.ticks == 100 and
 	    .misses >= 1 and .skipped >= 149 and .work_errors == 50 and
-	    .stalls == 1'
-	run -0 jq -c 'select(.event=="stall") | [.tick, .overdue_ms > 0]' \
+	    .stalls >= 1'
+	run -0 jq -c 'select(.event=="stall" and .tick == 20) | .overdue_ms > 0' \
 	    "$BATS_TEST_TMPDIR/out"
-	assert_output '[20,true]'
-	run -0 jq -c 'select(.event=="stall_end") | [.tick, .stalled_ms >= 100]' \
-	    "$BATS_TEST_TMPDIR/out"
-	assert_output '[20,true]'
+	assert_output 'true'
+	run -0 jq -c 'select(.event=="stall_end" and .tick == 20) |
+	    .stalled_ms >= 100' "$BATS_TEST_TMPDIR/out"
+	assert_output 'true'
+	# As many stall records as the summary counts.
+	run -0 jq -s 'map(select(.event=="stall")) | length' "$BATS_TEST_TMPDIR/out"
+	rec summary <"$BATS_TEST_TMPDIR/out" | jq -e ".stalls == $output"
 }
 
 @test "--histogram writes cyclictest's format, counting every cycle" {
