@@ -388,18 +388,36 @@ mono_ns(void)
 	return pk_ts_to_ns(&ts);
 }
 
-/* Sleep until an absolute monotonic time; the error number, or 0. */
+/*
+ * Sleep until an absolute monotonic time: 0, the error number of
+ * clock_nanosleep (its return value, not errno), or -1 if the sleep was
+ * interrupted because *stop was set.
+ */
 static int
-sleep_until(int64_t ns)
+sleep_until(int64_t ns, atomic_int *stop)
 {
 	struct timespec ts = pk_ns_to_ts(ns);
 	int e;
 
 	while ((e = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
 	    NULL)) == EINTR)
-		;
+		if (atomic_load_explicit(stop, memory_order_relaxed))
+			return -1;
 	return e;
 }
+
+static void
+wake_noop(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * The threads block every signal but RT_WAKE_SIG, which the writer sends
+ * the RT thread to cut a long sleep short when the run is stopped (its
+ * handler does nothing; the sleep returns EINTR).
+ */
+#define RT_WAKE_SIG	(SIGRTMIN + 1)
 
 static void
 block_signals(void)
@@ -407,7 +425,8 @@ block_signals(void)
 	sigset_t all;
 
 	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	sigdelset(&all, RT_WAKE_SIG);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
 }
 
 /* Touch the stack the loop will use, so that it never faults on it. */
@@ -458,11 +477,15 @@ rt_main(void *arg)
 		    atomic_load_explicit(&sh->stop, memory_order_relaxed))
 			break;
 		if (o->spin_ns > 0) {
-			e = sleep_until(next - o->spin_ns);
+			e = sleep_until(next - o->spin_ns, &sh->stop);
 			while (e == 0 && mono_ns() < next)
 				;
 		} else {
-			e = sleep_until(next);
+			e = sleep_until(next, &sh->stop);
+		}
+		if (e == -1) {
+			e = 0;
+			break;
 		}
 		if (e != 0)
 			break;
@@ -524,7 +547,7 @@ wd_main(void *arg)
 	while (!atomic_load_explicit(&sh->done, memory_order_acquire) &&
 	    !atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
 		next += wp;
-		if (sleep_until(next) != 0)
+		if (sleep_until(next, &sh->stop) != 0)
 			break;
 		if (!atomic_load_explicit(&sh->ready, memory_order_acquire))
 			continue;
@@ -981,6 +1004,15 @@ main(int argc, char **argv)
 	pk_out_init(o.unbuffered);
 	qos_fd = rt_environment(&o, w.warnings, &w.mlocked);
 	pk_sig_install(0);
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = wake_noop;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(RT_WAKE_SIG, &sa, NULL) == -1)
+			pk_die_errno(PK_EXIT_IO, "cannot install signal handlers");
+	}
 
 	/* The threads start with every signal blocked; the writer takes them. */
 	{
@@ -1030,6 +1062,9 @@ main(int argc, char **argv)
 			interrupted = 1;
 			atomic_store_explicit(&sh.stop, 1, memory_order_relaxed);
 		}
+		/* Again each round: the first may land just before a sleep. */
+		if (interrupted && !done)
+			pthread_kill(rt, RT_WAKE_SIG);
 		if (!done)
 			nanosleep(&tick, NULL);
 	} while (!done);

@@ -227,6 +227,21 @@ setup_file() {
 	    .ticks > 0'
 }
 
+@test "SIGINT cuts a long period short: the run ends at once, no cycle run" {
+	out=$BATS_TEST_TMPDIR/out
+	rt-loop -f 0.05 >"$out" 2>/dev/null 3>&- &
+	pid=$!
+	pk_wait_file "$out" 10
+	kill -INT "$pid"
+	st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 0 ] || fail "status $st after SIGINT"
+	# Without the wake-up the first cycle would run 20 s later, then stop.
+	run -0 tail -n1 "$out"
+	echo "$output" | jq -e '.event == "summary" and .interrupted and
+	    .ticks == 0'
+}
+
 @test "without privilege it warns, says so in its records, and runs" {
 	if [ "$(id -u)" = 0 ]; then
 		command -v setpriv >/dev/null || skip "setpriv is not installed"
