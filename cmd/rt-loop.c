@@ -944,6 +944,95 @@ pow2_at_least(double n)
 	return c;
 }
 
+/* The handler of RT_WAKE_SIG, with SIGINT and SIGTERM's from pk_sig_install. */
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	pk_sig_install(0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = wake_noop;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(RT_WAKE_SIG, &sa, NULL) == -1)
+		pk_die_errno(PK_EXIT_IO, "cannot install signal handlers");
+}
+
+/*
+ * Start the loop thread (and the watchdog one step above it); they start
+ * with every signal blocked, the writer takes SIGINT and SIGTERM.
+ */
+static void
+start_threads(struct rt_writer *w, struct rt_opts *o, pthread_t *rt,
+    pthread_t *wd)
+{
+	sigset_t all, old;
+	int e, wd_prio;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	e = start_thread(rt, rt_main, w->sh, o->prio, o->cpu, &w->prio);
+	if (e == 0 && o->monitor_hz > 0 && start_thread(wd, wd_main, w->sh,
+	    w->prio > 0 ? (w->prio < 99 ? w->prio + 1 : 99) : 0, -1,
+	    &wd_prio) != 0) {
+		o->monitor_hz = 0;
+		json_array_append_new(w->warnings, json_string(
+		    "cannot start the watchdog thread"));
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e != 0) {
+		errno = e;
+		pk_die_errno(PK_EXIT_IO, "cannot start the loop thread");
+	}
+	if (o->prio > 0 && w->prio == 0)
+		json_array_append_new(w->warnings, json_sprintf("SCHED_FIFO "
+		    "priority %d refused (no CAP_SYS_NICE or RLIMIT_RTPRIO): "
+		    "running as SCHED_OTHER", o->prio));
+	w->policy = w->prio > 0 ? "SCHED_FIFO" : "SCHED_OTHER";
+}
+
+/* Wait for the loop to start, then say how it runs. */
+static void
+wait_ready(struct rt_writer *w)
+{
+	struct rt_shared *sh = w->sh;
+	size_t i;
+
+	while (!atomic_load_explicit(&sh->ready, memory_order_acquire))
+		nanosleep(&(struct timespec){ 0, 100000 }, NULL);
+	w->real0 = pk_now() + (double)(sh->t0_ns - mono_ns()) / 1e9;
+	if (sh->slack_errno != 0)
+		json_array_append_new(w->warnings, json_sprintf(
+		    "cannot set the timer slack: %s", strerror(sh->slack_errno)));
+	for (i = 0; i < json_array_size(w->warnings); i++)
+		pk_warn("%s", json_string_value(json_array_get(w->warnings, i)));
+	start_record(w);
+}
+
+/* The writer: drain the rings every 10 ms until the loop is over. */
+static int
+write_records(struct rt_writer *w, pthread_t rt)
+{
+	const struct timespec tick = { 0, 10 * 1000 * 1000 };
+	struct rt_shared *sh = w->sh;
+	int done, interrupted = 0;
+
+	do {
+		done = atomic_load_explicit(&sh->done, memory_order_acquire);
+		drain(w);
+		if (pk_stop && !interrupted) {
+			interrupted = 1;
+			atomic_store_explicit(&sh->stop, 1, memory_order_relaxed);
+		}
+		/* Again each round: the first may land just before a sleep. */
+		if (interrupted && !done)
+			pthread_kill(rt, RT_WAKE_SIG);
+		if (!done)
+			nanosleep(&tick, NULL);
+	} while (!done);
+	return interrupted;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -951,10 +1040,9 @@ main(int argc, char **argv)
 	struct rt_shared sh;
 	struct rt_writer w;
 	struct pk_rtwork work;
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
 	pthread_t rt, wd;
 	char err[512];
-	int e, qos_fd, wd_prio, done, interrupted = 0, status = PK_EXIT_OK;
+	int qos_fd, interrupted, status = PK_EXIT_OK;
 	cpu_set_t allowed;
 
 	pk_init(argv[0]);
@@ -1001,73 +1089,15 @@ main(int argc, char **argv)
 			pk_die_errno(PK_EXIT_IO, "cannot allocate the histogram");
 	}
 	w.warnings = json_array();
+	if (w.warnings == NULL)
+		pk_die(PK_EXIT_IO, "out of memory");
 	pk_out_init(o.unbuffered);
 	qos_fd = rt_environment(&o, w.warnings, &w.mlocked);
-	pk_sig_install(0);
-	{
-		struct sigaction sa;
+	install_signals();
 
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = wake_noop;
-		sigemptyset(&sa.sa_mask);
-		if (sigaction(RT_WAKE_SIG, &sa, NULL) == -1)
-			pk_die_errno(PK_EXIT_IO, "cannot install signal handlers");
-	}
-
-	/* The threads start with every signal blocked; the writer takes them. */
-	{
-		sigset_t all, old;
-
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, &old);
-		e = start_thread(&rt, rt_main, &sh, o.prio, o.cpu, &w.prio);
-		if (e == 0 && o.monitor_hz > 0 && start_thread(&wd, wd_main,
-		    &sh, w.prio > 0 ? (w.prio < 99 ? w.prio + 1 : 99) : 0, -1,
-		    &wd_prio) != 0) {
-			o.monitor_hz = 0;
-			json_array_append_new(w.warnings, json_string(
-			    "cannot start the watchdog thread"));
-		}
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
-	if (e != 0) {
-		errno = e;
-		pk_die_errno(PK_EXIT_IO, "cannot start the loop thread");
-	}
-	if (o.prio > 0 && w.prio == 0)
-		json_array_append_new(w.warnings, json_sprintf("SCHED_FIFO "
-		    "priority %d refused (no CAP_SYS_NICE or RLIMIT_RTPRIO): "
-		    "running as SCHED_OTHER", o.prio));
-	w.policy = w.prio > 0 ? "SCHED_FIFO" : "SCHED_OTHER";
-	while (!atomic_load_explicit(&sh.ready, memory_order_acquire))
-		nanosleep(&(struct timespec){ 0, 100000 }, NULL);
-	w.real0 = pk_now() + (double)(sh.t0_ns - mono_ns()) / 1e9;
-	if (sh.slack_errno != 0)
-		json_array_append_new(w.warnings, json_sprintf(
-		    "cannot set the timer slack: %s", strerror(sh.slack_errno)));
-	{
-		size_t i;
-
-		for (i = 0; i < json_array_size(w.warnings); i++)
-			pk_warn("%s", json_string_value(
-			    json_array_get(w.warnings, i)));
-	}
-	start_record(&w);
-
-	/* The writer. */
-	do {
-		done = atomic_load_explicit(&sh.done, memory_order_acquire);
-		drain(&w);
-		if (pk_stop && !interrupted) {
-			interrupted = 1;
-			atomic_store_explicit(&sh.stop, 1, memory_order_relaxed);
-		}
-		/* Again each round: the first may land just before a sleep. */
-		if (interrupted && !done)
-			pthread_kill(rt, RT_WAKE_SIG);
-		if (!done)
-			nanosleep(&tick, NULL);
-	} while (!done);
+	start_threads(&w, &o, &rt, &wd);
+	wait_ready(&w);
+	interrupted = write_records(&w, rt);
 	pthread_join(rt, NULL);
 	if (o.monitor_hz > 0) {
 		atomic_store_explicit(&sh.stop, 1, memory_order_relaxed);
