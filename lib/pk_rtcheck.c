@@ -145,7 +145,8 @@ pk_rtcheck_report(const char *root)
 	struct rlimit rtprio, memlock;
 	unsigned long long capeff;
 	int cap_nice, cap_lock, slow, fifo, errors = 0;
-	const char *model, *preempt_param;
+	const char *model, *preempt_param, *p, *q;
+	char dyn[32], dbuf[128];
 	json_t *rep, *recs, *govs;
 	if (root == NULL)
 		root = "";
@@ -181,6 +182,14 @@ pk_rtcheck_report(const char *root)
 		memlock.rlim_cur = memlock.rlim_max = 0;
 	fifo = cap_nice || rtprio.rlim_cur > 0;
 	model = preempt_model(version, realtime);
+	/* "none (voluntary) full": the current mode in parentheses (debugfs). */
+	dyn[0] = '\0';
+	if (read_line(root, "/sys/kernel/debug/sched/preempt", dbuf,
+	    sizeof(dbuf)) == 0 && (p = strchr(dbuf, '(')) != NULL &&
+	    (q = strchr(p, ')')) != NULL && (size_t)(q - p - 1) < sizeof(dyn)) {
+		memcpy(dyn, p + 1, (size_t)(q - p - 1));
+		dyn[q - p - 1] = '\0';
+	}
 	preempt_param = cmdline_param(cmdline, "preempt=", pbuf, sizeof(pbuf));
 
 	rep = json_object();
@@ -196,6 +205,9 @@ pk_rtcheck_report(const char *root)
 	if (preempt_param != NULL)
 		json_object_set_new(json_object_get(rep, "kernel"),
 		    "preempt_param", json_string(preempt_param));
+	if (dyn[0] != '\0')
+		json_object_set_new(json_object_get(rep, "kernel"),
+		    "preempt_dynamic", json_string(dyn));
 	json_object_set_new(rep, "cpus", json_pack("{s:s,s:s,s:s}",
 	    "isolated", isol, "nohz_full", nohz, "smt", smt));
 	govs = governors(root, &slow);
@@ -221,7 +233,8 @@ pk_rtcheck_report(const char *root)
 		snprintf(advice, sizeof(advice), "the kernel is %s, not "
 		    "PREEMPT_RT: worst-case latency is not bounded; boot a "
 		    "PREEMPT_RT kernel%s", model, strcmp(model,
-		    "PREEMPT_DYNAMIC") == 0 && (preempt_param == NULL ||
+		    "PREEMPT_DYNAMIC") == 0 && strcmp(dyn, "full") != 0 &&
+		    (dyn[0] != '\0' || preempt_param == NULL ||
 		    strcmp(preempt_param, "full") != 0) ?
 		    ", or at least preempt=full" : "");
 		recommend(recs, "warn", "preempt", advice);

@@ -77,12 +77,43 @@ test_empty_tree(void **state)
 	json_decref(rep);
 }
 
+/*
+ * PREEMPT_DYNAMIC booted with preempt=full but switched to voluntary at
+ * run time: debugfs tells, and the advice asks for full.
+ */
+static void
+test_dynamic_mode(void **state)
+{
+	json_t *rep, *k, *r;
+	size_t i;
+	int found = 0;
+
+	(void)state;
+	rep = pk_rtcheck_report("tests/fixtures/rt-loop/sysroot-dynamic");
+	assert_non_null(rep);
+	k = json_object_get(rep, "kernel");
+	assert_string_equal(json_string_value(json_object_get(k, "preempt")),
+	    "PREEMPT_DYNAMIC");
+	assert_string_equal(json_string_value(json_object_get(k,
+	    "preempt_dynamic")), "voluntary");
+	json_array_foreach(json_object_get(rep, "recommendations"), i, r)
+		if (strcmp(json_string_value(json_object_get(r, "check")),
+		    "preempt") == 0) {
+			assert_non_null(strstr(json_string_value(
+			    json_object_get(r, "advice")), "preempt=full"));
+			found = 1;
+		}
+	assert_true(found);
+	json_decref(rep);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixture_tree),
 		cmocka_unit_test(test_empty_tree),
+		cmocka_unit_test(test_dynamic_mode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
