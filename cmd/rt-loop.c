@@ -15,6 +15,7 @@
  *   the writer through a second ring.
  */
 #include <errno.h>
+#include <alloca.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -429,14 +430,33 @@ block_signals(void)
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
 }
 
-/* Touch the stack the loop will use, so that it never faults on it. */
+/*
+ * Touch the stack the loop will use, so that it never faults on it: up
+ * to RT_PREFAULT below this frame, but never closer than 64 KiB to the
+ * end of the stack (sanitizers keep large thread state on it).
+ */
 static void __attribute__((noinline))
 prefault_stack(void)
 {
-	volatile unsigned char buf[RT_PREFAULT];
-	size_t i;
+	volatile unsigned char *buf;
+	pthread_attr_t attr;
+	size_t len = RT_PREFAULT, size, room, i;
+	void *lo;
+	char here;
 
-	for (i = 0; i < sizeof(buf); i += 4096)
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		if (pthread_attr_getstack(&attr, &lo, &size) == 0) {
+			room = (size_t)(&here - (char *)lo);
+			room = room > 65536 ? room - 65536 : 0;
+			if (room < len)
+				len = room;
+		}
+		pthread_attr_destroy(&attr);
+	}
+	if (len == 0)
+		return;
+	buf = alloca(len);
+	for (i = 0; i < len; i += 4096)
 		buf[i] = 0;
 }
 
