@@ -198,6 +198,7 @@ struct rt_writer {
 	const char *policy;
 	int prio;
 	int mlocked;
+	int qos_fd;		/* /dev/cpu_dma_latency held open, or -1 */
 };
 
 static void
@@ -912,7 +913,7 @@ start_record(struct rt_writer *w)
 	if (o->cpu >= 0)
 		json_object_set_new(r, "cpu", json_integer(o->cpu));
 	json_object_set_new(r, "mlock", json_boolean(w->mlocked));
-	if (o->pm_qos >= 0)
+	if (w->qos_fd != -1)
 		json_object_set_new(r, "pm_qos_us", json_integer(o->pm_qos));
 	json_object_set_new(r, "timer_slack_ns",
 	    json_integer(o->timer_slack_ns));
@@ -1062,7 +1063,7 @@ main(int argc, char **argv)
 	struct pk_rtwork work;
 	pthread_t rt, wd;
 	char err[512];
-	int qos_fd, interrupted, status = PK_EXIT_OK;
+	int interrupted, status = PK_EXIT_OK;
 	cpu_set_t allowed;
 
 	pk_init(argv[0]);
@@ -1112,7 +1113,7 @@ main(int argc, char **argv)
 	if (w.warnings == NULL)
 		pk_die(PK_EXIT_IO, "out of memory");
 	pk_out_init(o.unbuffered);
-	qos_fd = rt_environment(&o, w.warnings, &w.mlocked);
+	w.qos_fd = rt_environment(&o, w.warnings, &w.mlocked);
 	install_signals();
 
 	start_threads(&w, &o, &rt, &wd);
@@ -1134,8 +1135,8 @@ main(int argc, char **argv)
 		pk_warn_errno("cannot write '%s'", o.histfile);
 		status = PK_EXIT_IO;
 	}
-	if (qos_fd != -1)
-		close(qos_fd);
+	if (w.qos_fd != -1)
+		close(w.qos_fd);
 	pk_rtwork_release(&work);
 	pk_rtring_release(&sh.samples);
 	pk_rtring_release(&sh.events);

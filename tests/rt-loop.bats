@@ -270,6 +270,15 @@ setup_file() {
 	    .mlock or (.warnings | map(test("mlockall")) | any)'
 }
 
+@test "affinity, PM QoS and timer slack are applied and recorded" {
+	run -0 --separate-stderr rt-loop -l 10 -a 0 --pm-qos 0 --timer-slack 50000 -u
+	echo "$output" | rec start | jq -e '.cpu == 0 and .timer_slack_ns == 50000'
+	# /dev/cpu_dma_latency needs root: held, or a warning that says why not.
+	echo "$output" | rec start | jq -e '.pm_qos_us == 0 or
+	    (.warnings | map(test("cpu_dma_latency")) | any)'
+	echo "$output" | rec summary | jq -e '.ticks == 10'
+}
+
 @test "--preflight reports readiness with the documented keys" {
 	run --separate-stderr rt-loop --preflight
 	[ "$status" -eq 0 ] || [ "$status" -eq 1 ]
