@@ -32,6 +32,10 @@ setup_file() {
 	    "$FIXTURES/rt-loop/plugin-nostep.c"
 	cc -std=c11 -fPIC -shared -o "$d/plugin-stall.so" \
 	    "$FIXTURES/rt-loop/plugin-stall.c"
+	cc -std=c11 -fPIC -shared -o "$d/plugin-alloc.so" \
+	    "$FIXTURES/rt-loop/plugin-alloc.c"
+	cc -std=c11 -fPIC -shared -o "$d/count-alloc.so" \
+	    "$FIXTURES/rt-loop/count-alloc.c" -ldl -lpthread
 }
 
 @test "-h prints the usage and the options on stdout" {
@@ -123,6 +127,24 @@ setup_file() {
 	# One sleep per cycle.
 	run -0 grep -c ' clock_nanosleep(' "$BATS_TEST_TMPDIR/rt"
 	assert_output 300
+}
+
+@test "the RT thread allocates nothing and locks no mutex (LD_PRELOAD counter)" {
+	if ldd "$(command -v rt-loop)" | grep -q libasan; then
+		skip "the sanitizer's allocator cannot be interposed"
+	fi
+	c=$BATS_TEST_TMPDIR/count
+	RT_LOOP_COUNT_FILE=$c LD_PRELOAD=$BATS_FILE_TMPDIR/count-alloc.so \
+	    run -0 rt-loop -l 300 -f 2000 -p 80 --workload mlp:16,64,4 \
+	    --monitor-hz 2000 --report-interval 10ms --histogram "$BATS_TEST_TMPDIR/h"
+	read -r rt all <"$c"
+	[ "$rt" -eq 0 ] || fail "$rt allocations or locks in the RT thread"
+	[ "$all" -gt 0 ] || fail "the counter counted nothing at all"
+	# The counter does see a plugin that allocates in its step.
+	RT_LOOP_COUNT_FILE=$c LD_PRELOAD=$BATS_FILE_TMPDIR/count-alloc.so \
+	    run -0 rt-loop -l 100 --plugin "$BATS_FILE_TMPDIR/plugin-alloc.so"
+	read -r rt all <"$c"
+	[ "$rt" -eq 200 ] || fail "expected 100 mallocs + 100 frees, got $rt"
 }
 
 @test "workloads run: mlp, constraints, spin (which takes at least its time)" {
