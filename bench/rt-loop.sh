@@ -1,0 +1,106 @@
+#!/bin/bash
+# rt-loop beside cyclictest, in the same run: the wake-up latency of a 1 kHz
+# SCHED_FIFO loop (rt-loop --workload none against cyclictest -m -p 80 -i 1000),
+# idle and under stress-ng --cpu 2, read from each tool's own cyclictest-format
+# histogram with the same code (whole microseconds, the same percentiles);
+# medians of REPS runs of LOOPS cycles each. Then 10 kHz sustained: the
+# cycles that woke a whole period or more late, counted in both histograms
+# the same way (cyclictest, like rt-loop, then skips the periods that have
+# passed, silently; rt-loop also counts them), and rt-loop's own misses and
+# skipped periods. Runs alternate, short, so that the noise of a shared
+# machine falls on both tools alike. Markdown rows; about a minute.
+set -u
+: "${PK_BUILD:=$(cd "$(dirname "$0")/.." && pwd)/build}"
+PATH=$PK_BUILD/bin:$PATH
+REPS=${REPS:-5}
+LOOPS=${LOOPS:-2000}
+tmp=$(mktemp -d) || exit 4
+stress=
+cleanup() {
+	[ -n "$stress" ] && kill "$stress" 2>/dev/null && wait "$stress" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+for t in cyclictest stress-ng jq; do
+	command -v "$t" >/dev/null || { echo "rt-loop bench: $t is missing" >&2; exit 4; }
+done
+
+# p50, p99 and max (us) of a cyclictest-format histogram, overflows counted
+# at the top of the range.
+hist_stats() {
+	awk '
+	/^[0-9]+ [0-9]+/ { c[n] = $2; v[n] = $1 + 0; n++; tot += $2; next }
+	/^# Histogram Overflows:/ { over = $4 + 0 }
+	/^# Max Latencies:/ { max = $4 + 0 }
+	END {
+		tot += over
+		split("0.5 0.99", q, " ")
+		for (j = 1; j <= 2; j++) {
+			want = q[j] * tot; s = 0; r = max
+			for (i = 0; i < n; i++) { s += c[i]; if (s >= want) { r = v[i]; break } }
+			printf "%d ", r
+		}
+		printf "%d\n", max
+	}' "$1"
+}
+
+# Cycles that woke a whole period ($2 us) or more late, from a histogram.
+late_cycles() {
+	awk -v p="$2" '
+	/^[0-9]+ [0-9]+/ { if ($1 + 0 >= p) n += $2; next }
+	/^# Histogram Overflows:/ { n += $4 }
+	END { print n + 0 }' "$1"
+}
+
+median() {
+	sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+}
+
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'
+}
+
+# run_pair LABEL INTERVAL_US LOOPS: REPS alternating runs of both tools.
+run_pair() {
+	local label=$1 us=$2 n=$3 hz i
+	hz=$((1000000 / us))
+	: >"$tmp/rl" ; : >"$tmp/ct"
+	for i in $(seq "$REPS"); do
+		rt-loop -f "$hz" -l "$n" -p 80 --mlock --pm-qos 0 \
+		    --histogram "$tmp/rl.hist" --histogram-us 2000 \
+		    --report-interval 1h >"$tmp/rl.json" 2>/dev/null || return 4
+		hist_stats "$tmp/rl.hist" >>"$tmp/rl"
+		late_cycles "$tmp/rl.hist" "$us" >>"$tmp/rl.late"
+		jq -r 'select(.event=="summary") | "\(.misses) \(.skipped)"' \
+		    "$tmp/rl.json" >>"$tmp/rl.miss"
+		cyclictest -m -p 80 -i "$us" -q -l "$n" -h 2000 \
+		    >"$tmp/ct.hist" 2>/dev/null || return 4
+		hist_stats "$tmp/ct.hist" >>"$tmp/ct"
+		late_cycles "$tmp/ct.hist" "$us" >>"$tmp/ct.late"
+	done
+	for col in 1 2 3; do
+		name=$(echo "p50 p99 max" | cut -d' ' -f$col)
+		a=$(cut -d' ' -f$col "$tmp/rl" | median)
+		b=$(cut -d' ' -f$col "$tmp/ct" | median)
+		echo "| rt-loop | cyclictest -m -p 80 -i $us | $name wake-up latency us, $label | $a | $b | $(ratio "$a" "$b") |"
+	done
+}
+
+: >"$tmp/rl.miss"; : >"$tmp/rl.late"; : >"$tmp/ct.late"
+run_pair "1 kHz idle" 1000 "$LOOPS" || exit 4
+stress-ng --cpu 2 --timeout 600s >/dev/null 2>&1 &
+stress=$!
+sleep 1
+run_pair "1 kHz under stress-ng --cpu 2" 1000 "$LOOPS" || exit 4
+kill "$stress" 2>/dev/null
+wait "$stress" 2>/dev/null
+stress=
+sleep 1
+: >"$tmp/rl.miss"; : >"$tmp/rl.late"; : >"$tmp/ct.late"
+run_pair "10 kHz idle" 100 $((LOOPS * 10)) || exit 4
+read -r m s < <(awk '{ m += $1; s += $2 } END { print m + 0, s + 0 }' "$tmp/rl.miss")
+a=$(awk '{ n += $1 } END { print n + 0 }' "$tmp/rl.late")
+b=$(awk '{ n += $1 } END { print n + 0 }' "$tmp/ct.late")
+echo "| rt-loop | cyclictest -m -p 80 -i 100 | cycles woken >= 1 period late at 10 kHz idle, $REPS x $((LOOPS * 10)) | $a | $b | $(ratio "$a" "$b") |"
+echo "| rt-loop | cyclictest (counts none) | misses / skipped periods at 10 kHz idle, $REPS x $((LOOPS * 10)) cycles | $m / $s | - | - |"

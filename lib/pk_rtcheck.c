@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+#include "pk_rtcheck.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#define CAP_IPC_LOCK_BIT 14
+#define CAP_SYS_NICE_BIT 23
+
+/* Read the first line of root/path, without its newline; -1 if absent. */
+static int
+read_line(const char *root, const char *path, char *buf, size_t size)
+{
+	char full[4096];
+	FILE *f;
+	size_t n;
+
+	snprintf(full, sizeof(full), "%s%s", root, path);
+	f = fopen(full, "r");
+	if (f == NULL)
+		return -1;
+	if (fgets(buf, (int)size, f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	n = strlen(buf);
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		buf[--n] = '\0';
+	return 0;
+}
+
+static void
+recommend(json_t *list, const char *level, const char *check,
+    const char *advice)
+{
+	json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "level", level,
+	    "check", check, "advice", advice));
+}
+
+/* The value of a "Key:\tHEX" line of a /proc status file, or 0. */
+static unsigned long long
+status_hex(const char *root, const char *key)
+{
+	char full[4096], line[256];
+	unsigned long long v = 0;
+	size_t klen = strlen(key);
+	FILE *f;
+
+	snprintf(full, sizeof(full), "%s/proc/self/status", root);
+	f = fopen(full, "r");
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+			v = strtoull(line + klen + 1, NULL, 16);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+static json_t *
+rlim_json(int res)
+{
+	struct rlimit rl;
+
+	if (getrlimit(res, &rl) == -1)
+		return json_null();
+	return json_pack("{s:o,s:o}",
+	    "soft", rl.rlim_cur == RLIM_INFINITY ? json_string("unlimited") :
+	    json_integer((json_int_t)rl.rlim_cur),
+	    "hard", rl.rlim_max == RLIM_INFINITY ? json_string("unlimited") :
+	    json_integer((json_int_t)rl.rlim_max));
+}
+
+static const char *
+preempt_model(const char *version, const char *realtime)
+{
+	if (strcmp(realtime, "1") == 0 || strstr(version, "PREEMPT_RT") != NULL)
+		return "PREEMPT_RT";
+	if (strstr(version, "PREEMPT_DYNAMIC") != NULL)
+		return "PREEMPT_DYNAMIC";
+	if (strstr(version, "PREEMPT") != NULL)
+		return "PREEMPT";
+	return "none/voluntary";
+}
+
+/* The governors of cpu0..cpuN as an object; *slow if one is not performance. */
+static json_t *
+governors(const char *root, int *slow)
+{
+	json_t *o = json_object();
+	char path[4096], key[32], buf[64];
+	int cpu;
+
+	*slow = 0;
+	for (cpu = 0; cpu < 4096; cpu++) {
+		snprintf(path, sizeof(path),
+		    "/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor", cpu);
+		if (read_line(root, path, buf, sizeof(buf)) == -1) {
+			snprintf(path, sizeof(path), "%s/sys/devices/system/cpu/"
+			    "cpu%d", root, cpu);
+			if (access(path, F_OK) == -1)
+				break;
+			continue;
+		}
+		snprintf(key, sizeof(key), "cpu%d", cpu);
+		json_object_set_new(o, key, json_string(buf));
+		if (strcmp(buf, "performance") != 0)
+			*slow = 1;
+	}
+	return o;
+}
+
+/* The value of a kernel command-line parameter ("isolcpus=") or NULL. */
+static const char *
+cmdline_param(const char *cmdline, const char *name, char *buf, size_t size)
+{
+	const char *p = cmdline;
+	size_t n = strlen(name), len;
+
+	while ((p = strstr(p, name)) != NULL) {
+		if (p == cmdline || p[-1] == ' ') {
+			p += n;
+			len = strcspn(p, " ");
+			if (len >= size)
+				len = size - 1;
+			memcpy(buf, p, len);
+			buf[len] = '\0';
+			return buf;
+		}
+		p += n;
+	}
+	return NULL;
+}
+
+json_t *
+pk_rtcheck_report(const char *root)
+{
+	char version[512], release[256], realtime[16], isol[256], nohz[256];
+	char cmdline[4096], rt_runtime[64], smt[64], pbuf[256], advice[512];
+	struct rlimit rtprio, memlock;
+	unsigned long long capeff;
+	int cap_nice, cap_lock, slow, fifo, errors = 0;
+	const char *model, *preempt_param, *p, *q;
+	char dyn[32], dbuf[128];
+	json_t *rep, *recs, *govs;
+	if (root == NULL)
+		root = "";
+	if (read_line(root, "/proc/sys/kernel/version", version,
+	    sizeof(version)) == -1)
+		version[0] = '\0';
+	if (read_line(root, "/proc/sys/kernel/osrelease", release,
+	    sizeof(release)) == -1)
+		snprintf(release, sizeof(release), "unknown");
+	if (read_line(root, "/sys/kernel/realtime", realtime,
+	    sizeof(realtime)) == -1)
+		realtime[0] = '\0';
+	if (read_line(root, "/proc/cmdline", cmdline, sizeof(cmdline)) == -1)
+		cmdline[0] = '\0';
+	if (read_line(root, "/sys/devices/system/cpu/isolated", isol,
+	    sizeof(isol)) == -1)
+		isol[0] = '\0';
+	if (read_line(root, "/sys/devices/system/cpu/nohz_full", nohz,
+	    sizeof(nohz)) == -1 || strcmp(nohz, "(null)") == 0)
+		nohz[0] = '\0';
+	if (read_line(root, "/proc/sys/kernel/sched_rt_runtime_us", rt_runtime,
+	    sizeof(rt_runtime)) == -1)
+		rt_runtime[0] = '\0';
+	if (read_line(root, "/sys/devices/system/cpu/smt/control", smt,
+	    sizeof(smt)) == -1)
+		snprintf(smt, sizeof(smt), "unknown");
+	capeff = status_hex(root, "CapEff");
+	cap_nice = (capeff >> CAP_SYS_NICE_BIT) & 1;
+	cap_lock = (capeff >> CAP_IPC_LOCK_BIT) & 1;
+	if (getrlimit(RLIMIT_RTPRIO, &rtprio) == -1)
+		rtprio.rlim_cur = rtprio.rlim_max = 0;
+	if (getrlimit(RLIMIT_MEMLOCK, &memlock) == -1)
+		memlock.rlim_cur = memlock.rlim_max = 0;
+	fifo = cap_nice || rtprio.rlim_cur > 0;
+	model = preempt_model(version, realtime);
+	/* "none (voluntary) full": the current mode in parentheses (debugfs). */
+	dyn[0] = '\0';
+	if (read_line(root, "/sys/kernel/debug/sched/preempt", dbuf,
+	    sizeof(dbuf)) == 0 && (p = strchr(dbuf, '(')) != NULL &&
+	    (q = strchr(p, ')')) != NULL && (size_t)(q - p - 1) < sizeof(dyn)) {
+		memcpy(dyn, p + 1, (size_t)(q - p - 1));
+		dyn[q - p - 1] = '\0';
+	}
+	preempt_param = cmdline_param(cmdline, "preempt=", pbuf, sizeof(pbuf));
+
+	rep = json_object();
+	recs = json_array();
+	if (rep == NULL || recs == NULL) {
+		json_decref(rep);
+		json_decref(recs);
+		return NULL;
+	}
+	json_object_set_new(rep, "type", json_string("preflight"));
+	json_object_set_new(rep, "kernel", json_pack("{s:s,s:s,s:s}",
+	    "release", release, "version", version, "preempt", model));
+	if (preempt_param != NULL)
+		json_object_set_new(json_object_get(rep, "kernel"),
+		    "preempt_param", json_string(preempt_param));
+	if (dyn[0] != '\0')
+		json_object_set_new(json_object_get(rep, "kernel"),
+		    "preempt_dynamic", json_string(dyn));
+	json_object_set_new(rep, "cpus", json_pack("{s:s,s:s,s:s}",
+	    "isolated", isol, "nohz_full", nohz, "smt", smt));
+	govs = governors(root, &slow);
+	json_object_set_new(rep, "governor", govs);
+	if (rt_runtime[0] != '\0')
+		json_object_set_new(rep, "sched_rt_runtime_us",
+		    json_integer(strtoll(rt_runtime, NULL, 10)));
+	json_object_set_new(rep, "rlimit", json_pack("{s:o,s:o}",
+	    "rtprio", rlim_json(RLIMIT_RTPRIO),
+	    "memlock_bytes", rlim_json(RLIMIT_MEMLOCK)));
+	json_object_set_new(rep, "capabilities", json_pack("{s:b,s:b}",
+	    "sys_nice", cap_nice, "ipc_lock", cap_lock));
+	json_object_set_new(rep, "sched_fifo", json_boolean(fifo));
+
+	if (!fifo) {
+		recommend(recs, "error", "sched_fifo", "SCHED_FIFO is not "
+		    "allowed: raise RLIMIT_RTPRIO (an 'rtprio 99' line in "
+		    "/etc/security/limits.conf, or LimitRTPRIO= in a systemd "
+		    "unit) or grant CAP_SYS_NICE");
+		errors++;
+	}
+	if (strcmp(model, "PREEMPT_RT") != 0) {
+		snprintf(advice, sizeof(advice), "the kernel is %s, not "
+		    "PREEMPT_RT: worst-case latency is not bounded; boot a "
+		    "PREEMPT_RT kernel%s", model, strcmp(model,
+		    "PREEMPT_DYNAMIC") == 0 && strcmp(dyn, "full") != 0 &&
+		    (dyn[0] != '\0' || preempt_param == NULL ||
+		    strcmp(preempt_param, "full") != 0) ?
+		    ", or at least preempt=full" : "");
+		recommend(recs, "warn", "preempt", advice);
+	}
+	if (isol[0] == '\0')
+		recommend(recs, "info", "isolcpus", "no CPU is isolated: "
+		    "isolcpus=N nohz_full=N rcu_nocbs=N on the kernel command "
+		    "line and rt-loop -a N keep other work off the loop's CPU");
+	else if (nohz[0] == '\0')
+		recommend(recs, "info", "nohz_full", "isolated CPUs still take "
+		    "the scheduler tick: add nohz_full= for the same CPUs");
+	if (slow)
+		recommend(recs, "warn", "governor", "a cpufreq governor other "
+		    "than performance changes the clock under the loop: "
+		    "cpupower frequency-set -g performance");
+	if (rt_runtime[0] != '\0' && strcmp(rt_runtime, "-1") != 0)
+		recommend(recs, "info", "sched_rt_runtime_us", "RT throttling "
+		    "is on: real-time tasks get at most sched_rt_runtime_us per "
+		    "sched_rt_period_us; it guards against runaway loops, so "
+		    "leave it unless a loop must use a whole CPU");
+	if (!cap_lock && memlock.rlim_cur != RLIM_INFINITY &&
+	    memlock.rlim_cur < 64ULL * 1024 * 1024)
+		recommend(recs, "warn", "memlock", "RLIMIT_MEMLOCK is small "
+		    "and CAP_IPC_LOCK is missing: --mlock may fail; raise "
+		    "'memlock' in limits.conf or LimitMEMLOCK=");
+	if (strcmp(smt, "on") == 0)
+		recommend(recs, "warn", "smt", "SMT is on: a sibling thread "
+		    "shares the loop's core; isolate both siblings or write "
+		    "off to /sys/devices/system/cpu/smt/control");
+	json_object_set_new(rep, "recommendations", recs);
+	json_object_set_new(rep, "ready", json_boolean(errors == 0));
+	return rep;
+}

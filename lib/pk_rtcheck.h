@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PK_RTCHECK_H
+#define PK_RTCHECK_H
+
+#include <jansson.h>
+
+/*
+ * Real-time readiness of a machine, for rt-loop --preflight: the
+ * preemption model, isolcpus/nohz_full, cpufreq governors,
+ * sched_rt_runtime_us, RLIMIT_RTPRIO/RLIMIT_MEMLOCK, capabilities and SMT,
+ * with a list of recommendations {"level","check","advice"} where level is
+ * "error" (SCHED_FIFO cannot be had), "warn" or "info".
+ *
+ * root prefixes every /proc and /sys path ("" or NULL for the live
+ * system), so that fixture trees can be checked; resource limits are
+ * always the calling process's. Returns a new object with "ready" true
+ * when no recommendation is an error, or NULL when out of memory.
+ */
+json_t *pk_rtcheck_report(const char *root);
+
+#endif

@@ -1,0 +1,348 @@
+#!/usr/bin/env bats
+# rt-loop: counts and structure, never latencies (the machines are shared).
+
+load common
+
+RTFIX=$FIXTURES/rt-loop
+
+# Bats before 1.10 (Debian 12 has 1.8.2) lacks bats_pipe: "a \| b" with
+
+# The records of one event from a run's output on stdin.
+rec() {
+	jq -c "select(.event==\"$1\")"
+}
+
+setup_file() {
+	# The test plugins are built here, like a user would build one.
+	local d=$BATS_FILE_TMPDIR
+	cc -std=c11 -fPIC -shared -o "$d/plugin-nostep.so" \
+	    "$FIXTURES/rt-loop/plugin-nostep.c"
+	cc -std=c11 -fPIC -shared -o "$d/plugin-stall.so" \
+	    "$FIXTURES/rt-loop/plugin-stall.c"
+	cc -std=c11 -fPIC -shared -o "$d/plugin-alloc.so" \
+	    "$FIXTURES/rt-loop/plugin-alloc.c"
+	cc -std=c11 -fPIC -shared -o "$d/count-alloc.so" \
+	    "$FIXTURES/rt-loop/count-alloc.c" -ldl -lpthread
+}
+
+@test "-h prints the usage and the options on stdout" {
+	run -0 --separate-stderr rt-loop -h
+	assert_line --index 0 --partial "usage: rt-loop [-hu]"
+	assert_output --partial "--workload NAME[:ARGS]"
+	[ -z "$stderr" ]
+}
+
+@test "a bad option is a usage error" {
+	run -2 --separate-stderr rt-loop --bogus
+	[ -z "$output" ]
+	[[ $stderr == *"usage: rt-loop"* ]]
+}
+
+@test "a bad frequency is a usage error naming it" {
+	for f in 0 -5 abc 1e9 ""; do
+		run -2 --separate-stderr rt-loop -f "$f" -l 1
+		[[ $stderr == "rt-loop: frequency '$f'"* ]] ||
+		    fail "-f '$f': $stderr"
+		[ -z "$output" ]
+	done
+}
+
+@test "operands, -D with -l, --spin as long as the period: usage errors" {
+	run -2 --separate-stderr rt-loop -l 1 input.jsonl
+	[[ $stderr == *"unexpected operand 'input.jsonl'"* ]]
+	run -2 --separate-stderr rt-loop -l 1 -D 1s
+	[[ $stderr == *"exclude each other"* ]]
+	run -2 --separate-stderr rt-loop -l 1 -f 1000 --spin 1000
+	[[ $stderr == *"--spin must be shorter than the period"* ]]
+	run -2 --separate-stderr rt-loop -l 1 -a 1000
+	[[ $stderr == *"CPU 1000 is not available"* ]]
+	run -2 --separate-stderr rt-loop -l 1 --workload mlp:1,2
+	[[ $stderr == "rt-loop: --workload: mlp:IN,HIDDEN,OUT wants"* ]]
+	run -2 --separate-stderr rt-loop -l 1 --workload nope
+	[[ $stderr == "rt-loop: --workload: unknown workload 'nope'"* ]]
+}
+
+@test "-l N runs exactly N cycles, and the intervals add up to them" {
+	run -0 --separate-stderr rt-loop -f 1000 -l 50 --report-interval 10ms
+	echo "$output" >"$BATS_TEST_TMPDIR/out"
+	run -0 jq -s -c '[.[] | select(.event=="interval") | .ticks] | add' \
+	    "$BATS_TEST_TMPDIR/out"
+	assert_output 50
+	run -0 jq -c 'select(.event=="summary") | [.ticks, .dropped, .interrupted]' \
+	    "$BATS_TEST_TMPDIR/out"
+	assert_output '[50,0,false]'
+	# Interval records: numbered, one per 10 ms of loop time, complete.
+	run -0 jq -c 'select(.event=="interval") |
+	    [.type, (.seq|type), .interval_s, (.lat_us|keys), (.exec_us|keys),
+	     (.loop_us|keys), (.jitter_us >= 0), (.misses >= 0)]' \
+	    "$BATS_TEST_TMPDIR/out"
+	assert_line --index 0 '["loop","number",0.01,["max","mean","min","p50","p99","p999"],["max","mean","min","p50","p99","p999"],["max","mean","min","p50","p99","p999"],true,true]'
+	# The first record is the start record.
+	run -0 jq -c 'select(.event=="start") |
+	    [.freq_hz, .period_us, .workload, .loops, .policy]' \
+	    "$BATS_TEST_TMPDIR/out"
+	assert_output '[1000,1000,"none",50,"SCHED_OTHER"]'
+}
+
+@test "-D counts every period: ticks + skipped = duration x frequency" {
+	run -0 --separate-stderr rt-loop -f 1000 -D 200ms -p 80
+	echo "$output" | jq -e -s 'map(select(.event=="summary"))[0] |
+	    .ticks + .skipped == 200'
+}
+
+@test "the RT thread makes no system call but clock_nanosleep once started" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	strace -f -qq -o "$BATS_TEST_TMPDIR/trace" true 2>/dev/null ||
+	    skip "ptrace is not permitted here"
+	# LeakSanitizer cannot run under a tracer.
+	ASAN_OPTIONS=detect_leaks=0 run -0 strace -f -qq \
+	    -o "$BATS_TEST_TMPDIR/trace" rt-loop -f 2000 -l 300 -p 80 \
+	    --workload mlp:16,64,4 --monitor-hz 2000 --histogram \
+	    "$BATS_TEST_TMPDIR/hist"
+	t=$BATS_TEST_TMPDIR/trace
+	tid=$(awk '/PR_SET_NAME, "rt-loop-rt"/ { print $1 }' "$t")
+	[ -n "$tid" ] || fail "no RT thread marker in the trace"
+	# Between the two markers, the RT thread's calls.
+	awk -v t="$tid" '$1 == t' "$t" | awk '
+	    /"rt-loop-end"/ { exit }
+	    on == 1 && /<\.\.\. prctl resumed>/ { on = 2; next }
+	    on { on = 2; print }
+	    /"rt-loop-rt"/ { on = 1 }' >"$BATS_TEST_TMPDIR/rt"
+	run -0 awk '!/ clock_nanosleep\(/ && !/<\.\.\. clock_nanosleep resumed>/' \
+	    "$BATS_TEST_TMPDIR/rt"
+	assert_output ""
+	# One sleep per cycle.
+	run -0 grep -c ' clock_nanosleep(' "$BATS_TEST_TMPDIR/rt"
+	assert_output 300
+}
+
+@test "the RT thread allocates nothing and locks no mutex (LD_PRELOAD counter)" {
+	if ldd "$(command -v rt-loop)" | grep -q libasan; then
+		skip "the sanitizer's allocator cannot be interposed"
+	fi
+	c=$BATS_TEST_TMPDIR/count
+	RT_LOOP_COUNT_FILE=$c LD_PRELOAD=$BATS_FILE_TMPDIR/count-alloc.so \
+	    run -0 rt-loop -l 300 -f 2000 -p 80 --workload mlp:16,64,4 \
+	    --monitor-hz 2000 --report-interval 10ms --histogram "$BATS_TEST_TMPDIR/h"
+	read -r rt all <"$c"
+	[ "$rt" -eq 0 ] || fail "$rt allocations or locks in the RT thread"
+	[ "$all" -gt 0 ] || fail "the counter counted nothing at all"
+	# The counter does see a plugin that allocates in its step.
+	RT_LOOP_COUNT_FILE=$c LD_PRELOAD=$BATS_FILE_TMPDIR/count-alloc.so \
+	    run -0 rt-loop -l 100 --plugin "$BATS_FILE_TMPDIR/plugin-alloc.so"
+	read -r rt all <"$c"
+	[ "$rt" -eq 200 ] || fail "expected 100 mallocs + 100 frees, got $rt"
+}
+
+@test "workloads run: mlp, constraints, spin (which takes at least its time)" {
+	run -0 --separate-stderr rt-loop -l 20 --workload mlp:8,32,2
+	echo "$output" | rec summary | jq -e '.ticks == 20'
+	run -0 --separate-stderr rt-loop -l 20 --workload constraints:100
+	echo "$output" | rec summary | jq -e '.ticks == 20'
+	run -0 --separate-stderr rt-loop -l 10 -f 100 --workload spin:300
+	echo "$output" | rec summary | jq -e '
+	    .ticks == 10 and .exec_us.min >= 300'
+	echo "$output" | rec start | jq -e '.workload == "spin:300"'
+}
+
+@test "--spin: the loop still runs every cycle" {
+	run -0 --separate-stderr rt-loop -l 30 -f 1000 --spin 100
+	echo "$output" | rec start | jq -e '.spin_us == 100'
+	echo "$output" | rec summary | jq -e '.ticks == 30'
+}
+
+@test "the example plugin runs, and its errors are counted" {
+	run -0 --separate-stderr rt-loop -l 100 \
+	    --plugin "$PK_BUILD/examples/rt-loop-plugin.so:100"
+	echo "$output" | rec start | jq -e '
+	    .workload == "plugin" and (.plugin | endswith(".so:100"))'
+	# The derivative kick of the first step saturates the output once.
+	echo "$output" | rec summary | jq -e '
+	    .ticks == 100 and .work_errors == 1'
+	run -2 --separate-stderr rt-loop -l 1 \
+	    --plugin "$PK_BUILD/examples/rt-loop-plugin.so:notanumber"
+	[[ $stderr == *"rtloop_init failed"* ]]
+}
+
+@test "a plugin missing a symbol is refused with status 2, naming it" {
+	run -2 --separate-stderr rt-loop -l 10 \
+	    --plugin "$BATS_FILE_TMPDIR/plugin-nostep.so"
+	assert_equal "$stderr" "rt-loop: '$BATS_FILE_TMPDIR/plugin-nostep.so': missing symbol 'rtloop_step' (the plugin ABI is rtloop_init, rtloop_step, rtloop_fini)"
+	[ -z "$output" ]
+	run -2 --separate-stderr rt-loop -l 10 --plugin "$BATS_TEST_TMPDIR/none.so"
+	[[ $stderr == "rt-loop: $BATS_TEST_TMPDIR/none.so: cannot open"* ]]
+}
+
+@test "an overrun is a miss, its periods are skipped, the watchdog reports the stall" {
+	run -0 --separate-stderr rt-loop -f 1000 -l 100 -p 80 --monitor-hz 2000 \
+	    --plugin "$BATS_FILE_TMPDIR/plugin-stall.so:20"
+	echo "$output" >"$BATS_TEST_TMPDIR/out"
+	# Tick 20 sleeps 150 ms: one miss, at least 149 periods skipped.
+	# (A noisy machine may add stalls of its own, never remove this one.)
+	rec summary <"$BATS_TEST_TMPDIR/out" | jq -e '.ticks == 100 and
+	    .misses >= 1 and .skipped >= 149 and .work_errors == 50 and
+	    .stalls >= 1'
+	run -0 jq -c 'select(.event=="stall" and .tick == 20) | .overdue_ms > 0' \
+	    "$BATS_TEST_TMPDIR/out"
+	assert_output 'true'
+	run -0 jq -c 'select(.event=="stall_end" and .tick == 20) |
+	    .stalled_ms >= 100' "$BATS_TEST_TMPDIR/out"
+	assert_output 'true'
+	# As many stall records as the summary counts.
+	run -0 jq -s 'map(select(.event=="stall")) | length' "$BATS_TEST_TMPDIR/out"
+	rec summary <"$BATS_TEST_TMPDIR/out" | jq -e ".stalls == $output"
+}
+
+@test "--histogram writes cyclictest's format, counting every cycle" {
+	h=$BATS_TEST_TMPDIR/hist
+	run -0 --separate-stderr rt-loop -l 200 -f 2000 --histogram "$h" \
+	    --histogram-us 100
+	run -0 head -n1 "$h"
+	assert_output "# Histogram"
+	run -0 grep -cE '^[0-9]{6} [0-9]{6}$' "$h"
+	assert_output 100
+	# Total (below the range) plus the overflows is every cycle.
+	total=$(sed -n 's/^# Total: //p' "$h")
+	over=$(sed -n 's/^# Histogram Overflows: //p' "$h")
+	sum=$(grep -E '^[0-9]{6} ' "$h" | awk '{ s += $2 } END { print s }')
+	[ "$((10#$total))" -eq "$sum" ]
+	[ "$((10#$total + 10#$over))" -eq 200 ]
+	# The same lines, in the same order, as cyclictest's own.
+	command -v cyclictest >/dev/null || skip "cyclictest is not installed"
+	cyclictest -q -l 20 -i 1000 -h 100 >"$BATS_TEST_TMPDIR/ct" 2>/dev/null ||
+	    skip "cyclictest cannot run here"
+	norm() {
+		grep -v '^# /dev/cpu_dma_latency' "$1" | sed -E 's/[0-9]+/N/g;
+		    s/^(# Thread N:).*/\1/; /^T:/d; /^$/d'
+	}
+	diff -u <(norm "$BATS_TEST_TMPDIR/ct") <(norm "$h")
+}
+
+@test "SIGINT mid-run: every line is valid JSON and a summary ends it" {
+	out=$BATS_TEST_TMPDIR/out
+	rt-loop -f 1000 --report-interval 50ms >"$out" 2>/dev/null 3>&- &
+	pid=$!
+	pk_wait_file "$out" 10
+	sleep 0.3
+	kill -INT "$pid"
+	st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 0 ] || fail "status $st after SIGINT"
+	run -0 jq -c '.event' "$out"
+	assert_line --index 0 '"start"'
+	assert_line '"interval"'
+	run -0 tail -n1 "$out"
+	echo "$output" | jq -e '.event == "summary" and .interrupted == true and
+	    .ticks > 0'
+}
+
+@test "SIGINT cuts a long period short: the run ends at once, no cycle run" {
+	out=$BATS_TEST_TMPDIR/out
+	rt-loop -f 0.05 >"$out" 2>/dev/null 3>&- &
+	pid=$!
+	pk_wait_file "$out" 10
+	kill -INT "$pid"
+	st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 0 ] || fail "status $st after SIGINT"
+	# Without the wake-up the first cycle would run 20 s later, then stop.
+	run -0 tail -n1 "$out"
+	echo "$output" | jq -e '.event == "summary" and .interrupted and
+	    .ticks == 0'
+}
+
+@test "without privilege it warns, says so in its records, and runs" {
+	if [ "$(id -u)" = 0 ]; then
+		command -v setpriv >/dev/null || skip "setpriv is not installed"
+		drop=(setpriv --reuid=65534 --regid=65534 --clear-groups
+		    --inh-caps=-all --bounding-set=-all)
+		"${drop[@]}" true 2>/dev/null || skip "cannot drop privileges"
+	else
+		drop=()
+	fi
+	run -0 --separate-stderr "${drop[@]}" prlimit --rtprio=0:0 \
+	    "$(command -v rt-loop)" -l 20 -p 80
+	[[ $stderr == *"SCHED_FIFO priority 80 refused"* ]]
+	echo "$output" | rec start | jq -e '
+	    .policy == "SCHED_OTHER" and .priority == 0 and
+	    (.warnings | length) == 1'
+	echo "$output" | rec summary | jq -e '
+	    .ticks == 20 and .policy == "SCHED_OTHER"'
+}
+
+@test "with privilege, -p gives SCHED_FIFO, --mlock locks (or says why not)" {
+	run -0 --separate-stderr rt-loop -l 20 -p 80 --mlock
+	echo "$output" | rec start | jq -e '
+	    if .policy == "SCHED_FIFO" then .priority == 80 else
+	    (.warnings | length) > 0 end'
+	echo "$output" | rec start | jq -e '
+	    .mlock or (.warnings | map(test("mlockall")) | any)'
+}
+
+@test "affinity, PM QoS and timer slack are applied and recorded" {
+	run -0 --separate-stderr rt-loop -l 10 -a 0 --pm-qos 0 --timer-slack 50000 -u
+	echo "$output" | rec start | jq -e '.cpu == 0 and .timer_slack_ns == 50000'
+	# /dev/cpu_dma_latency needs root: held, or a warning that says why not.
+	echo "$output" | rec start | jq -e '.pm_qos_us == 0 or
+	    (.warnings | map(test("cpu_dma_latency")) | any)'
+	echo "$output" | rec summary | jq -e '.ticks == 10'
+}
+
+@test "--preflight reports readiness with the documented keys" {
+	run --separate-stderr rt-loop --preflight
+	[ "$status" -eq 0 ] || [ "$status" -eq 1 ]
+	echo "$output" | jq -e --argjson st "$status" '
+	    .type == "preflight" and (.ts|type) == "number" and
+	    (.kernel|has("release") and has("preempt")) and
+	    (.cpus|has("isolated") and has("nohz_full") and has("smt")) and
+	    (.governor|type) == "object" and
+	    (.rlimit|has("rtprio") and has("memlock_bytes")) and
+	    (.capabilities|has("sys_nice") and has("ipc_lock")) and
+	    (.recommendations|type) == "array" and
+	    .ready == ($st == 0)'
+}
+
+@test "--preflight on a fixture tree: an RT kernel without SCHED_FIFO is not ready" {
+	run -1 --separate-stderr prlimit --rtprio=0:0 --memlock=8388608:8388608 \
+	    "$(command -v rt-loop)" --preflight --sysroot "$RTFIX/sysroot"
+	echo "$output" | jq -c '[.kernel.preempt, .kernel.preempt_param,
+	    .cpus, .governor, .sched_rt_runtime_us, .capabilities,
+	    .sched_fifo, .ready, [.recommendations[] | [.level, .check]]]' \
+	    >"$BATS_TEST_TMPDIR/got"
+	run -0 cat "$BATS_TEST_TMPDIR/got"
+	assert_output '["PREEMPT_RT","full",{"isolated":"1","nohz_full":"","smt":"on"},{"cpu0":"performance","cpu1":"powersave"},950000,{"sys_nice":false,"ipc_lock":false},false,false,[["error","sched_fifo"],["info","nohz_full"],["warn","governor"],["info","sched_rt_runtime_us"],["warn","memlock"],["warn","smt"]]]'
+	run -2 --separate-stderr rt-loop --sysroot /
+	[[ $stderr == *"--sysroot goes with --preflight"* ]]
+}
+
+@test "a write error on standard output is status 4 with a message" {
+	run -4 --separate-stderr bash -c 'rt-loop -l 20 >/dev/full'
+	[[ $stderr == "rt-loop: write error on standard output: No space left on device" ]]
+}
+
+@test "an early-closing reader ends it quietly with SIGPIPE" {
+	run -141 bats_pipe rt-loop -f 10000 -l 1000000 --report-interval 1ms \| head -n1
+	echo "$output" | jq -e '.event == "start"'
+}
+
+@test "a histogram file that cannot be written is status 4" {
+	run -4 --separate-stderr rt-loop -l 5 --histogram /nonexistent/dir/h
+	[[ $stderr == *"cannot write '/nonexistent/dir/h'"* ]]
+	echo "$output" | rec summary | jq -e '.ticks == 5'
+}
+
+@test "examples/rt-loop-policy.sh: a 1 kHz policy loop with a 2 kHz watchdog" {
+	run -0 --separate-stderr "$ROOT/examples/rt-loop-policy.sh" 1s
+	echo "$output" | rec start | jq -e '
+	    .workload == "mlp:32,128,8" and .freq_hz == 1000 and .monitor_hz == 2000'
+	echo "$output" | rec summary | jq -e '
+	    .ticks + .skipped == 1000 and .stalls >= 0 and .dropped == 0'
+}
+
+@test "--list-options lists the long options for the completions" {
+	run -0 rt-loop --list-options
+	assert_line "--workload="
+	assert_line "--monitor-hz="
+	assert_line "--preflight"
+	refute_line "--list-options"
+}
