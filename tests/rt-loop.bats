@@ -5,8 +5,6 @@ load common
 
 RTFIX=$FIXTURES/rt-loop
 
-# Bats before 1.10 (Debian 12 has 1.8.2) lacks bats_pipe: "a \| b" with
-
 # The records of one event from a run's output on stdin.
 rec() {
 	jq -c "select(.event==\"$1\")"
