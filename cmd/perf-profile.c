@@ -645,6 +645,7 @@ edge(struct state *s, struct component *c, enum check k, int what, double t)
 	};
 	const struct component *top;
 	struct episode *e;
+	const char *metric;
 	char buf[512];
 	json_t *o;
 
@@ -669,8 +670,7 @@ edge(struct state *s, struct component *c, enum check k, int what, double t)
 	    json_string(pk_profsev_name(c->sev[k].level)));
 	set_num(o, "value", c->val[k]);
 	set_num(o, "threshold", c->thr[k]);
-	json_object_set_new(o, "metric", json_string(
-	    k == C_LEAK ? "rss_kb_trend_per_min" :
+	metric = k == C_LEAK ? "rss_kb_trend_per_min" :
 	    k == C_QUEUE_GROWTH ? "queue_depth_trend_per_min" :
 	    k == C_CPU ? (c->system ? "cpu_util" : "cpu_pct") :
 	    k == C_MEM_AVAIL ? "mem_avail_pct" :
@@ -680,15 +680,16 @@ edge(struct state *s, struct component *c, enum check k, int what, double t)
 	    k == C_THROUGHPUT ? "throughput_per_s" :
 	    k == C_QUEUE_DEPTH ? "queue_depth" :
 	    k == C_THERMAL ? "temp_c" :
-	    k == C_IOWAIT ? "cpu_iowait" : "psi_io_some"));
+	    k == C_IOWAIT ? "cpu_iowait" : "psi_io_some";
+	json_object_set_new(o, "metric", json_string(metric));
 	set_num(o, "since", round(c->sev[k].since * 1000) / 1000);
 	if (what != PK_EDGE_START)
 		set_num(o, "duration_s", t - c->sev[k].since);
 	json_object_set_new(o, "contributors", contributors(s, c, k, &top));
 	if (what == PK_EDGE_END) {
-		size_t n = (size_t)snprintf(buf, sizeof(buf), "over: ");
-
-		hint(s, c, k, top, buf + n, sizeof(buf) - n);
+		snprintf(buf, sizeof(buf), "back within target: %s %.4g "
+		    "(target %.4g) after %.0f s", metric, c->val[k], c->thr[k],
+		    t - c->sev[k].since);
 	} else {
 		hint(s, c, k, top, buf, sizeof(buf));
 	}
