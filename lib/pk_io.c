@@ -94,7 +94,7 @@ pk_emit_json(const json_t *obj)
 {
 	size_t n;
 
-	n = json_dumpb(obj, dumpbuf, dumpcap, JSON_COMPACT | JSON_REAL_PRECISION(10));
+	n = json_dumpb(obj, dumpbuf, dumpcap, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	if (n > dumpcap) {
 		char *p;
 
@@ -103,7 +103,7 @@ pk_emit_json(const json_t *obj)
 			pk_die(PK_EXIT_IO, "out of memory");
 		dumpbuf = p;
 		dumpcap = n + 1024;
-		n = json_dumpb(obj, dumpbuf, dumpcap, JSON_COMPACT | JSON_REAL_PRECISION(10));
+		n = json_dumpb(obj, dumpbuf, dumpcap, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	}
 	if (n == 0)
 		pk_die(PK_EXIT_IO, "cannot serialise a record");
