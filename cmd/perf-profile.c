@@ -420,8 +420,8 @@ ewma(const struct component *c, enum metric m)
 static double
 rnd(double x)
 {
-	if (fabs(x) >= 1e9)
-		return round(x);
+	if (fabs(x) >= 1e9)	/* an event time: keep its milliseconds */
+		return round(x * 1000) / 1000;
 	return round(x * 1e4) / 1e4;
 }
 
@@ -973,7 +973,8 @@ on_sample(struct state *s, struct component *c, double t)
 				trip = pk_jval_num(&v2);
 				break;
 			}
-		if (isnan(trip))
+		/* The configured trip caps the zone's (a Pi throttles at 80 C). */
+		if (isnan(trip) || trip > s->conf.sys[S_TEMP_TRIP])
 			trip = s->conf.sys[S_TEMP_TRIP];
 		if (trip - temp < bmargin) {
 			bmargin = trip - temp;
