@@ -121,6 +121,7 @@ struct episode {
 
 struct component {
 	char *host, *name;
+	char *jhost, *jname;	/* as JSON strings, quoted and escaped */
 	int system;
 	double last_seen, last_eval;
 	double trip_c;		/* the trip point of the hottest zone */
@@ -177,6 +178,8 @@ struct state {
 	size_t nep;
 	unsigned long long ep_lost;
 	struct pk_bad bad;
+	char *jb;		/* the profile record being written */
+	size_t jn, jcap;
 };
 
 /* ---- configuration ---- */
@@ -346,6 +349,22 @@ hash_key(const char *host, size_t hl, const char *name, size_t nl)
 	return h;
 }
 
+/* A string as a JSON string, quoted and escaped by jansson. */
+static char *
+json_quote(const char *str)
+{
+	json_t *j = json_string(str);
+	char *q;
+
+	if (j == NULL)
+		pk_die(PK_EXIT_IO, "out of memory");
+	q = json_dumps(j, JSON_ENCODE_ANY);
+	json_decref(j);
+	if (q == NULL)
+		pk_die(PK_EXIT_IO, "out of memory");
+	return q;
+}
+
 static struct component *
 comp_get(struct state *s, const char *host, const char *name, int system)
 {
@@ -373,6 +392,8 @@ comp_get(struct state *s, const char *host, const char *name, int system)
 	memset(c, 0, sizeof(*c));
 	c->host = strdup(host);
 	c->name = strdup(name);
+	c->jhost = json_quote(host);
+	c->jname = json_quote(name);
 	if (c->host == NULL || c->name == NULL)
 		pk_die(PK_EXIT_IO, "out of memory");
 	c->system = system;
@@ -869,10 +890,52 @@ efficiency(const struct state *s, const struct component *c,
 }
 
 static void
+jb_putn(struct state *s, const char *p, size_t n)
+{
+	if (s->jn + n + 1 > s->jcap) {
+		size_t ncap = (s->jn + n + 1) * 2;
+		char *nb = realloc(s->jb, ncap);
+
+		if (nb == NULL)
+			pk_die(PK_EXIT_IO, "out of memory");
+		s->jb = nb;
+		s->jcap = ncap;
+	}
+	memcpy(s->jb + s->jn, p, n);
+	s->jn += n;
+}
+
+static void
+jb_put(struct state *s, const char *str)
+{
+	jb_putn(s, str, strlen(str));
+}
+
+static void
+jb_num(struct state *s, double x)
+{
+	char buf[40];
+
+	jb_putn(s, buf, pk_profwin_fmtnum(buf, x));
+}
+
+/* ,"key":x (or "key":x first); a value that is not finite is left out. */
+static void
+jb_field(struct state *s, const char *key, double x, int first)
+{
+	if (!isfinite(x))
+		return;
+	jb_put(s, first ? "\"" : ",\"");
+	jb_put(s, key);
+	jb_put(s, "\":");
+	jb_num(s, x);
+}
+
+static void
 profile(struct state *s, struct component *c, double t)
 {
 	struct pk_profwin_stats st[NMETRIC];
-	json_t *o, *m;
+	char num[64];
 	int i, any = 0;
 
 	for (i = 0; i < NMETRIC; i++) {
@@ -885,27 +948,44 @@ profile(struct state *s, struct component *c, double t)
 		end_all(s, c, t);
 		return;
 	}
-	o = record("profile", t, c);
-	json_object_set_new(o, "window_s", json_real(s->conf.window));
+	if (s->o->summary)
+		return;
+	/*
+	 * The hottest record: written directly (strings quoted by jansson
+	 * once per component, numbers by pk_profwin_fmtnum), since building
+	 * and dumping a tree of some 80 reals cost more than the scan.
+	 */
+	s->jn = 0;
+	jb_put(s, "{\"type\":\"profile\",\"ts\":");
+	jb_num(s, t);
+	jb_put(s, ",\"host\":");
+	jb_put(s, c->jhost);
+	jb_put(s, ",\"component\":");
+	jb_put(s, c->jname);
+	jb_put(s, ",\"window_s\":");
+	jb_num(s, s->conf.window);
 	for (i = 0; i < NMETRIC; i++) {
 		if (st[i].n == 0)
 			continue;
-		m = json_object();
-		set_num(m, "mean", st[i].mean);
-		set_num(m, "min", st[i].min);
-		set_num(m, "max", st[i].max);
-		set_num(m, "stddev", st[i].sd);
-		set_num(m, "p50", st[i].p50);
-		set_num(m, "p95", st[i].p95);
-		set_num(m, "p99", st[i].p99);
-		set_num(m, "ewma", st[i].ewma);
-		set_num(m, "trend_per_min", st[i].trend_per_min);
-		json_object_set_new(m, "n", json_integer((json_int_t)st[i].n));
-		json_object_set_new(o, metric_name[i], m);
+		jb_put(s, ",\"");
+		jb_put(s, metric_name[i]);
+		jb_put(s, "\":{");
+		jb_field(s, "mean", st[i].mean, 1);
+		jb_field(s, "min", st[i].min, 0);
+		jb_field(s, "max", st[i].max, 0);
+		jb_field(s, "stddev", st[i].sd, 0);
+		jb_field(s, "p50", st[i].p50, 0);
+		jb_field(s, "p95", st[i].p95, 0);
+		jb_field(s, "p99", st[i].p99, 0);
+		jb_field(s, "ewma", st[i].ewma, 0);
+		jb_field(s, "trend_per_min", st[i].trend_per_min, 0);
+		snprintf(num, sizeof(num), ",\"n\":%zu}", st[i].n);
+		jb_put(s, num);
 	}
-	json_object_set_new(o, "efficiency",
-	    json_integer((json_int_t)round(efficiency(s, c, st))));
-	emit(s, o);
+	snprintf(num, sizeof(num), ",\"efficiency\":%d}",
+	    (int)round(efficiency(s, c, st)));
+	jb_put(s, num);
+	pk_out_line(s->jb, s->jn);
 }
 
 static void
@@ -1009,6 +1089,22 @@ on_app(struct state *s, struct component *c, double t, int proc)
 	add(s, c, M_QUEUE, t, num(s, F_QUEUE));
 }
 
+/* A name from a string value, cut (if it must be) on a UTF-8 boundary. */
+static void
+copy_name(const struct pk_jval *v, char *buf, size_t size)
+{
+	size_t n;
+
+	if (pk_jval_str(v, buf, size) < size)
+		return;
+	n = strlen(buf);
+	while (n > 0 && ((unsigned char)buf[n - 1] & 0xc0) == 0x80)
+		n--;
+	if (n > 0 && ((unsigned char)buf[n - 1] & 0x80))
+		n--;
+	buf[n] = '\0';
+}
+
 static void
 line(struct state *s, const struct pk_jsonl *r, const char *ln, size_t len)
 {
@@ -1074,13 +1170,13 @@ line(struct state *s, const struct pk_jsonl *r, const char *ln, size_t len)
 	if (isnan(s->clock) || t > s->clock)
 		s->clock = t;
 	if (s->vals[F_HOST].type == PK_JSTR)
-		pk_jval_str(&s->vals[F_HOST], host, sizeof(host));
+		copy_name(&s->vals[F_HOST], host, sizeof(host));
 	else
 		snprintf(host, sizeof(host), "unknown");
 	if (kind == 1)
 		snprintf(name, sizeof(name), "system");
 	else
-		pk_jval_str(&s->vals[kind == 2 ? F_COMM : F_COMPONENT], name,
+		copy_name(&s->vals[kind == 2 ? F_COMM : F_COMPONENT], name,
 		    sizeof(name));
 	c = comp_get(s, host, name, kind == 1);
 	if (c == NULL)
@@ -1457,12 +1553,15 @@ main(int argc, char **argv)
 			pk_profwin_release(&s.comp[j].win[i]);
 		free(s.comp[j].host);
 		free(s.comp[j].name);
+		free(s.comp[j].jhost);
+		free(s.comp[j].jname);
 		free(s.comp[j].agg);
 	}
 	free(s.comp);
 	free(s.hash);
 	free(s.scratch);
 	free(s.ep);
+	free(s.jb);
 	pk_jpaths_release(&s.paths);
 	conf_release(&s.conf);
 	pk_close_stdout();

@@ -2,6 +2,7 @@
 #include "pk_profwin.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -212,4 +213,52 @@ pk_profagg_add(struct pk_profagg *a, double t, double v)
 		a->first_t = t;
 	if (isnan(a->last_t) || t > a->last_t)
 		a->last_t = t;
+}
+
+size_t
+pk_profwin_fmtnum(char *buf, double x)
+{
+	unsigned long long v, ip, fp, scale;
+	char tmp[24];
+	size_t n = 0, k = 0;
+	int d, i;
+
+	if (!isfinite(x)) {
+		memcpy(buf, "null", 5);
+		return 4;
+	}
+	if (fabs(x) >= 1e14)
+		return (size_t)snprintf(buf, 32, "%.15g", x);
+	d = fabs(x) >= 1e9 ? 3 : 4;
+	scale = d == 3 ? 1000 : 10000;
+	v = (unsigned long long)llround(fabs(x) * (double)scale);
+	if (v == 0) {
+		memcpy(buf, "0.0", 4);
+		return 3;
+	}
+	if (x < 0)
+		buf[n++] = '-';
+	ip = v / scale;
+	fp = v % scale;
+	do {
+		tmp[k++] = (char)('0' + ip % 10);
+		ip /= 10;
+	} while (ip > 0);
+	while (k > 0)
+		buf[n++] = tmp[--k];
+	buf[n++] = '.';
+	if (fp == 0) {
+		buf[n++] = '0';
+	} else {
+		for (i = d - 1; i >= 0; i--) {
+			tmp[i] = (char)('0' + fp % 10);
+			fp /= 10;
+		}
+		for (k = (size_t)d; k > 1 && tmp[k - 1] == '0'; k--)
+			;
+		memcpy(buf + n, tmp, k);
+		n += k;
+	}
+	buf[n] = '\0';
+	return n;
 }

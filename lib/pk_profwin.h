@@ -50,6 +50,14 @@ void pk_profwin_stats(const struct pk_profwin *w, double *scratch,
     struct pk_profwin_stats *st);
 
 /*
+ * Format x for a JSON record, fast: rounded to 4 decimals (3 from 1e9 up,
+ * where it is an event time), trailing zeros dropped, "N.0" for a whole
+ * number, as jansson writes reals. Non-finite x gives "null" (callers omit
+ * those). Returns the length; buf has at least 32 bytes.
+ */
+size_t pk_profwin_fmtnum(char *buf, double x);
+
+/*
  * Whole-run aggregates for --summary in constant memory: Welford for the
  * moments, P-square estimators for p50, p95 and p99.
  */

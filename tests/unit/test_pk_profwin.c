@@ -117,6 +117,36 @@ test_agg(void **state)
 	NEAR(pk_p2_get(&a.p99), 990, 10);
 }
 
+static void
+test_fmtnum(void **state)
+{
+	char b[40];
+
+	(void)state;
+	pk_profwin_fmtnum(b, 0);
+	assert_string_equal(b, "0.0");
+	pk_profwin_fmtnum(b, 60);
+	assert_string_equal(b, "60.0");
+	pk_profwin_fmtnum(b, 0.2);
+	assert_string_equal(b, "0.2");
+	pk_profwin_fmtnum(b, -7.61104);
+	assert_string_equal(b, "-7.611");
+	pk_profwin_fmtnum(b, 100476.05);
+	assert_string_equal(b, "100476.05");
+	pk_profwin_fmtnum(b, 0.00004);
+	assert_string_equal(b, "0.0");
+	pk_profwin_fmtnum(b, 0.00005);
+	assert_string_equal(b, "0.0001");
+	pk_profwin_fmtnum(b, 1732300160.1);
+	assert_string_equal(b, "1732300160.1");
+	pk_profwin_fmtnum(b, 1732300000.125);
+	assert_string_equal(b, "1732300000.125");
+	pk_profwin_fmtnum(b, 1e300);
+	assert_string_equal(b, "1e+300");
+	assert_int_equal(pk_profwin_fmtnum(b, NAN), 4);
+	assert_string_equal(b, "null");
+}
+
 int
 main(void)
 {
@@ -126,6 +156,7 @@ main(void)
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_ewma_tau),
 		cmocka_unit_test(test_agg),
+		cmocka_unit_test(test_fmtnum),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
