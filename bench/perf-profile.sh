@@ -28,10 +28,13 @@ awk -v n="$n" 'BEGIN {
 	}
 }' >"$data"
 
-# One timed run: prints "seconds maxrss_kb".
+# One timed run: prints "seconds maxrss_kb" (python3: no GNU time needed).
 timed() {
-	/usr/bin/time -f '%e %M' -o "$dir/time" "$@" >/dev/null
-	cat "$dir/time"
+	python3 -c 'import resource, subprocess, sys, time
+t = time.monotonic()
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)
+t = time.monotonic() - t
+print("%.3f %d" % (t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))' "$@"
 }
 
 median() {

@@ -1443,6 +1443,7 @@ reload(void *arg)
 	c.smooth = s->conf.smooth;
 	conf_release(&s->conf);
 	s->conf = c;
+	pk_warn("%s: config reloaded", s->o->config);
 }
 
 static int
