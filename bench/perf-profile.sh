@@ -28,13 +28,10 @@ awk -v n="$n" 'BEGIN {
 	}
 }' >"$data"
 
-# One timed run: prints "seconds maxrss_kb" (python3: no GNU time needed).
+# One timed run: prints "seconds maxrss_kb" of the command alone.
+cc -O2 -o "$dir/maxrss" "$(dirname "$0")/../tests/helpers/perf-profile-maxrss.c"
 timed() {
-	python3 -c 'import resource, subprocess, sys, time
-t = time.monotonic()
-subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)
-t = time.monotonic() - t
-print("%.3f %d" % (t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))' "$@"
+	"$dir/maxrss" "$@"
 }
 
 median() {

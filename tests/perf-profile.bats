@@ -22,11 +22,9 @@ if ! type bats_pipe >/dev/null 2>&1; then
 	}
 fi
 
-# The max RSS in kB of a command (output discarded).
+# The max RSS in kB of a command alone (output discarded).
 maxrss() {
-	python3 -c 'import resource, subprocess, sys
-subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$@"
+	"$PK_BUILD/tests/helpers/perf-profile-maxrss" "$@" | cut -d' ' -f2
 }
 
 # The bottleneck records of a run as "ts-T0 kind component state severity".
