@@ -940,8 +940,7 @@ profile(struct state *s, struct component *c, double t)
 
 	for (i = 0; i < NMETRIC; i++) {
 		pk_profwin_expire(&c->win[i], t);
-		pk_profwin_stats(&c->win[i], s->scratch, &st[i]);
-		any |= st[i].n > 0;
+		any |= c->win[i].n > 0;
 	}
 	if (!any) {
 		/* Nothing left in the window: the component went quiet. */
@@ -950,6 +949,8 @@ profile(struct state *s, struct component *c, double t)
 	}
 	if (s->o->summary)
 		return;
+	for (i = 0; i < NMETRIC; i++)
+		pk_profwin_stats(&c->win[i], s->scratch, &st[i]);
 	/*
 	 * The hottest record: written directly (strings quoted by jansson
 	 * once per component, numbers by pk_profwin_fmtnum), since building
