@@ -1200,10 +1200,10 @@ line(struct state *s, const struct pk_jsonl *r, const char *ln, size_t len)
 static void
 fmt_ts(double t, char *buf, size_t size)
 {
-	time_t tt = (time_t)floor(t);
+	time_t tt = fabs(t) < 1e15 ? (time_t)floor(t) : 0;
 	struct tm tm;
 
-	if (!isfinite(t) || gmtime_r(&tt, &tm) == NULL) {
+	if (!(fabs(t) < 1e15) || gmtime_r(&tt, &tm) == NULL) {
 		snprintf(buf, size, "-");
 		return;
 	}
