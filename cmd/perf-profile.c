@@ -1479,6 +1479,9 @@ run_file(struct state *s, const char *path)
 		line(s, &r, ln, len);
 		if (pk_reload)
 			reload(s);
+		/* A bulk replay never blocks: SIGINT/SIGTERM are seen here. */
+		if (pk_stop)
+			break;
 	}
 	pk_jsonl_release(&r);
 	return 0;
