@@ -360,3 +360,30 @@ lane_detector"
 	big=$(maxrss perf-profile -s "$BATS_TEST_TMPDIR/big")
 	[ "$big" -lt $((small + 2048)) ] || fail "max RSS $small kB -> $big kB"
 }
+
+@test "the man page's EXAMPLES run as written (on a fixture)" {
+	# The second example, with day.jsonl replaced by a crafted log.
+	cmd=$(mandoc -Tascii "$ROOT/man/perf-profile.1" | sed 's/.\x08//g' |
+	    awk '/^EXAMPLES/{on=1; next} /^[A-Z][A-Z ]+$/{on=0} on' |
+	    sed -n '/perf-profile day.jsonl |/,/^ *$/p' | sed "s|day.jsonl|'$F/cpuhog.jsonl'|")
+	[ -n "$cmd" ]
+	run -0 bash -c "$cmd"
+	assert_output "1732300221 system cpu start low
+1732300281 system cpu change medium
+1732300401 system cpu end medium"
+	run -0 perf-profile --preset rpi --summary "$F/thermal.jsonl"
+	assert_line --regexp '^2024-11-22T18:30:30Z +4m4s critical +thermal +system +temp_c$'
+}
+
+@test "-u flushes each record: a profile arrives while the input stays open" {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	perf-profile -u -i 5s <"$BATS_TEST_TMPDIR/fifo" >"$BATS_TEST_TMPDIR/out" &
+	pid=$!
+	exec 7>"$BATS_TEST_TMPDIR/fifo"
+	head -n 30 "$F/clean.jsonl" >&7
+	for _ in $(seq 50); do grep -q '"type":"profile"' "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+	run -0 grep -c '"type":"profile"' "$BATS_TEST_TMPDIR/out"
+	exec 7>&-
+	wait "$pid"
+	[ "$output" -ge 3 ]
+}
