@@ -42,7 +42,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 .SUFFIXES:
-.PHONY: all check unit bats lint bench install uninstall clean deps fuzz
+.PHONY: all check unit bats lint bench install uninstall clean deps fuzz fuzz-replay
 
 LIBSRC  := $(sort $(wildcard lib/*.c))
 LIBOBJ  := $(LIBSRC:%.c=$(O)/%.o)
@@ -56,6 +56,10 @@ UNITS   := $(UNITSRC:tests/unit/%.c=$(O)/tests/%)
 # Functions the unit tests may replace: -Wl,--wrap=fn, each __wrap_fn
 # falls through to __real_fn unless its pk_mock_fn flag is set.
 WRAP    := read poll write fsync rename malloc
+
+# Fuzz targets (tests/fuzz/fuzz_*.c) also build as plain replay programs.
+FUZZSRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZREPLAY := $(FUZZSRC:tests/fuzz/%.c=$(O)/tests/%)
 
 MANS    := $(wildcard man/*.1)
 
@@ -102,8 +106,8 @@ $(O)/examples/%.so: examples/%.c
 
 check: all unit bats lint
 
-unit: $(UNITS)
-	$(Q)O=$(O) tests/run-unit $(UNITS)
+unit: $(UNITS) $(FUZZREPLAY)
+	$(Q)tests/run-unit $(UNITS) $(FUZZREPLAY)
 
 bats: all $(TESTHELPERS) $(EXAMPLE_PLUGINS)
 	$(Q)PK_BUILD=$(abspath $(O)) tests/run-bats
@@ -155,3 +159,14 @@ $(O)/tests/mock.o: tests/unit/mock.c tests/unit/mock.h
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(PK_CFLAGS) $(CFLAGS) $(SANFLAGS) -c -o $@ $<
+
+# Fuzz targets replayed over their seed corpus and every crash ever found
+# (tests/fuzz/regress/TARGET), without libFuzzer, as part of `make check`.
+$(O)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
+	@mkdir -p $(@D)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(PK_CFLAGS) -Wno-missing-prototypes $(CFLAGS) $(SANFLAGS) \
+	    -o $@ tests/fuzz/replay.c $< $(LIB) -lcurl $(LDLIBS)
+
+fuzz-replay: $(FUZZREPLAY)
+	$(Q)tests/run-unit $(FUZZREPLAY)

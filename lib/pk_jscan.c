@@ -177,6 +177,24 @@ hexval(int c)
 	return -1;
 }
 
+/* Four hex digits at p, or -1. */
+static long
+hex4(const unsigned char *p, const unsigned char *e)
+{
+	long v = 0;
+	int i, h;
+
+	if (e - p < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		h = hexval(p[i]);
+		if (h < 0)
+			return -1;
+		v = v << 4 | h;
+	}
+	return v;
+}
+
 /* At the opening quote; leaves p after the closing quote. */
 static int
 scan_string(struct scan *sc, const char **start, size_t *len, int *escaped)
@@ -205,12 +223,31 @@ scan_string(struct scan *sc, const char **start, size_t *len, int *escaped)
 			case 'n': case 'r': case 't':
 				p += 2;
 				break;
-			case 'u':
-				if (e - p < 6 || hexval(p[2]) < 0 || hexval(p[3]) < 0 ||
-				    hexval(p[4]) < 0 || hexval(p[5]) < 0)
+			case 'u': {
+				long cp = hex4(p + 2, e);
+
+				if (cp < 0)
 					return fail(sc, "invalid \\u escape");
 				p += 6;
+				/*
+				 * As jansson: no NUL, and surrogates only
+				 * in valid pairs, so that every line the
+				 * scanner accepts also parses as a tree.
+				 */
+				if (cp == 0)
+					return fail(sc, "\\u0000 in string");
+				if (cp >= 0xdc00 && cp <= 0xdfff)
+					return fail(sc, "lone low surrogate");
+				if (cp >= 0xd800 && cp <= 0xdbff) {
+					long lo = e - p >= 6 && p[0] == '\\' &&
+					    p[1] == 'u' ? hex4(p + 2, e) : -1;
+
+					if (lo < 0xdc00 || lo > 0xdfff)
+						return fail(sc, "lone high surrogate");
+					p += 6;
+				}
 				break;
+			}
 			default:
 				return fail(sc, "invalid escape in string");
 			}

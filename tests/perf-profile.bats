@@ -7,21 +7,6 @@ load common
 F=$FIXTURES/perf-profile
 T0=1732300000
 
-# Bats before 1.10 (Debian 12 has 1.8.2) lacks bats_pipe: the same for
-# "a \| b", the status of the rightmost command that failed (pipefail).
-if ! type bats_pipe >/dev/null 2>&1; then
-	bats_pipe() {
-		local -a left=()
-		while [ $# -gt 0 ] && [ "$1" != "|" ]; do
-			left+=("$1")
-			shift
-		done
-		shift
-		set -o pipefail
-		"${left[@]}" | "$@"
-	}
-fi
-
 # The max RSS in kB of a command alone (output discarded).
 maxrss() {
 	"$PK_BUILD/tests/helpers/perf-profile-maxrss" "$@" | cut -d' ' -f2

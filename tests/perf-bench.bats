@@ -1,0 +1,300 @@
+#!/usr/bin/env bats
+# perf-bench: the command line, the child's environment, failures, the
+# statistics records, determinism, baselines, comparisons and --stress.
+# No assertion depends on how fast this machine is: durations that are
+# compared differ by at least 20% and are sleeps, which load barely moves.
+
+load common
+
+HELPERS=$PK_BUILD/tests/helpers
+
+@test "-h prints the usage and the options on stdout" {
+	run -0 --separate-stderr perf-bench -h
+	assert_line --index 0 --partial "usage: perf-bench [-chijs]"
+	assert_output --partial "--check-output"
+	assert_output --partial "--stress Nx"
+	[ -z "$stderr" ]
+}
+
+@test "a bad option is a usage error" {
+	run -2 --separate-stderr perf-bench --bogus -- true
+	[ -z "$output" ]
+	[[ $stderr == *"usage: perf-bench"* ]]
+}
+
+@test "usage errors: no command, bad values, --stress-mem alone" {
+	run -2 --separate-stderr perf-bench
+	[[ $stderr == *"usage: perf-bench"* ]]
+	run -2 --separate-stderr perf-bench -r 0 -- true
+	[[ $stderr == *"--runs"* ]]
+	run -2 --separate-stderr perf-bench --outliers maybe -- true
+	[[ $stderr == *"keep or drop"* ]]
+	run -2 --separate-stderr perf-bench --stress-mem -- true
+	[[ $stderr == *"--stress-mem needs --stress"* ]]
+	run -2 --separate-stderr perf-bench --stress 0x -- true
+	run -2 --separate-stderr perf-bench -m 20 -M 10 -- true
+	run -2 --separate-stderr perf-bench -n a -n b -- true
+	[[ $stderr == *"2 names for 1 commands"* ]]
+}
+
+@test "--json: one bench record with per-run times and the statistics" {
+	run -0 --separate-stderr perf-bench -j -w 2 -r 7 -- true
+	[ "${#lines[@]}" -eq 1 ]
+	echo "$output" | jq -e '
+	    .type == "bench" and .name == "true" and .phase == "quiet" and
+	    .command == ["true"] and .shell == false and
+	    .runs == 7 and .warmup == 2 and .failures == 0 and .complete and
+	    (.times_s | length) == 7 and
+	    .wall_s.min <= .wall_s.median and .wall_s.median <= .wall_s.max and
+	    .wall_s.ci_low <= .wall_s.mean and .wall_s.mean <= .wall_s.ci_high and
+	    .wall_s.min == (.times_s | min) and .wall_s.max == (.times_s | max) and
+	    (.wall_s.mean - ((.times_s | add) / 7) | fabs) < 1e-12 and
+	    .user_s.mean >= 0 and .sys_s.mean >= 0 and .maxrss_kb.max > 0 and
+	    .outliers.policy == "keep" and .outliers.z == 3.5 and
+	    .confidence == 0.95 and (.ts | type) == "number" and
+	    (.host | type) == "string"'
+}
+
+@test "the human report: statistics, stability, outliers and a histogram" {
+	run -0 perf-bench -r 12 -- sleep 0.005
+	assert_line --index 0 "sleep 0.005: 12 runs"
+	assert_line --partial "(mean ± σ), 95% CI ["
+	assert_line --partial "  median: "
+	assert_line --partial "max RSS"
+	assert_line --regexp "^  CV [0-9.]+%, jitter [0-9.]+ ms: (stable|UNSTABLE) \(threshold 5%\)$"
+	assert_line --regexp "^  outliers: [0-9]+ of 12 \(\|modified z\| > 3.5\), kept$"
+	# The histogram bars add up to the runs.
+	total=$(printf '%s\n' "$output" | awk '/\|/ && $NF ~ /^[0-9]+$/ && $0 ~ /ms \|/ {s += $NF} END {print s}')
+	[ "$total" -eq 12 ]
+}
+
+@test "the run count follows the time budget within --min-runs and --max-runs" {
+	run -0 perf-bench -j -t 1ms -m 4 -M 50 -- sleep 0.01
+	echo "$output" | jq -e '.runs == 4'
+	run -0 perf-bench -j -t 10s -m 4 -M 6 -- true
+	echo "$output" | jq -e '.runs == 6'
+	run -0 perf-bench -j -w 0 -t 1ms -m 3 -M 50 -- true
+	echo "$output" | jq -e '.runs == 3 and .warmup == 0'
+}
+
+@test "--precision stops once the confidence interval is tight enough" {
+	run -0 perf-bench -j --precision 25 -m 5 -M 5000 -- sleep 0.002
+	echo "$output" | jq -e '.runs >= 5 and .runs < 5000 and
+	    (.wall_s.ci_high - .wall_s.ci_low) / 2 <= 0.25 * .wall_s.mean'
+}
+
+@test "a failing command ends the benchmark with its status unless -i" {
+	run -1 --separate-stderr perf-bench -r 5 -- false
+	[ -z "$output" ]
+	[[ $stderr == *"perf-bench: 'false' exited with status 1 (use -i to ignore)"* ]]
+	run -3 --separate-stderr perf-bench -s -r 5 -- 'exit 3'
+	[[ $stderr == *"'exit 3' exited with status 3"* ]]
+	run -0 --separate-stderr perf-bench -i -j -r 5 -- false
+	echo "$output" | jq -e '.failures == 5 and .runs == 5'
+}
+
+@test "a command killed by a signal gives 128+N" {
+	run -137 --separate-stderr perf-bench -s -r 3 -- 'kill -9 $$'
+	[[ $stderr == *"was killed by signal 9"* ]]
+	# An exit status above 128 is still an exit status.
+	run -130 --separate-stderr perf-bench -s -r 3 -- 'exit 130'
+	[[ $stderr == *"'exit 130' exited with status 130"* ]]
+}
+
+@test "a command that does not exist is 127, one not executable 126" {
+	run -127 --separate-stderr perf-bench -r 3 -- no-such-command-xyz
+	[ "$stderr" = "perf-bench: cannot execute 'no-such-command-xyz': No such file or directory" ]
+	printf 'true\n' >"$BATS_TEST_TMPDIR/noexec"
+	chmod 644 "$BATS_TEST_TMPDIR/noexec"
+	run -126 --separate-stderr perf-bench -r 3 -- "$BATS_TEST_TMPDIR/noexec"
+	[[ $stderr == *"cannot execute '$BATS_TEST_TMPDIR/noexec': Permission denied"* ]]
+	run -127 --separate-stderr perf-bench -r 3 -- true ::: no-such-command-xyz
+}
+
+@test "children start with default signal dispositions and an empty mask" {
+	# The helper fails if anything is ignored or blocked; the shell hands
+	# perf-bench ignored signals, which must not reach the command.
+	# (A sanitizer build of the helper must not install its own handlers.)
+	export ASAN_OPTIONS=handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0
+	run -0 "$HELPERS/perf-bench-sigcheck"
+	run -1 bash -c "trap '' USR1 QUIT HUP; '$HELPERS/perf-bench-sigcheck'"
+	run -0 bash -c "trap '' USR1 QUIT HUP; perf-bench -r 3 -- '$HELPERS/perf-bench-sigcheck'"
+}
+
+@test "an ignored SIGCHLD inherited from the parent does not lose the runs" {
+	run -0 python3 -c 'import os, signal, sys
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+os.execvp("perf-bench", ["perf-bench", "-j", "-r", "3", "--", "true"])'
+	echo "$output" | jq -e '.runs == 3 and .failures == 0 and .maxrss_kb.max > 0'
+}
+
+@test "a progress bar with an ETA on stderr only when it is a terminal" {
+	command -v script >/dev/null || skip "no script(1)"
+	run -0 script -qec "perf-bench -r 6 -- sleep 0.05 >/dev/null" /dev/null
+	assert_output --regexp "sleep 0.05 \[#*-*\] [0-9]+/6 ETA "
+	run -0 script -qec "perf-bench --no-progress -r 3 -- sleep 0.05 >/dev/null" /dev/null
+	refute_output --partial "ETA"
+	run -0 --separate-stderr perf-bench -r 3 -- sleep 0.05
+	[ -z "$stderr" ]
+}
+
+@test "runs without a shell by default, with /bin/sh -c under --shell" {
+	# Without a shell the quote characters are the argument itself.
+	run -0 perf-bench -j -c -r 3 -- printf '%s' '$HOME'
+	h1=$(echo "$output" | jq -r .output.hash)
+	run -0 perf-bench -j -c -r 3 -- printf '%s' "$HOME"
+	h2=$(echo "$output" | jq -r .output.hash)
+	[ "$h1" != "$h2" ]
+	run -0 perf-bench -j -c -s -r 3 -- "printf '%s' \$HOME"
+	echo "$output" | jq -e --arg h "$h2" '.output.hash == $h and .shell and
+	    .command == ["/bin/sh", "-c", "printf '"'%s'"' $HOME"]'
+}
+
+@test "--check-output catches a command whose output changes" {
+	run -1 --separate-stderr perf-bench -s -c -r 6 -- 'cat /proc/sys/kernel/random/uuid'
+	assert_line --regexp "^  output: DIFFERS in [0-9]+ of 6 runs$"
+	[[ $stderr == *"the output of the command differs between runs"* ]]
+	# The expected hash of "hi\n" is FNV-1a 64 computed independently.
+	want=$(python3 -c 'h=0xcbf29ce484222325
+for b in b"hi\n": h=((h^b)*0x100000001b3)&0xffffffffffffffff
+print("%016x"%h)')
+	run -0 perf-bench -j -c -r 6 -- echo hi
+	echo "$output" | jq -e --arg h "$want" '.output.hash == $h and .output.mismatches == 0'
+}
+
+@test "--max-cv makes an unstable timing a failure" {
+	# A command that alternates between 1 ms and 30 ms has a CV far above 1%.
+	state=$BATS_TEST_TMPDIR/flip
+	run -1 --separate-stderr perf-bench -s --max-cv 1 -r 8 -- \
+	    "if [ -e $state ]; then rm $state; sleep 0.03; else : >$state; fi"
+	[[ $stderr == *"the timing is unstable (CV above 1%)"* ]]
+	assert_line --partial "UNSTABLE (threshold 1%)"
+}
+
+@test "two commands: interleaved, compared with Welch and Mann-Whitney" {
+	run -0 perf-bench -j -r 15 -n fast -n slow -- sleep 0.01 ::: sleep 0.03
+	[ "${#lines[@]}" -eq 2 ]
+	echo "${lines[0]}" | jq -e '.name == "fast" and (has("compare") | not)'
+	echo "${lines[1]}" | jq -e '.name == "slow" and .compare.reference == "fast" and
+	    .compare.ratio > 1.5 and .compare.ratio_low > 1.2 and
+	    .compare.welch_p < 0.01 and .compare.mannwhitney_p < 0.01 and
+	    .compare.ratio_low <= .compare.ratio and .compare.ratio <= .compare.ratio_high'
+	run -0 perf-bench -r 10 -n fast -n slow --export-html "$BATS_TEST_TMPDIR/c.html" -- sleep 0.01 ::: sleep 0.03
+	grep -q "<h2>comparison with fast</h2>" "$BATS_TEST_TMPDIR/c.html"
+	grep -q "<tr><td>slow</td><td>[0-9.]* ± [0-9.]*</td>" "$BATS_TEST_TMPDIR/c.html"
+	assert_line --regexp "^  slow: [0-9.]+ ± [0-9.]+ times the reference .*: significant$"
+}
+
+@test "--baseline: a planted 20% regression fails, the unchanged command passes" {
+	# 100 ms against 120 ms: the scheduling delay of a loaded machine, which
+	# can differ between the baseline and the check, stays small beside it.
+	# Outliers (a busy shared machine) are dropped by the modified z-score
+	# in both the baseline and the comparison, so a stray slow run cannot
+	# make the unchanged command look slower or hide the regression.
+	base=$BATS_TEST_TMPDIR/base.jsonl
+	run -0 perf-bench -r 25 --outliers drop -n step --export-json "$base" -- sleep 0.1
+	jq -e '.name == "step" and .runs == 25' "$base"
+	run -0 --separate-stderr perf-bench -r 25 --outliers drop -n step -b "$base" --threshold 10 -- sleep 0.1
+	assert_line --regexp "^  step: .* times the baseline .*: (no regression|faster)$"
+	run -1 --separate-stderr perf-bench -r 25 --outliers drop -n step -b "$base" --threshold 10 -- sleep 0.12
+	assert_line --regexp "^  step: 1\.[0-9]+ ± .* times the baseline .*: REGRESSION$"
+	[[ $stderr == *"a regression against the baseline"* ]]
+	run -1 --separate-stderr perf-bench -j -r 25 --outliers drop -n step -b "$base" --threshold 10 -- sleep 0.12
+	echo "$output" | jq -e '.baseline.regression and .baseline.welch_p < 0.05 and
+	    .baseline.ratio > 1.1 and .baseline.threshold == 0.1'
+}
+
+@test "--baseline: a malformed line is reported, the valid records still used" {
+	base=$BATS_TEST_TMPDIR/base.jsonl
+	run -0 perf-bench -r 10 -n step --export-json "$base" -- sleep 0.01
+	{ echo '{"type":"bench","name":"other",'; cat "$base"; echo '{"type":"bench","name":"x"}'; } >"$BATS_TEST_TMPDIR/bad.jsonl"
+	run -3 --separate-stderr perf-bench -r 10 -n step -b "$BATS_TEST_TMPDIR/bad.jsonl" -- sleep 0.01
+	[[ $stderr == *"perf-bench: $BATS_TEST_TMPDIR/bad.jsonl:1: invalid JSON"* ]]
+	[[ $stderr == *"perf-bench: $BATS_TEST_TMPDIR/bad.jsonl:3: a bench record needs name, runs >= 2, wall_s.mean and wall_s.sd"* ]]
+	assert_line --regexp "^  step: .* times the baseline"
+	run -4 --separate-stderr perf-bench -r 3 -b "$BATS_TEST_TMPDIR/missing" -- true
+	[[ $stderr == *"cannot read '$BATS_TEST_TMPDIR/missing'"* ]]
+}
+
+@test "--stress runs again beside N x nproc hogs and reports the slowdown" {
+	n=$(nproc)
+	run -0 perf-bench -j -r 6 --stress 1x --stress-mem -- sleep 0.005
+	[ "${#lines[@]}" -eq 2 ]
+	echo "${lines[0]}" | jq -e '.phase == "quiet" and .runs == 6'
+	echo "${lines[1]}" | jq -e --argjson n "$n" '.phase == "stress" and .runs == 6 and
+	    .stress.factor == 1 and .stress.cpu_hogs == $n and .stress.mem_hogs == $n and
+	    (.stress.ratio | type) == "number" and (.stress.cv_stress | type) == "number"'
+	run -0 perf-bench -r 4 --stress 2x --export-html "$BATS_TEST_TMPDIR/s.html" -- true
+	grep -q "<h2>stress 2x: $((2 * n)) CPU hogs, 0 memory hogs</h2>" "$BATS_TEST_TMPDIR/s.html"
+	[ "$(grep -c '<svg ' "$BATS_TEST_TMPDIR/s.html")" -eq 2 ]
+	assert_line --index 0 "true: 4 runs"
+	assert_line "true (under stress): 4 runs"
+	assert_line "stress: 2x ($((2 * n)) CPU hogs, 0 memory hogs)"
+	assert_line --regexp "^  true: slowdown [0-9.]+ ± [0-9.]+ .*CV [0-9.]+% -> [0-9.]+%"
+}
+
+@test "SIGTERM during --stress leaves no hog behind and reports what it has" {
+	out=$BATS_TEST_TMPDIR/out
+	perf-bench -w 0 -r 2 --stress 1x -M 100 -- sleep 0.2 >"$out" 2>&1 &
+	pid=$!
+	# Wait for the hogs (the stress phase starts after about 0.4 s).
+	for _ in $(seq 100); do
+		hogs=$(pgrep -P "$pid" -d ' ' perf-bench-cpu || true)
+		[ -n "$hogs" ] && break
+		sleep 0.05
+	done
+	[ -n "$hogs" ] || { pk_stop_pid "$pid"; fail "no hogs seen"; }
+	kill -TERM "$pid"
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 143 ]
+	for h in $hogs; do
+		! kill -0 "$h" 2>/dev/null || fail "hog $h is still running"
+	done
+	grep -q "interrupted" "$out"
+}
+
+@test "--export-html is self-contained with an SVG histogram; --export-markdown a table" {
+	cd "$BATS_TEST_TMPDIR"
+	run -0 perf-bench -r 10 -n 'a<b' --export-html r.html --export-markdown r.md -- sleep 0.002
+	grep -q '<svg xmlns="http://www.w3.org/2000/svg"' r.html
+	grep -q '<rect ' r.html
+	grep -q 'a&lt;b' r.html
+	# No external resources: the only URL is the SVG namespace.
+	[ "$(grep -o 'https\?://[^"]*' r.html | sort -u)" = "http://www.w3.org/2000/svg" ]
+	! grep -qi '<script\|<link\|src=' r.html
+	[ "$(sed -n 1p r.md)" = "| Command | Phase | Runs | Mean [ms] | σ [ms] | Median [ms] | Min [ms] | Max [ms] | CV | Relative |" ]
+	assert_equal "$(grep -c '^| `a<b` | quiet | 10 |' r.md)" 1
+	run -4 --separate-stderr perf-bench -r 3 --export-json /nonexistent/dir/x.json -- true
+	[[ $stderr == *"cannot write '/nonexistent/dir/x.json'"* ]]
+}
+
+@test "--outliers drop removes the runs beyond the modified z-score" {
+	run -0 perf-bench -j -r 20 --outliers drop -- sleep 0.003
+	echo "$output" | jq -e '.outliers.policy == "drop" and
+	    (.times_s | length) == 20 and .wall_s.max <= (.times_s | max)'
+}
+
+@test "a full disk on stdout is an I/O error" {
+	run -4 --separate-stderr bash -c 'perf-bench -r 3 -- true >/dev/full'
+	[[ $stderr == *"perf-bench: write error on standard output: No space left on device"* ]]
+}
+
+@test "an early-closing reader ends perf-bench quietly (SIGPIPE)" {
+	# 200 shell commands of 5 runs each: far more records than a pipe holds.
+	args=()
+	for i in $(seq 200); do args+=(": $i"); done
+	run -141 bats_pipe perf-bench -j -s -w 0 -r 3 -- "${args[@]}" \| head -n1
+	echo "$output" | jq -e '.type == "bench"'
+}
+
+@test "the example CI gate records, passes unchanged and fails a regression" {
+	base=$BATS_TEST_TMPDIR/gate.jsonl
+	export RUNS=20
+	run -0 "$ROOT/examples/perf-bench-ci-gate.sh" "$base" sleep 0.05
+	[ -s "$base" ]
+	SUMMARY=$BATS_TEST_TMPDIR/summary.md run -0 "$ROOT/examples/perf-bench-ci-gate.sh" "$base" sleep 0.05
+	grep -q '^| `gate` | quiet | 20 |' "$BATS_TEST_TMPDIR/summary.md"
+	run -1 "$ROOT/examples/perf-bench-ci-gate.sh" "$base" sleep 0.08
+	assert_line --partial "REGRESSION"
+}
