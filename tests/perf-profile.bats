@@ -1,0 +1,374 @@
+#!/usr/bin/env bats
+# perf-profile: pass-through, profiles, edge-triggered bottlenecks found at
+# the right time with the right severity, summaries, bad input.
+
+load common
+
+F=$FIXTURES/perf-profile
+T0=1732300000
+
+# The max RSS in kB of a command alone (output discarded).
+maxrss() {
+	"$PK_BUILD/tests/helpers/perf-profile-maxrss" "$@" | cut -d' ' -f2
+}
+
+# The bottleneck records of a run as "ts-T0 kind component state severity".
+edges() {
+	perf-profile "$@" | jq -r --argjson t0 "$T0" 'select(.type == "bottleneck") |
+	    "\((.ts - $t0) * 10 | round / 10) \(.kind) \(.component) \(.state) \(.severity)"'
+}
+
+@test "-h prints the usage and the options on stdout" {
+	run -0 --separate-stderr perf-profile -h
+	assert_line --index 0 --partial "usage: perf-profile [-hjsu]"
+	assert_output --partial "--summary"
+	[ -z "$stderr" ]
+}
+
+@test "a bad option is a usage error (2)" {
+	run -2 --separate-stderr perf-profile --bogus
+	[ -z "$output" ]
+	[[ "$stderr" == *"usage: perf-profile"* ]]
+	run -2 --separate-stderr perf-profile -w 0s
+	[[ "$stderr" == *"window"* ]]
+	run -2 --separate-stderr perf-profile --preset mars
+	[[ "$stderr" == *"unknown preset 'mars'"* ]]
+	run -2 --separate-stderr perf-profile --json
+	[[ "$stderr" == *"--json needs --summary"* ]]
+}
+
+@test "empty input: no records, status 0; --summary says none" {
+	run -0 perf-profile </dev/null
+	assert_output ""
+	run -0 perf-profile --summary </dev/null
+	assert_line "BOTTLENECKS"
+	assert_line "none"
+	run -0 perf-profile --summary --json </dev/null
+	assert_output ""
+}
+
+@test "every input line passes through unchanged and in order" {
+	perf-profile "$F/cpuhog.jsonl" >"$BATS_TEST_TMPDIR/out"
+	grep -v -e '"type":"profile"' -e '"type":"bottleneck"' \
+	    "$BATS_TEST_TMPDIR/out" >"$BATS_TEST_TMPDIR/through"
+	run -0 diff -u "$F/cpuhog.jsonl" "$BATS_TEST_TMPDIR/through"
+}
+
+@test "records of other types pass through untouched, even without ts" {
+	printf '%s\n' '{"type":"alert","rule":"x","note":"\u00e9 kept"}' \
+	    '{"type":"quality","ts":"not a number"}' >"$BATS_TEST_TMPDIR/in"
+	run -0 perf-profile "$BATS_TEST_TMPDIR/in"
+	assert_output "$(cat "$BATS_TEST_TMPDIR/in")"
+}
+
+@test "malformed lines among good ones: status 3, FILE:LINE message, the rest processed" {
+	{
+		head -n 300 "$F/cpuhog.jsonl"
+		echo '{"type":"sample","ts":'
+		echo 'not json at all'
+		echo '{"type":"metric","ts":1732300300.5,"host":"bot1"}'
+		echo '{"type":"sample","host":"bot1","cpu":{"util":5}}'
+		tail -n +301 "$F/cpuhog.jsonl"
+	} >"$BATS_TEST_TMPDIR/bad.jsonl"
+	run -3 --separate-stderr perf-profile "$BATS_TEST_TMPDIR/bad.jsonl"
+	[[ "$stderr" == *"perf-profile: $BATS_TEST_TMPDIR/bad.jsonl:301: "* ]]
+	[[ "$stderr" == *"bad.jsonl:302: "* ]]
+	[[ "$stderr" == *"bad.jsonl:303: a metric record without component"* ]]
+	[[ "$stderr" == *"bad.jsonl:304: a sample record without a numeric ts"* ]]
+	[[ "$stderr" == *"4 bad input lines skipped"* ]]
+	# All 1800 good lines came through, and the CPU hog was still found.
+	[ "$(grep -c -e '"type":"sample"' -e '"type":"proc"' <<<"$output")" -eq 1800 ]
+	[[ "$output" == *'"kind":"cpu","state":"start"'* ]]
+}
+
+@test "--strict makes the first bad line fatal" {
+	printf '{"type":"sample","ts":1,"host":"h"}\n{oops\n{"type":"sample","ts":2,"host":"h"}\n' |
+	    { run -3 --separate-stderr perf-profile --strict; 
+	      [[ "$stderr" == *"<stdin>:2: "* ]]; 
+	      [[ "$stderr" != *"skipped"* ]]; }
+}
+
+@test "a write error on stdout is status 4 with a message" {
+	run -4 --separate-stderr perf-profile "$F/clean.jsonl" ">/dev/full"
+	run -4 --separate-stderr bash -c "perf-profile '$F/clean.jsonl' >/dev/full"
+	[[ "$stderr" == *"perf-profile: write error on standard output"* ]]
+}
+
+@test "an early-closing reader ends it quietly (141)" {
+	run -141 bats_pipe perf-profile "$F/clean.jsonl" \| head -n1
+	assert_output "$(head -n1 "$F/clean.jsonl")"
+}
+
+@test "an unreadable file is status 4" {
+	run -4 --separate-stderr perf-profile "$BATS_TEST_TMPDIR/missing.jsonl"
+	[[ "$stderr" == *"cannot open '$BATS_TEST_TMPDIR/missing.jsonl'"* ]]
+}
+
+@test "a clean log yields no bottleneck, and efficiency 100 everywhere" {
+	run -0 edges -c "$ROOT/examples/perf-profile.yaml" "$F/clean.jsonl"
+	assert_output ""
+	perf-profile -c "$ROOT/examples/perf-profile.yaml" "$F/clean.jsonl" |
+	    jq -r 'select(.type == "profile") | .efficiency' | sort -u >"$BATS_TEST_TMPDIR/eff"
+	run -0 cat "$BATS_TEST_TMPDIR/eff"
+	assert_output "100"
+}
+
+@test "a CPU hog: system cpu from 221 s (EWMA crosses 90 % at 220.4 s), hog ranked first" {
+	# util 30 -> 97.5 at 200 s; EWMA tau 10 s: 97.5 - 67.5 e^(-d/10) > 90
+	# at d > 10 ln 9 = 22.0 s, i.e. the sample at 222 s, give or take the
+	# +-2 noise; medium once it has lasted 60 s; ends 3 s after the hog.
+	run -0 edges "$F/cpuhog.jsonl"
+	assert_output "221 cpu system start low
+281 cpu system change medium
+401 cpu system end medium"
+	perf-profile "$F/cpuhog.jsonl" | jq -c 'select(.type == "bottleneck" and .state == "start")' >"$BATS_TEST_TMPDIR/start"
+	run -0 jq -r '.contributors[0].component, (.contributors[0].share > 0.9), .threshold, .since' "$BATS_TEST_TMPDIR/start"
+	assert_output "hog
+true
+90
+1732300221"
+	run -0 jq -r '.hint' "$BATS_TEST_TMPDIR/start"
+	assert_output --partial "top CPU: hog"
+	# The end carries the duration.
+	run -0 bash -c "perf-profile '$F/cpuhog.jsonl' | jq -r 'select(.state == \"end\") | .duration_s'"
+	assert_output "180"
+}
+
+@test "a leak: mapper's RSS slope found 40 s after it starts, escalating to critical" {
+	# +1400 kB/min from 120 s; the 60 s window's slope passes 1024 kB/min
+	# with r^2 >= 0.8 once most of it covers the ramp.
+	run -0 edges "$F/leak.jsonl"
+	assert_output "160.1 leak mapper start low
+164.1 leak mapper change medium
+170.1 leak mapper change high
+220.1 leak mapper change critical"
+	run -0 bash -c "perf-profile '$F/leak.jsonl' | jq -r 'select(.type == \"bottleneck\") | .metric' | sort -u"
+	assert_output "rss_kb_trend_per_min"
+}
+
+@test "a thermal ramp: starts near trip - margin, critical while throttled, ends after cooling" {
+	# 60 C + 0.1 C/s from 100 s crosses 75 C (85 - 10) at 250 s, plus the
+	# EWMA's 10 s lag; throttled from 340 s; cooling below 74 C after 450 s.
+	run -0 edges "$F/thermal.jsonl"
+	assert_output "260 thermal system start low
+280 thermal system change medium
+310 thermal system change high
+320 thermal system change critical
+435 thermal system change high
+450 thermal system change medium
+460 thermal system end medium"
+}
+
+@test "--preset rpi caps the trip at 80 C: the same ramp is found 30 s earlier" {
+	run -0 bash -c "perf-profile --preset rpi '$F/thermal.jsonl' | jq -r 'select(.type == \"bottleneck\") | \"\(.ts - $T0) \(.state) \(.threshold)\"' | head -n1"
+	assert_output "230 start 72"
+}
+
+@test "a queue build-up: growth found within the window, ends when it drains" {
+	run -0 edges "$F/queue.jsonl"
+	assert_output "231.5 queue planner_in start critical
+411.5 queue planner_in end critical"
+	run -0 bash -c "perf-profile '$F/queue.jsonl' | jq -r 'select(.type == \"bottleneck\") | .hint' | head -n1"
+	assert_output --partial "consumer is slower than its producer"
+}
+
+@test "memory pressure and I/O wait: found, ranked by RSS and by I/O bytes" {
+	# MemAvailable passes under 10 % at 153 s (50 - 0.75/s from 100 s),
+	# plus the EWMA lag; PSI memory 25 % from 160 s; iowait 40 % at 350 s.
+	run -0 bash -c "perf-profile '$F/pressure.jsonl' | jq -r 'select(.type == \"bottleneck\" and .state != \"change\") | \"\\((.ts - $T0) | floor) \\(.kind) \\(.metric) \\(.state) \\(.contributors[0].component)\"'"
+	assert_output "164 memory mem_avail_pct start planner
+165 memory psi_memory_some start planner
+301 memory mem_avail_pct end planner
+309 memory psi_memory_some end planner
+356 io cpu_iowait start backup
+457 io cpu_iowait end backup"
+}
+
+@test "latency and fps under a CPU hog: found in seconds, the hint names the saturated CPU" {
+	# latency 40 -> 70 ms at 200 s: the window's p95 passes 50 ms within
+	# 5 % of the window; fps 30 -> 20 crosses the 25 floor on the EWMA.
+	run -0 edges -c "$ROOT/examples/perf-profile.yaml" "$F/latency.jsonl"
+	assert_line --index 0 "203.5 latency lane_detector start high"
+	assert_line --index 1 "207.5 throughput lane_detector start low"
+	assert_line "222 cpu system start low"
+	assert_line "263.5 latency lane_detector change critical"
+	run -0 bash -c "perf-profile -c '$ROOT/examples/perf-profile.yaml' '$F/latency.jsonl' | jq -r 'select(.type == \"bottleneck\" and .kind == \"latency\" and .state == \"change\") | .hint'"
+	assert_output "lane_detector latency p95 72.5 ms over the 50.0 ms target; system CPU saturated (97%), top: hog"
+}
+
+@test "efficiency falls while a target is missed, and is 100 otherwise" {
+	run -0 bash -c "perf-profile '$F/cpuhog.jsonl' | jq -r 'select(.type == \"profile\" and .component == \"system\") | \"\\(.ts - $T0) \\(.efficiency)\"'"
+	# Mean util over 90 % misses cpu_util_max by e: 100 (1 - e).
+	assert_line "260 92"
+	assert_line "380 91"
+	assert_line "200 100"
+	assert_line "500 100"
+}
+
+@test "profile statistics are exact over the window" {
+	for i in 0 1 2 3 4; do
+		printf '{"type":"metric","ts":%d,"host":"h","component":"c","latency_ms":%d}\n' "$i" "$(( (i + 1) * 10 ))"
+	done >"$BATS_TEST_TMPDIR/in"
+	run -0 bash -c "perf-profile -i 0 '$BATS_TEST_TMPDIR/in' | grep -c profile || true"
+	assert_output "0"
+	run -0 bash -c "perf-profile -i 1m '$BATS_TEST_TMPDIR/in' | jq -c 'select(.type == \"profile\") | [.window_s, .latency_ms.n, .latency_ms.mean, .latency_ms.min, .latency_ms.max, .latency_ms.p50, .latency_ms.p95, .latency_ms.stddev, .latency_ms.trend_per_min, .efficiency]'"
+	assert_output "[60,5,30,10,50,30,48,15.8114,600,100]"
+}
+
+@test "a window full of old values: the profile covers only the window" {
+	for i in $(seq 0 99); do
+		printf '{"type":"metric","ts":%d,"host":"h","component":"c","fps":%d}\n' "$i" "$i"
+	done >"$BATS_TEST_TMPDIR/in"
+	run -0 bash -c "perf-profile -w 10s -i 0 '$BATS_TEST_TMPDIR/in' | wc -l"
+	assert_output "100"
+	run -0 bash -c "perf-profile -w 10s -i 50s '$BATS_TEST_TMPDIR/in' | jq -c 'select(.type == \"profile\") | [.ts, .fps.min, .fps.max, .fps.n]'"
+	assert_output "[50,40,49,10]
+[99,89,99,11]"
+}
+
+@test "a log out of time order: same findings, late records counted, status 0" {
+	# Swap neighbouring seconds throughout, and append one record from
+	# long before the window.
+	awk 'NR % 6 == 1 { a = $0; next } NR % 6 == 4 { print; print a; next } { print }' \
+	    "$F/cpuhog.jsonl" >"$BATS_TEST_TMPDIR/shuffled"
+	echo '{"type":"sample","ts":1732300001,"host":"bot1","cpu":{"util":99}}' >>"$BATS_TEST_TMPDIR/shuffled"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/shuffled")" -eq 1801 ]
+	run -0 --separate-stderr perf-profile "$BATS_TEST_TMPDIR/shuffled"
+	[[ "$stderr" == *"shuffled:1801: ts 1732300001.000 is more than the window behind"* ]]
+	[[ "$stderr" == *"1 late record (older than the window) not profiled"* ]]
+	run -0 bash -c "perf-profile '$BATS_TEST_TMPDIR/shuffled' 2>/dev/null | jq -r 'select(.type == \"bottleneck\") | \"\(.kind) \(.state) \(.severity) \((.ts - $T0) | floor)\"'"
+	assert_output "cpu start low 221
+cpu change medium 281
+cpu end medium 401"
+}
+
+@test "replay equals live: a pipe fed in bursts gives the same records as the file" {
+	perf-profile "$F/thermal.jsonl" >"$BATS_TEST_TMPDIR/replay"
+	{
+		head -n 200 "$F/thermal.jsonl"
+		sleep 0.3
+		sed -n 201,400p "$F/thermal.jsonl"
+		sleep 0.3
+		tail -n +401 "$F/thermal.jsonl"
+	} | perf-profile >"$BATS_TEST_TMPDIR/live"
+	run -0 diff -u "$BATS_TEST_TMPDIR/replay" "$BATS_TEST_TMPDIR/live"
+}
+
+@test "a process that is gone ends its bottlenecks" {
+	{
+		head -n 1100 "$F/leak.jsonl"
+		echo '{"type":"proc","ts":1732300550.2,"host":"bot1","pid":100,"comm":"mapper","gone":true}'
+	} >"$BATS_TEST_TMPDIR/gone"
+	run -0 bash -c "perf-profile '$BATS_TEST_TMPDIR/gone' | jq -r 'select(.type == \"bottleneck\") | \"\(.state) \(.duration_s)\"' | tail -n1"
+	assert_output "end 390.1"
+}
+
+@test "--summary: a table per component and the bottleneck timeline" {
+	run -0 perf-profile --summary "$F/cpuhog.jsonl"
+	assert_line --regexp '^hog +cpu_pct +600 +130\.3[0-9] +0\.50 +390\.00 '
+	assert_line --regexp '^2024-11-22T18:30:21Z +3m0s medium +cpu +system +cpu_util$'
+	run -0 perf-profile --summary "$F/leak.jsonl"
+	assert_line --regexp '^2024-11-22T18:29:20Z +7m19s critical +leak +mapper +rss_kb_trend_per_min \(ongoing\)$'
+}
+
+@test "--summary --json: summary and episode records" {
+	run -0 bash -c "perf-profile -s -j '$F/thermal.jsonl' | jq -c 'select(.type == \"episode\") | [.kind, .severity, .since - $T0, .duration_s, .ongoing]'"
+	assert_output '["thermal","critical",260,200,false]'
+	run -0 bash -c "perf-profile -s -j '$F/cpuhog.jsonl' | jq -c 'select(.type == \"summary\" and .component == \"hog\") | [((.from - $T0) * 10 | round / 10), ((.to - $T0) * 10 | round / 10), .metrics.cpu_pct.n, .metrics.cpu_pct.max]'"
+	assert_output '[0.1,599.1,600,390]'
+}
+
+@test "config: unknown keys and bad values are FILE:LINE:COL errors (2)" {
+	printf 'window: 60s\nsystem:\n  cpu_util_mx: 90\n' >"$BATS_TEST_TMPDIR/bad.yaml"
+	run -2 --separate-stderr perf-profile -c "$BATS_TEST_TMPDIR/bad.yaml" </dev/null
+	[[ "$stderr" == *"bad.yaml:3:3: "*"cpu_util_mx"* ]]
+	printf 'components:\n  x:\n    fps_min: fast\n' >"$BATS_TEST_TMPDIR/bad2.yaml"
+	run -2 --separate-stderr perf-profile -c "$BATS_TEST_TMPDIR/bad2.yaml" </dev/null
+	[[ "$stderr" == *"bad2.yaml:3:14: "* ]]
+	run -0 perf-profile -c "$ROOT/examples/perf-profile.yaml" </dev/null
+}
+
+@test "SIGHUP reloads the targets; an invalid config keeps the old ones" {
+	printf 'components:\n  lane_detector:\n    latency_p95_ms: 100\n' >"$BATS_TEST_TMPDIR/p.yaml"
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	perf-profile -c "$BATS_TEST_TMPDIR/p.yaml" <"$BATS_TEST_TMPDIR/fifo" \
+	    >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	exec 7>"$BATS_TEST_TMPDIR/fifo"
+	head -n 300 "$F/clean.jsonl" >&7
+	pk_wait_file "$BATS_TEST_TMPDIR/out"
+	echo 'components: [' >"$BATS_TEST_TMPDIR/p.yaml"
+	kill -HUP "$pid"
+	for _ in $(seq 50); do grep -q "not reloaded" "$BATS_TEST_TMPDIR/err" && break; sleep 0.1; done
+	printf 'components:\n  lane_detector:\n    latency_p95_ms: 30\n' >"$BATS_TEST_TMPDIR/p.yaml"
+	kill -HUP "$pid"
+	for _ in $(seq 50); do grep -q "config reloaded" "$BATS_TEST_TMPDIR/err" && break; sleep 0.1; done
+	sed -n 301,900p "$F/clean.jsonl" >&7
+	exec 7>&-
+	wait "$pid"
+	run -0 cat "$BATS_TEST_TMPDIR/err"
+	assert_line --partial "p.yaml:2:1: "
+	assert_line "perf-profile: $BATS_TEST_TMPDIR/p.yaml: config not reloaded, the old one stays in force"
+	assert_line "perf-profile: $BATS_TEST_TMPDIR/p.yaml: config reloaded"
+	# Only the reloaded 30 ms target makes a latency bottleneck, after line 300.
+	run -0 jq -r 'select(.type == "bottleneck") | "\(.kind) \(.state) \(.threshold) \(.ts > 1732300099)"' "$BATS_TEST_TMPDIR/out"
+	assert_line --index 0 "latency start 30 true"
+}
+
+@test "SIGTERM flushes the final profiles" {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	perf-profile -i 10m -w 10m <"$BATS_TEST_TMPDIR/fifo" >"$BATS_TEST_TMPDIR/out" &
+	pid=$!
+	exec 7>"$BATS_TEST_TMPDIR/fifo"
+	head -n 30 "$F/clean.jsonl" >&7
+	pk_wait_file "$BATS_TEST_TMPDIR/out"
+	kill -TERM "$pid"
+	wait "$pid" || true
+	exec 7>&-
+	run -0 jq -r 'select(.type == "profile") | .component' "$BATS_TEST_TMPDIR/out"
+	assert_output "system
+planner
+lane_detector"
+}
+
+@test "the example replay script runs and finds the CPU hog" {
+	run -0 "$ROOT/examples/perf-profile-replay.sh" "$F/cpuhog.jsonl"
+	assert_line --index 0 "1732300221 system cpu start low: CPU saturated: 90.3% busy over the 90% target; top CPU: hog"
+	assert_line "BOTTLENECKS"
+}
+
+@test "the memory of --summary does not grow with the input" {
+	# 20x the input must not need more memory: the windows are bounded.
+	for i in $(seq 20); do cat "$F/leak.jsonl"; done |
+	    awk -v n=0 '{ sub(/"ts":[0-9.]+/, "\"ts\":" 1732300000 + NR); print }' >"$BATS_TEST_TMPDIR/big"
+	small=$(maxrss perf-profile -s "$F/leak.jsonl")
+	big=$(maxrss perf-profile -s "$BATS_TEST_TMPDIR/big")
+	[ "$big" -lt $((small + 2048)) ] || fail "max RSS $small kB -> $big kB"
+}
+
+@test "the man page's EXAMPLES run as written (on a fixture)" {
+	# The second example, with day.jsonl replaced by a crafted log.
+	cmd=$(mandoc -Tascii "$ROOT/man/perf-profile.1" | sed 's/.\x08//g' |
+	    awk '/^EXAMPLES/{on=1; next} /^[A-Z][A-Z ]+$/{on=0} on' |
+	    sed -n '/perf-profile day.jsonl |/,/^ *$/p' | sed "s|day.jsonl|'$F/cpuhog.jsonl'|")
+	[ -n "$cmd" ]
+	run -0 bash -c "$cmd"
+	assert_output "1732300221 system cpu start low
+1732300281 system cpu change medium
+1732300401 system cpu end medium"
+	run -0 perf-profile --preset rpi --summary "$F/thermal.jsonl"
+	assert_line --regexp '^2024-11-22T18:30:30Z +4m4s critical +thermal +system +temp_c$'
+}
+
+@test "-u flushes each record: a profile arrives while the input stays open" {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	perf-profile -u -i 5s <"$BATS_TEST_TMPDIR/fifo" >"$BATS_TEST_TMPDIR/out" &
+	pid=$!
+	exec 7>"$BATS_TEST_TMPDIR/fifo"
+	head -n 30 "$F/clean.jsonl" >&7
+	for _ in $(seq 50); do grep -q '"type":"profile"' "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+	run -0 grep -c '"type":"profile"' "$BATS_TEST_TMPDIR/out"
+	exec 7>&-
+	wait "$pid"
+	[ "$output" -ge 3 ]
+}
