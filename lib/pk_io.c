@@ -89,12 +89,16 @@ pk_out_printf(const char *fmt, ...)
 		out_failed();
 }
 
+/*
+ * 15 significant digits: an event time (10 integer digits) keeps its
+ * milliseconds; 10 digits printed 1732300000.125 as 1732300000.0.
+ */
 void
 pk_emit_json(const json_t *obj)
 {
 	size_t n;
 
-	n = json_dumpb(obj, dumpbuf, dumpcap, JSON_COMPACT | JSON_REAL_PRECISION(10));
+	n = json_dumpb(obj, dumpbuf, dumpcap, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	if (n > dumpcap) {
 		char *p;
 
@@ -103,7 +107,7 @@ pk_emit_json(const json_t *obj)
 			pk_die(PK_EXIT_IO, "out of memory");
 		dumpbuf = p;
 		dumpcap = n + 1024;
-		n = json_dumpb(obj, dumpbuf, dumpcap, JSON_COMPACT | JSON_REAL_PRECISION(10));
+		n = json_dumpb(obj, dumpbuf, dumpcap, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	}
 	if (n == 0)
 		pk_die(PK_EXIT_IO, "cannot serialise a record");
