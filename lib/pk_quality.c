@@ -143,6 +143,18 @@ pk_quality_set_params(struct pk_quality_ctl *c, const struct pk_quality_params *
 	c->fps.tau = p->tau_fast;
 }
 
+/* One evaluation into the averages. */
+static void
+feed(struct pk_quality_ctl *c, double t, double pressure, double fps)
+{
+	if (!c->fast.init)
+		c->first_t = t;
+	pk_ewma_add(&c->fast, t, pressure);
+	pk_ewma_add(&c->slow, t, pressure);
+	if (!isnan(fps))
+		pk_ewma_add(&c->fps, t, fps);
+}
+
 static double
 ctl_value(const struct pk_quality_ctl *c)
 {
@@ -158,7 +170,7 @@ change(struct pk_quality_ctl *c, double t, int level,
 {
 	int from = c->level;
 
-	if (c->imp_pending && c->n_at_level >= 1)
+	if (c->imp_pending && c->fast.init)
 		impact_take(c, t, 0);
 	memset(ch, 0, sizeof(*ch));
 	ch->reason = reason;
@@ -250,7 +262,7 @@ pk_quality_step(struct pk_quality_ctl *c, double t, double pressure,
     double fps, struct pk_quality_change *ch, struct pk_quality_impact *imp,
     int *have_imp)
 {
-	double v, pred, low_for;
+	double v, vdown, pred, low_for;
 	int high_raw, probe;
 
 	*have_imp = 0;
@@ -259,13 +271,10 @@ pk_quality_step(struct pk_quality_ctl *c, double t, double pressure,
 	if (c->started && t < c->last_t)
 		t = c->last_t;	/* time never runs backwards here */
 	c->last_t = t;
-	pk_ewma_add(&c->fast, t, pressure);
-	pk_ewma_add(&c->slow, t, pressure);
-	if (!isnan(fps))
-		pk_ewma_add(&c->fps, t, fps);
 	c->n_at_level++;
 	if (!c->started) {
 		c->started = 1;
+		feed(c, t, pressure, fps);
 		memset(ch, 0, sizeof(*ch));
 		ch->reason = PK_QUALITY_R_START;
 		ch->prev = -1;
@@ -279,21 +288,33 @@ pk_quality_step(struct pk_quality_ctl *c, double t, double pressure,
 		snprintf(ch->detail, sizeof(ch->detail), "initial level");
 		return 1;
 	}
-	if (c->imp_pending && c->n_at_level >= 1 &&
-	    t - c->imp_ts >= c->p.impact_after)
+	/*
+	 * The first evaluation after a change measured an interval that
+	 * straddles it (and an application that had not yet adapted): it
+	 * counts towards confirm but not into the averages.
+	 */
+	if (c->n_at_level == 1)
+		return give_impact(c, imp, have_imp, 0);
+	feed(c, t, pressure, fps);
+	if (c->imp_pending && t - c->imp_ts >= c->p.impact_after)
 		impact_take(c, t, 1);
 	if (c->override >= 0) {
 		c->prev_raw = pressure;
 		return give_impact(c, imp, have_imp, 0);
 	}
 	v = ctl_value(c);
+	/*
+	 * A slow average younger than its time constant is the estimate of
+	 * a few samples: it guards a step up but does not decide a step down.
+	 */
+	vdown = t - c->first_t >= c->p.tau_slow ? v : c->fast.value;
 	high_raw = pressure >= c->p.down && !isnan(c->prev_raw) &&
 	    c->prev_raw >= c->p.down;
 	c->prev_raw = pressure;
 
-	/* Step down: fast, on either average or two raw evaluations. */
+	/* Step down: fast, on the averages or two raw evaluations. */
 	if (c->level > 0 && c->n_at_level >= c->p.confirm &&
-	    (v >= c->p.down || high_raw)) {
+	    (vdown >= c->p.down || high_raw)) {
 		int undone = c->last_change_up &&
 		    t - c->last_change <= c->p.undo_window;
 		int from = c->level;
@@ -305,10 +326,10 @@ pk_quality_step(struct pk_quality_ctl *c, double t, double pressure,
 		}
 		change(c, t, from - 1, PK_QUALITY_R_HIGH, pressure, ch);
 		ch->undone = undone;
-		if (v >= c->p.down)
+		if (vdown >= c->p.down)
 			snprintf(ch->detail, sizeof(ch->detail),
 			    "pressure %.1f >= %g (fast %.1f, slow %.1f)%s",
-			    v, c->p.down, ch->fast, ch->slow,
+			    vdown, c->p.down, ch->fast, ch->slow,
 			    undone ? "; undid a step up, its dwell doubled" : "");
 		else
 			snprintf(ch->detail, sizeof(ch->detail),

@@ -95,6 +95,7 @@ struct pk_quality_ctl {
 	int override;		/* the overriding level, or -1 */
 	struct pk_ewma fast, slow, fps;
 	double last_change;	/* ts */
+	double first_t;		/* the first evaluation in the averages */
 	int last_change_up;	/* the last change was an automatic step up */
 	int n_at_level;		/* evaluations since the last change */
 	double prev_raw;	/* the previous raw pressure at this level, or NAN */
