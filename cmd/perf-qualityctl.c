@@ -109,6 +109,14 @@ struct config {
 	int id_cpu, id_mem, id_temp, id_trip;
 };
 
+/* A term's part in the last evaluation. */
+struct input {
+	int have;
+	double value, norm, weight, temp_c;
+	const char *what;	/* "component", "zone" or NULL */
+	char who[NAME_MAX_LEN];
+};
+
 /* A component as seen at run time: configured, or met in metric records. */
 struct comp {
 	char name[NAME_MAX_LEN];
@@ -150,8 +158,11 @@ struct qctl {
 	pid_t children[MAX_CHILDREN];
 	int nchildren;
 	unsigned long long allcpus[16];
-	/* the last evaluation, for the records */
-	json_t *inputs;
+	/* the terms of the last evaluation, for the records */
+	struct input *inputs;	/* one per config term */
+	double last_check;	/* monotonic time of the last override check */
+	json_t *state;		/* the change not yet in the state file */
+	double state_written;	/* monotonic time of the last write */
 };
 
 static void
@@ -722,53 +733,29 @@ rounded(double x)
 	return json_real(round(x * 1000) / 1000);
 }
 
-/* The lowest headroom below a trip point over all zones. */
-static double
-temperature_headroom(const struct config *c, const struct pk_jval *temp,
-    const struct pk_jval *trip, char *zone, size_t zsize, double *tempc)
-{
-	json_t *tj, *pj = NULL, *v;
-	const char *key;
-	double best = NAN;
-
-	if (temp->type != PK_JOBJ)
-		return NAN;
-	tj = json_loadb(temp->p, temp->len, 0, NULL);
-	if (trip->type == PK_JOBJ)
-		pj = json_loadb(trip->p, trip->len, 0, NULL);
-	json_object_foreach(tj, key, v) {
-		json_t *tv = pj != NULL ? json_object_get(pj, key) : NULL;
-		double t, tp, h;
-
-		if (!json_is_number(v))
-			continue;
-		t = json_number_value(v);
-		tp = json_is_number(tv) ? json_number_value(tv) :
-		    c->trip_default;
-		h = tp - t;
-		if (isnan(best) || h < best) {
-			best = h;
-			snprintf(zone, zsize, "%s", key);
-			*tempc = t;
-		}
-	}
-	json_decref(tj);
-	json_decref(pj);
-	return best;
-}
-
-static void
-input_add(json_t *inputs, const char *name, double value, double norm,
-    double weight, const char *what, const char *who)
+static json_t *
+inputs_json(const struct qctl *q)
 {
 	json_t *o = json_object();
+	size_t i;
 
-	json_object_set_new(o, "value", rounded(value));
-	json_object_set_new(o, "norm", rounded(norm));
-	json_object_set_new(o, "weight", rounded(weight));
-	if (what != NULL)
-		json_object_set_new(o, what, json_string(who));
-	json_object_set_new(inputs, name, o);
+	for (i = 0; i < q->cfg->nterms; i++) {
+		const struct input *in = &q->inputs[i];
+		json_t *t;
+
+		if (!in->have)
+			continue;
+		t = json_object();
+		json_object_set_new(t, "value", rounded(in->value));
+		json_object_set_new(t, "norm", rounded(in->norm));
+		json_object_set_new(t, "weight", rounded(in->weight));
+		if (in->what != NULL)
+			json_object_set_new(t, in->what, json_string(in->who));
+		if (q->cfg->terms[i].kind == T_TEMP)
+			json_object_set_new(t, "temp_c", rounded(in->temp_c));
+		json_object_set_new(o, q->cfg->terms[i].name, t);
+	}
+	return o;
 }
 
 /*
@@ -783,14 +770,14 @@ pressure(struct qctl *q, double ts, const struct pk_jval *vals, double *fps)
 	int nf = 0;
 	size_t i, k;
 
-	json_decref(q->inputs);
-	q->inputs = json_object();
 	for (i = 0; i < c->nterms; i++) {
 		const struct term *t = &c->terms[i];
+		struct input *in = &q->inputs[i];
 		double x = NAN, n = NAN, tc = 0;
 		const char *what = NULL, *who = NULL;
 		char zone[NAME_MAX_LEN];
 
+		in->have = 0;
 		if (!t->enabled && t->kind != T_FPS)
 			continue;
 		switch (t->kind) {
@@ -807,8 +794,13 @@ pressure(struct qctl *q, double ts, const struct pk_jval *vals, double *fps)
 			n = pk_quality_norm(x, t->low, t->high);
 			break;
 		case T_TEMP:
-			x = temperature_headroom(c, &vals[c->id_temp],
-			    &vals[c->id_trip], zone, sizeof(zone), &tc);
+			if (vals[c->id_temp].type == PK_JOBJ)
+				x = pk_quality_headroom(vals[c->id_temp].p,
+				    vals[c->id_temp].len,
+				    vals[c->id_trip].type == PK_JOBJ ?
+				    vals[c->id_trip].p : NULL,
+				    vals[c->id_trip].len, c->trip_default,
+				    zone, sizeof(zone), &tc);
 			n = pk_quality_norm(x, t->low, t->high);
 			what = "zone";
 			who = zone;
@@ -854,10 +846,20 @@ pressure(struct qctl *q, double ts, const struct pk_jval *vals, double *fps)
 		}
 		if (isnan(n) || !t->enabled)
 			continue;
-		input_add(q->inputs, t->name, x, n, t->weight, what, who);
-		if (t->kind == T_TEMP)
-			json_object_set_new(json_object_get(q->inputs,
-			    t->name), "temp_c", rounded(tc));
+		in->have = 1;
+		in->value = x;
+		in->norm = n;
+		in->weight = t->weight;
+		in->temp_c = tc;
+		in->what = what;
+		if (who != NULL) {
+			size_t wl = strnlen(who, sizeof(in->who) - 1);
+
+			memcpy(in->who, who, wl);
+			in->who[wl] = '\0';
+		} else {
+			in->who[0] = '\0';
+		}
 		num += t->weight * n;
 		den += t->weight;
 		if (isnan(mx) || t->weight * n > mx)
@@ -922,10 +924,7 @@ change_record(struct qctl *q, double ts, const struct pk_quality_change *ch)
 		json_object_set_new(r, "pressure_fast", rounded(ch->fast));
 	if (!isnan(ch->slow))
 		json_object_set_new(r, "pressure_slow", rounded(ch->slow));
-	if (q->inputs != NULL)
-		json_object_set(r, "inputs", q->inputs);
-	else
-		json_object_set_new(r, "inputs", json_object());
+	json_object_set_new(r, "inputs", inputs_json(q));
 	json_object_set_new(r, "settings", settings_json(q->cfg, ch->level));
 	for (i = 0; i < q->ncomps; i++) {
 		const struct comp *k = &q->comps[i];
@@ -1165,34 +1164,46 @@ actuate(struct qctl *q, int level)
 	}
 }
 
+/*
+ * Write the pending change to the state file: at once if force, else at
+ * most ten times a second, so that replaying a log does not fsync per
+ * change; the rest is written at the next evaluation, idle tick or end.
+ */
 static void
-write_state(struct qctl *q, json_t *rec)
+state_flush(struct qctl *q, int force)
 {
+	double now;
 	char *s;
+	size_t n;
 
-	if (!q->have_dir)
+	if (q->state == NULL)
 		return;
-	s = json_dumps(rec, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	now = pk_mono();
+	if (!force && now - q->state_written < 0.1)
+		return;
+	q->state_written = now;
+	s = json_dumps(q->state, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	json_decref(q->state);
+	q->state = NULL;
 	if (s == NULL)
 		pk_die(PK_EXIT_IO, "out of memory");
+	n = strlen(s);
 	{
-		size_t n = strlen(s);
 		char *t = realloc(s, n + 2);
 
 		if (t == NULL)
 			pk_die(PK_EXIT_IO, "out of memory");
 		s = t;
-		s[n] = '\n';
-		s[n + 1] = '\0';
-		/*
-		 * 0644: applications (often another user: a camera service)
-		 * read this file; it holds no secret. The directory's mode
-		 * decides who may write the override.
-		 */
-		if (pk_atomic_write(q->state_path, s, n + 1, 0644) == -1)
-			pk_warn_errno("cannot write the state file '%s'",
-			    q->state_path);
 	}
+	s[n] = '\n';
+	s[n + 1] = '\0';
+	/*
+	 * 0644: applications (often another user: a camera service) read
+	 * this file; it holds no secret. The directory's mode decides who
+	 * may write the override.
+	 */
+	if (pk_atomic_write(q->state_path, s, n + 1, 0644) == -1)
+		pk_warn_errno("cannot write the state file '%s'", q->state_path);
 	free(s);
 }
 
@@ -1203,8 +1214,14 @@ on_change(struct qctl *q, double ts, const struct pk_quality_change *ch)
 
 	pk_emit_json(r);
 	pk_out_record_done();
-	write_state(q, r);
-	json_decref(r);
+	if (q->have_dir) {
+		json_decref(q->state);
+		q->state = r;
+		/* The command may read the state file: it must be current. */
+		state_flush(q, q->o->on_change != NULL);
+	} else {
+		json_decref(r);
+	}
 	actuate(q, ch->level);
 	if (q->o->on_change != NULL)
 		run_on_change(q, ch);
@@ -1324,6 +1341,8 @@ reload(struct qctl *q)
 	q->cfg = c;
 	free(q->vals);
 	q->vals = xcalloc((size_t)c->paths.npaths + 1, sizeof(*q->vals));
+	free(q->inputs);
+	q->inputs = xcalloc(c->nterms, sizeof(*q->inputs));
 	pk_quality_set_params(&q->ctl, &c->params);
 	comps_bind(q);
 	pk_warn("%s: reloaded", q->o->config);
@@ -1338,6 +1357,7 @@ on_idle(void *arg)
 		reload(q);
 	reap(q, 0);
 	check_override(q);
+	state_flush(q, 1);
 }
 
 /* ---- the filter -------------------------------------------------------- */
@@ -1347,11 +1367,17 @@ evaluate(struct qctl *q, double ts)
 {
 	struct pk_quality_change ch;
 	struct pk_quality_impact im;
-	double p, fps;
+	double p, fps, now;
 	int have_imp;
 
 	p = pressure(q, ts, q->vals, &fps);
-	check_override(q);
+	/* A stat(2) per sample would dominate a replay: 10 times a second. */
+	now = pk_mono();
+	if (now - q->last_check >= 0.1) {
+		q->last_check = now;
+		check_override(q);
+	}
+	state_flush(q, 0);
 	if (pk_quality_step(&q->ctl, ts, p, fps, &ch, &im, &have_imp)) {
 		if (have_imp) {
 			json_t *r = impact_record(q, ts, &im);
@@ -1590,6 +1616,7 @@ main(int argc, char **argv)
 	if (q.cfg == NULL)
 		return PK_EXIT_USAGE;
 	q.vals = xcalloc((size_t)q.cfg->paths.npaths + 1, sizeof(*q.vals));
+	q.inputs = xcalloc(q.cfg->nterms, sizeof(*q.inputs));
 	pk_quality_init(&q.ctl, &q.cfg->params);
 	comps_bind(&q);
 	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
@@ -1619,8 +1646,9 @@ main(int argc, char **argv)
 	for (i = 0; i < argc && !pk_stop; i++)
 		if (filter(&q, argv[i]) == -1)
 			status = PK_EXIT_IO;
+	state_flush(&q, 1);
 	reap(&q, 1);
-	json_decref(q.inputs);
+	free(q.inputs);
 	free(q.vals);
 	config_free(q.cfg);
 	pk_close_stdout();

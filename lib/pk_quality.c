@@ -468,3 +468,127 @@ pk_quality_cpulist(const char *s, unsigned long long mask[16])
 		p++;
 	}
 }
+
+/*
+ * A cursor over the members of one JSON object given as validated text:
+ * the key's raw text (without quotes) and the value's extent.
+ */
+struct member {
+	const char *key, *val;
+	size_t klen, vlen;
+};
+
+static const char *
+skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+static const char *
+skip_string(const char *p, const char *end)
+{
+	for (p++; p < end && *p != '"'; p++)
+		if (*p == '\\')
+			p++;
+	return p < end ? p + 1 : end;
+}
+
+static const char *
+skip_value(const char *p, const char *end)
+{
+	int depth = 0;
+
+	do {
+		if (p >= end)
+			return end;
+		if (*p == '"') {
+			p = skip_string(p, end);
+			continue;
+		}
+		if (*p == '{' || *p == '[')
+			depth++;
+		else if (*p == '}' || *p == ']')
+			depth--;
+		else if (depth == 0) {
+			while (p < end && *p != ',' && *p != '}' && *p != ']' &&
+			    *p != ' ' && *p != '\n' && *p != '\t' && *p != '\r')
+				p++;
+			return p;
+		}
+		p++;
+	} while (depth > 0);
+	return p;
+}
+
+/* The next member from *pp (just after '{' or a member); 0 at the end. */
+static int
+member_next(const char **pp, const char *end, struct member *m)
+{
+	const char *p = skip_ws(*pp, end);
+
+	if (p < end && (*p == '{' || *p == ','))
+		p = skip_ws(p + 1, end);
+	if (p >= end || *p != '"')
+		return 0;
+	m->key = p + 1;
+	p = skip_string(p, end);
+	m->klen = (size_t)(p - 1 - m->key);
+	p = skip_ws(p, end);
+	if (p < end && *p == ':')
+		p = skip_ws(p + 1, end);
+	m->val = p;
+	p = skip_value(p, end);
+	m->vlen = (size_t)(p - m->val);
+	*pp = p;
+	return 1;
+}
+
+static int
+member_num(const struct member *m, double *out)
+{
+	char buf[64], *e;
+
+	if (m->vlen == 0 || m->vlen >= sizeof(buf) ||
+	    !(m->val[0] == '-' || (m->val[0] >= '0' && m->val[0] <= '9')))
+		return 0;
+	memcpy(buf, m->val, m->vlen);
+	buf[m->vlen] = '\0';
+	*out = strtod(buf, &e);
+	return *e == '\0';
+}
+
+double
+pk_quality_headroom(const char *temp, size_t tlen, const char *trip,
+    size_t plen, double trip_default, char *zone, size_t zsize, double *tc)
+{
+	const char *p = temp, *end = temp + tlen;
+	struct member m, k;
+	double best = NAN, t, tp, h;
+
+	while (member_next(&p, end, &m)) {
+		const char *q = trip, *qend = trip + plen;
+
+		if (!member_num(&m, &t))
+			continue;
+		tp = trip_default;
+		while (trip != NULL && member_next(&q, qend, &k)) {
+			if (k.klen == m.klen && memcmp(k.key, m.key, m.klen) == 0) {
+				if (!member_num(&k, &tp))
+					tp = trip_default;
+				break;
+			}
+		}
+		h = tp - t;
+		if (isnan(best) || h < best) {
+			size_t zl = m.klen < zsize - 1 ? m.klen : zsize - 1;
+
+			best = h;
+			memcpy(zone, m.key, zl);
+			zone[zl] = '\0';
+			*tc = t;
+		}
+	}
+	return best;
+}

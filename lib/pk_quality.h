@@ -139,6 +139,16 @@ int pk_quality_override(struct pk_quality_ctl *c, double t, int level,
 int pk_quality_impact_take(struct pk_quality_ctl *c,
     struct pk_quality_impact *imp);
 
+/*
+ * The smallest headroom below a trip point (trip - temp, degC) over the
+ * zones of a temp_c object, given as validated JSON text; trip (may be
+ * NULL) is the temp_trip_c object, trip_default stands in for a zone
+ * without one. The zone's name and temperature go to zone and *temp.
+ * NAN if there is no numeric zone. Allocation-free.
+ */
+double pk_quality_headroom(const char *temp, size_t tlen, const char *trip,
+    size_t plen, double trip_default, char *zone, size_t zsize, double *tc);
+
 /* The level of a component with priority prio (0-4) at level. */
 int pk_quality_component_level(int level, int prio);
 

@@ -302,6 +302,31 @@ test_components_and_cpus(void **state)
 	assert_int_equal(pk_quality_cpulist("2000", m), -1);
 }
 
+static void
+test_headroom(void **state)
+{
+	const char *temp = "{\"soc\": 70.5, \"gpu\":78,\"x\":\"hot\",\"nested\":{\"a\":[1,{\"b\":2}]},\"nvme\":40}";
+	const char *trip = "{ \"gpu\" : 90 , \"soc\":95}";
+	char zone[16];
+	double tc = 0, h;
+
+	(void)state;
+	h = pk_quality_headroom(temp, strlen(temp), trip, strlen(trip), 85,
+	    zone, sizeof(zone), &tc);
+	/* gpu 12, soc 24.5, nvme 45 (default trip 85). */
+	NEAR(h, 12, 1e-12);
+	assert_string_equal(zone, "gpu");
+	NEAR(tc, 78, 0);
+	h = pk_quality_headroom(temp, strlen(temp), NULL, 0, 80, zone,
+	    sizeof(zone), &tc);
+	NEAR(h, 2, 1e-12);
+	assert_string_equal(zone, "gpu");
+	assert_true(isnan(pk_quality_headroom("{}", 2, NULL, 0, 85, zone,
+	    sizeof(zone), &tc)));
+	assert_true(isnan(pk_quality_headroom("{\"a\":null}", 10, NULL, 0, 85,
+	    zone, sizeof(zone), &tc)));
+}
+
 int
 main(void)
 {
@@ -317,6 +342,7 @@ main(void)
 		cmocka_unit_test(test_override),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_components_and_cpus),
+		cmocka_unit_test(test_headroom),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
