@@ -1612,6 +1612,17 @@ main(int argc, char **argv)
 	memset(&q, 0, sizeof(q));
 	q.o = &o;
 	q.bad.strict = o.strict;
+	if (dir_prepare(o.dir) == 0) {
+		q.have_dir = 1;
+		snprintf(q.state_path, sizeof(q.state_path), "%s/state.json",
+		    o.dir);
+		snprintf(q.override_path, sizeof(q.override_path),
+		    "%s/override", o.dir);
+	} else if (o.dir_given) {
+		return PK_EXIT_IO;
+	} else {
+		pk_warn("running without a state file");
+	}
 	q.cfg = config_load(o.config);
 	if (q.cfg == NULL)
 		return PK_EXIT_USAGE;
@@ -1623,17 +1634,6 @@ main(int argc, char **argv)
 		for (i = 0; i < 1024 && i < CPU_SETSIZE; i++)
 			if (CPU_ISSET(i, &set))
 				q.allcpus[i / 64] |= 1ULL << (i % 64);
-	}
-	if (dir_prepare(o.dir) == 0) {
-		q.have_dir = 1;
-		snprintf(q.state_path, sizeof(q.state_path), "%s/state.json",
-		    o.dir);
-		snprintf(q.override_path, sizeof(q.override_path),
-		    "%s/override", o.dir);
-	} else if (o.dir_given) {
-		return PK_EXIT_IO;
-	} else {
-		pk_warn("running without a state file");
 	}
 	pk_out_init(o.unbuffered);
 	pk_sig_install(1);
