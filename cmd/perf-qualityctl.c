@@ -990,8 +990,10 @@ reap(struct qctl *q, int block)
 			i++;
 			continue;
 		}
-		if (r == -1 && errno == EINTR)
+		if (r == -1 && errno == EINTR) {
+			block = !pk_stop;	/* SIGTERM: stop waiting */
 			continue;
+		}
 		if (r > 0 && WIFEXITED(st) && WEXITSTATUS(st) != 0)
 			pk_warn("on-change command exited with status %d",
 			    WEXITSTATUS(st));
@@ -1050,12 +1052,15 @@ run_on_change(struct qctl *q, const struct pk_quality_change *ch)
 	argv[3] = NULL;
 	/*
 	 * The child must not read our input nor write into our records:
-	 * stdin is /dev/null, stdout goes to our stderr. It starts with
-	 * default signal dispositions and an empty mask.
+	 * stdin is /dev/null, stdout goes to our stderr, other descriptors
+	 * are closed. It starts with default signal dispositions and an
+	 * empty mask.
 	 */
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, 2, 1);
+	/* Nor hold open what we inherited (a pipe another program waits on). */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	posix_spawnattr_init(&at);
 	sigfillset(&all);
 	sigdelset(&all, SIGKILL);
@@ -1647,7 +1652,7 @@ main(int argc, char **argv)
 		if (filter(&q, argv[i]) == -1)
 			status = PK_EXIT_IO;
 	state_flush(&q, 1);
-	reap(&q, 1);
+	reap(&q, !pk_stop);	/* on SIGINT/SIGTERM, do not wait for them */
 	free(q.inputs);
 	free(q.vals);
 	config_free(q.cfg);

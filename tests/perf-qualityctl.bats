@@ -360,6 +360,25 @@ SigIgn: 0"
 	assert_line --index 1 '["pressure_high","LOW"]'
 }
 
+@test "SIGTERM ends a live run cleanly, the state written" {
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	out=$BATS_TEST_TMPDIR/out
+	perf-qualityctl -c "$Q" -e "echo \$\$ >'$BATS_TEST_TMPDIR/cmd.pid'; exec sleep 30" \
+	    "$BATS_TEST_TMPDIR/in" >"$out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	exec 5>"$BATS_TEST_TMPDIR/in"
+	echo '{"type":"sample","ts":10,"host":"h","cpu":{"util":60}}' >&5
+	wait_grep "$out" '"reason":"start"'
+	kill -TERM "$pid"
+	# Neither the open input nor the running command holds it up.
+	run -0 wait "$pid"
+	exec 5>&-
+	pk_wait_file "$BATS_TEST_TMPDIR/cmd.pid"
+	pk_stop_pid "$(cat "$BATS_TEST_TMPDIR/cmd.pid")"
+	run -0 jq -r .level "$PERF_QUALITYCTL_DIR/state.json"
+	assert_output MEDIUM
+}
+
 @test "a bad config names FILE:LINE:COL and exits 2" {
 	printf 'control:\n  up: 50\n  dwel: 10s\n' >"$BATS_TEST_TMPDIR/q.yaml"
 	run -2 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" /dev/null
