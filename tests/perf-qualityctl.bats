@@ -233,6 +233,39 @@ wait_grep() {
 	assert_output '[53.333,{"value":12,"norm":53.333,"weight":1,"zone":"gpu","temp_c":78}]'
 }
 
+@test "man page worked example: pressure, max and mean" {
+	cat >"$BATS_TEST_TMPDIR/q.yaml" <<-EOF
+	pressure: { latency: { weight: 0 } }
+	components:
+	  camera: { fps: { low: 30, high: 15 } }
+	EOF
+	{
+		echo '{"type":"metric","ts":0.5,"host":"h","component":"camera","fps":20}'
+		echo '{"type":"sample","ts":1,"host":"h","cpu":{"util":88},"mem":{"used_pct":50},"temp_c":{"gpu":78},"temp_trip_c":{"gpu":90}}'
+	} >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.type == "quality") | [.pressure, (.inputs | map_values(.norm))]' <<<"$output"
+	assert_output '[80,{"cpu":80,"memory":0,"temperature":53.333,"fps":66.667}]'
+	sed -i '1i pressure: { combine: mean, latency: { weight: 0 } }' "$BATS_TEST_TMPDIR/q.yaml"
+	sed -i '2d' "$BATS_TEST_TMPDIR/q.yaml"
+	run -0 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.type == "quality") | .pressure' <<<"$output"
+	assert_output 50
+}
+
+@test "man page worked example: a step to overload" {
+	cat >"$BATS_TEST_TMPDIR/q.yaml" <<-EOF
+	pressure: { cpu: { low: 0, high: 100 } }
+	control: { initial: HIGH }
+	EOF
+	for i in $(seq 0 61); do
+		printf '{"type":"sample","ts":%d,"host":"h","cpu":{"util":%d}}\n' $i $((i < 60 ? 60 : 95))
+	done >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.reason == "pressure_high") | [.ts, .level, .pressure_fast]' <<<"$output"
+	assert_output '[61,"MEDIUM",82.124]'
+}
+
 @test "combine: mean is the weighted mean of the terms" {
 	cat >"$BATS_TEST_TMPDIR/q.yaml" <<-EOF
 	pressure:
