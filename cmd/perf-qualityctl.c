@@ -393,8 +393,16 @@ parse_pressure(struct pk_ydoc *doc, struct config *c, const struct pk_ynode *m)
 				pk_yerror(doc, n->items[i], "%s: 'path' is "
 				    "required (a dotted path of sample "
 				    "records)", t->name);
-			else if (pk_ynode_str(doc, p, &s) == 0)
-				t->path = xstrdup(s);
+			else if (pk_ynode_str(doc, p, &s) == 0) {
+				size_t l = strlen(s);
+
+				if (l == 0 || s[0] == '.' || s[l - 1] == '.' ||
+				    strstr(s, "..") != NULL)
+					pk_yerror(doc, p, "'%s' is not a dotted "
+					    "path (e.g. psi.io.some_avg10)", s);
+				else
+					t->path = xstrdup(s);
+			}
 		}
 	}
 }
@@ -612,12 +620,12 @@ config_paths(struct config *c)
 	for (i = 0; i < c->nterms; i++)
 		if (c->terms[i].kind == T_EXTRA && c->terms[i].path != NULL)
 			c->terms[i].id = pk_jpaths_add(ps, c->terms[i].path);
+	/* The paths were checked when parsed: only memory can fail here. */
 	if (c->id_trip < 0)
 		pk_die(PK_EXIT_IO, "out of memory");
 	for (i = 0; i < c->nterms; i++)
 		if (c->terms[i].kind == T_EXTRA && c->terms[i].id < 0)
-			pk_die(PK_EXIT_USAGE, "term '%s': bad path '%s'",
-			    c->terms[i].name, c->terms[i].path);
+			pk_die(PK_EXIT_IO, "out of memory");
 }
 
 /* Load a config; NULL after reporting errors. path NULL: the defaults. */
