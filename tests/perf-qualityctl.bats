@@ -155,6 +155,35 @@ wait_grep() {
 	assert_output --partial '"reason":"pressure_low","detail":"pressure 30.0 <= 50 for 10s; predicted 60.0 at MEDIUM <= 70"'
 }
 
+@test "closed loop: a level that cannot be held is tried ever more rarely" {
+	# The application's load is 40 points per level: LOW (40) holds,
+	# MEDIUM (80) cannot. Dwell alone: each undone try doubles the wait.
+	cat >"$BATS_TEST_TMPDIR/q.yaml" <<-EOF
+	pressure: { cpu: { low: 0, high: 100 } }
+	control: { initial: ULTRA_LOW, impact_after: 1h }
+	EOF
+	run -0 --separate-stderr "$F/loop.py" 1000 40 -c "$BATS_TEST_TMPDIR/q.yaml"
+	run -0 awk '$3 == "MEDIUM" { if (p != "") printf "%d ", $1 - p; p = $1 }' <<<"$output"
+	assert_output "24 44 84 164 304 304 "
+	# With the impacts learned, MEDIUM is predicted at 80 > 70 after the
+	# first try: only the probe (every 5 min) tries it again.
+	cat >"$BATS_TEST_TMPDIR/q.yaml" <<-EOF
+	pressure: { cpu: { low: 0, high: 100 } }
+	control: { initial: ULTRA_LOW }
+	EOF
+	run -0 --separate-stderr "$F/loop.py" 1000 40 -c "$BATS_TEST_TMPDIR/q.yaml"
+	assert_output "0 start ULTRA_LOW
+11 pressure_low LOW
+23 pressure_low MEDIUM
+25 pressure_high LOW
+327 pressure_low MEDIUM
+329 pressure_high LOW
+631 pressure_low MEDIUM
+633 pressure_high LOW
+935 pressure_low MEDIUM
+937 pressure_high LOW"
+}
+
 @test "replaying a log is deterministic: byte-identical output" {
 	perf-qualityctl -c "$Q" "$F/day.jsonl" >"$BATS_TEST_TMPDIR/a" 2>/dev/null
 	cp "$PERF_QUALITYCTL_DIR/state.json" "$BATS_TEST_TMPDIR/sa"
