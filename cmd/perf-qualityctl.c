@@ -36,7 +36,7 @@
 extern char **environ;
 
 static const char usage_str[] =
-    "usage: perf-qualityctl [-hu] [-c config] [-d dir] [-e command] [--strict]\n"
+    "usage: perf-qualityctl [-hnu] [-c config] [-d dir] [-e command] [--strict]\n"
     "                       [file ...]\n"
     "       perf-qualityctl [-d dir] set level\n"
     "       perf-qualityctl [-d dir] release\n"
@@ -49,6 +49,7 @@ static const struct option longopts[] = {
 	{ "state-dir", required_argument, NULL, 'd' },
 	{ "on-change", required_argument, NULL, 'e' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "dry-run", no_argument, NULL, 'n' },
 	{ "unbuffered", no_argument, NULL, 'u' },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "version", no_argument, NULL, PK_OPT_VERSION },
@@ -132,6 +133,7 @@ struct qctl_opts {
 	const char *dir;
 	int dir_given;
 	const char *on_change;
+	int dry_run;
 	int unbuffered;
 	int strict;
 };
@@ -182,6 +184,8 @@ help(void)
 	    "                         $PERF_QUALITYCTL_DIR, $XDG_RUNTIME_DIR/perf-qualityctl,\n"
 	    "                         /tmp/perf-qualityctl-UID)\n"
 	    "  -e, --on-change CMD    run CMD (sh -c) on every level change\n"
+	    "  -n, --dry-run          records only: no state file, override, command\n"
+	    "                         or renice (replaying a log beside a live run)\n"
 	    "  -u, --unbuffered       flush after every record\n"
 	    "      --strict           the first bad input line is fatal\n"
 	    "  -h, --help             this help\n"
@@ -1235,6 +1239,8 @@ on_change(struct qctl *q, double ts, const struct pk_quality_change *ch)
 	} else {
 		json_decref(r);
 	}
+	if (q->o->dry_run)
+		return;
 	actuate(q, ch->level);
 	if (q->o->on_change != NULL)
 		run_on_change(q, ch);
@@ -1577,7 +1583,7 @@ main(int argc, char **argv)
 
 	pk_init(argv[0]);
 	memset(&o, 0, sizeof(o));
-	while ((ch = getopt_long(argc, argv, "+c:d:e:hu", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:d:e:hnu", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o.config = optarg;
@@ -1591,6 +1597,9 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			help();
+			break;
+		case 'n':
+			o.dry_run = 1;
 			break;
 		case 'u':
 			o.unbuffered = 1;
@@ -1625,7 +1634,9 @@ main(int argc, char **argv)
 	memset(&q, 0, sizeof(q));
 	q.o = &o;
 	q.bad.strict = o.strict;
-	if (dir_prepare(o.dir) == 0) {
+	if (o.dry_run) {
+		/* Nothing outside standard output is read or touched. */
+	} else if (dir_prepare(o.dir) == 0) {
 		q.have_dir = 1;
 		snprintf(q.state_path, sizeof(q.state_path), "%s/state.json",
 		    o.dir);

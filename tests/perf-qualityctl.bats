@@ -44,7 +44,7 @@ wait_grep() {
 
 @test "-h prints the usage and the options on stdout" {
 	run -0 --separate-stderr perf-qualityctl -h
-	assert_line --index 0 --partial "usage: perf-qualityctl [-hu] [-c config]"
+	assert_line --index 0 --partial "usage: perf-qualityctl [-hnu] [-c config]"
 	assert_output --partial "--on-change CMD"
 	assert_output --partial "set LEVEL"
 	[ -z "$stderr" ]
@@ -208,6 +208,21 @@ wait_grep() {
 	ls "$PERF_QUALITYCTL_DIR" >"$BATS_TEST_TMPDIR/ls"
 	run -0 cat "$BATS_TEST_TMPDIR/ls"
 	assert_output state.json
+}
+
+@test "--dry-run: records only, nothing outside standard output" {
+	run -0 perf-qualityctl set HIGH
+	run -0 --separate-stderr perf-qualityctl -n -c "$Q" -e "touch '$BATS_TEST_TMPDIR/ran'" "$F/overload.jsonl"
+	# The override is not read, no state is written, no command runs.
+	run -0 jq -c 'select(.type == "quality" and .reason != "impact") | [.reason, .level, .override]' <<<"$output"
+	assert_output '["start","MEDIUM",false]
+["pressure_high","LOW",false]
+["pressure_high","ULTRA_LOW",false]'
+	[ ! -e "$PERF_QUALITYCTL_DIR/state.json" ]
+	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
+	# And it needs no state directory at all.
+	run -0 --separate-stderr perf-qualityctl -n -d /proc/nonexistent/x -c "$Q" "$F/overload.jsonl"
+	[ -z "$stderr" ]
 }
 
 @test "status without a state file answers 1" {
