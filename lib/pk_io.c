@@ -89,6 +89,10 @@ pk_out_printf(const char *fmt, ...)
 		out_failed();
 }
 
+/*
+ * 15 significant digits: an event time (10 integer digits) keeps its
+ * milliseconds; 10 digits printed 1732300000.125 as 1732300000.0.
+ */
 void
 pk_emit_json(const json_t *obj)
 {

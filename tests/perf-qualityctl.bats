@@ -1,0 +1,511 @@
+#!/usr/bin/env bats
+# perf-qualityctl: pressure to quality level, on crafted streams.
+
+load common
+
+F=$FIXTURES/perf-qualityctl
+Q=$F/quality.yaml
+
+setup() {
+	export PERF_QUALITYCTL_DIR=$BATS_TEST_TMPDIR/state
+}
+
+# The quality records of a run, one line each, chosen fields.
+changes() {
+	jq -c 'select(.type == "quality" and .reason != "impact")
+	    | [.reason, .prev, .level]' "$1"
+}
+
+# Wait until a file has a line matching a pattern (max $3 seconds).
+wait_grep() {
+	local i=0
+	while ! grep -q -- "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ "$i" -lt $((${3:-10} * 10)) ] || return 1
+		sleep 0.1
+	done
+}
+
+@test "-h prints the usage and the options on stdout" {
+	run -0 --separate-stderr perf-qualityctl -h
+	assert_line --index 0 --partial "usage: perf-qualityctl [-hnu] [-c config]"
+	assert_output --partial "--on-change CMD"
+	assert_output --partial "set LEVEL"
+	[ -z "$stderr" ]
+}
+
+@test "a bad option is a usage error (status 2)" {
+	run -2 --separate-stderr perf-qualityctl -x
+	[ -z "$output" ]
+	[[ $stderr == *"usage: perf-qualityctl"* ]]
+}
+
+@test "--list-options prints the options, then the subcommands" {
+	run -0 perf-qualityctl --list-options
+	assert_line "--config="
+	assert_line "--on-change="
+	assert_line "set"
+	assert_line "release"
+	assert_line "status"
+}
+
+@test "every input line passes through unchanged and in order" {
+	run -0 --separate-stderr perf-qualityctl -c "$Q" "$F/day.jsonl"
+	printf '%s\n' "$output" | grep -v '"type":"quality"' >"$BATS_TEST_TMPDIR/through"
+	cmp "$F/day.jsonl" "$BATS_TEST_TMPDIR/through"
+}
+
+@test "pressure hovering +-5 around a threshold gives zero changes" {
+	run -0 --separate-stderr perf-qualityctl -c "$Q" "$F/hover.jsonl"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
+	run -0 changes "$BATS_TEST_TMPDIR/out"
+	assert_output '["start",null,"MEDIUM"]'
+}
+
+@test "a step to overload steps down within two samples" {
+	run -0 --separate-stderr perf-qualityctl -c "$Q" "$F/overload.jsonl"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
+	# The first overloaded sample, and the first step down.
+	first=$(jq -r 'select(.type == "sample" and .cpu.util >= 75) | .ts' \
+	    "$F/overload.jsonl" | head -n1)
+	down=$(jq -r 'select(.reason == "pressure_high") | .ts' \
+	    "$BATS_TEST_TMPDIR/out" | head -n1)
+	[ -n "$first" ] && [ -n "$down" ]
+	# Within two samples: at the first or the second (1 s apart).
+	awk -v a="$first" -v b="$down" 'BEGIN { exit !(b - a >= 0 && b - a <= 1) }'
+	run -0 changes "$BATS_TEST_TMPDIR/out"
+	assert_line --index 1 '["pressure_high","MEDIUM","LOW"]'
+	# The step down comes right after the sample that decided it.
+	run -0 grep -B1 '"reason":"pressure_high"' "$BATS_TEST_TMPDIR/out"
+	assert_line --index 0 --partial "\"ts\":$down,"
+}
+
+@test "a slow recovery climbs one level at a time after the dwell" {
+	run -0 --separate-stderr perf-qualityctl -c "$Q" "$F/recovery.jsonl"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
+	jq -c 'select(.reason == "pressure_low") | [.ts, .level_index]' \
+	    "$BATS_TEST_TMPDIR/out" >"$BATS_TEST_TMPDIR/ups"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/ups")" -eq 4 ]
+	# Each step up is one level, at least the dwell (10 s) after the last
+	# change; the first only once the pressure was <= 50 for 10 s.
+	run -0 jq -s -r '
+	    [.[] | select(.type == "quality" and .reason != "impact")] as $c |
+	    [range(1; $c | length) | select($c[.].reason == "pressure_low") |
+	     ($c[.].level_index - $c[. - 1].level_index == 1) and
+	     ($c[.].ts - $c[. - 1].ts >= 10)] | all' "$BATS_TEST_TMPDIR/out"
+	assert_output true
+	low=$(jq -r 'select(.type == "sample" and .cpu.util <= 50) | .ts' \
+	    "$F/recovery.jsonl" | head -n1)
+	up=$(head -n1 "$BATS_TEST_TMPDIR/ups" | jq '.[0]')
+	awk -v a="$low" -v b="$up" 'BEGIN { exit !(b - a >= 10) }'
+	run -0 changes "$BATS_TEST_TMPDIR/out"
+	assert_line --index 6 '["pressure_low","HIGH","ULTRA_HIGH"]'
+}
+
+@test "a step up that had to be undone doubles its dwell" {
+	run -0 --separate-stderr perf-qualityctl -c "$F/undone.yaml" "$F/undone.jsonl"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
+	run -0 jq -c 'select(.type == "quality" and .reason != "impact")
+	    | [.reason, .level, .dwell_s, .ts]' "$BATS_TEST_TMPDIR/out"
+	assert_line --index 1 '["pressure_low","HIGH",10,1732300025.25]'
+	assert_line --index 2 '["pressure_low","ULTRA_HIGH",null,1732300037.25]'
+	assert_line --index 3 '["pressure_high","HIGH",20,1732300046.25]'
+	# Back up only after 20 s of low pressure: the first evaluation after
+	# a change (47.25) is not averaged, so from 48.25 on.
+	assert_line --index 4 '["pressure_low","ULTRA_HIGH",null,1732300068.25]'
+	run -0 grep -c 'undid a step up' "$BATS_TEST_TMPDIR/out"
+	assert_output 1
+}
+
+@test "never up to a level that cannot be held: the predicted pressure" {
+	cat >"$BATS_TEST_TMPDIR/q.yaml" <<-EOF
+	pressure:
+	  cpu: { low: 0, high: 100 }
+	  memory: { weight: 0 }
+	control:
+	  initial: LOW
+	  step_cost: 30
+	EOF
+	# 45 <= up, but 45 + 30 > 75 - 5: held at LOW.
+	for i in $(seq 0 99); do
+		printf '{"type":"sample","ts":%d,"host":"h","cpu":{"util":45}}\n' $((1000 + i))
+	done >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" "$BATS_TEST_TMPDIR/in"
+	run -0 grep -c '"type":"quality"' <<<"$output"
+	assert_output 1
+	# At 30 it may climb: 30 + 30 <= 70.
+	sed 's/"util":45/"util":30/' "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/in30"
+	run -0 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" "$BATS_TEST_TMPDIR/in30"
+	assert_output --partial '"reason":"pressure_low","detail":"pressure 30.0 <= 50 for 10s; predicted 60.0 at MEDIUM <= 70"'
+}
+
+@test "closed loop: a level that cannot be held is tried ever more rarely" {
+	# The application's load is 40 points per level: LOW (40) holds,
+	# MEDIUM (80) cannot. Dwell alone: each undone try doubles the wait.
+	cat >"$BATS_TEST_TMPDIR/q.yaml" <<-EOF
+	pressure: { cpu: { low: 0, high: 100 } }
+	control: { initial: ULTRA_LOW, impact_after: 1h }
+	EOF
+	run -0 --separate-stderr "$F/loop.py" 1000 40 -c "$BATS_TEST_TMPDIR/q.yaml"
+	run -0 awk '$3 == "MEDIUM" { if (p != "") printf "%d ", $1 - p; p = $1 }' <<<"$output"
+	assert_output "24 44 84 164 304 304 "
+	# With the impacts learned, MEDIUM is predicted at 80 > 70 after the
+	# first try: only the probe (every 5 min) tries it again.
+	cat >"$BATS_TEST_TMPDIR/q.yaml" <<-EOF
+	pressure: { cpu: { low: 0, high: 100 } }
+	control: { initial: ULTRA_LOW }
+	EOF
+	run -0 --separate-stderr "$F/loop.py" 1000 40 -c "$BATS_TEST_TMPDIR/q.yaml"
+	assert_output "0 start ULTRA_LOW
+11 pressure_low LOW
+23 pressure_low MEDIUM
+25 pressure_high LOW
+327 pressure_low MEDIUM
+329 pressure_high LOW
+631 pressure_low MEDIUM
+633 pressure_high LOW
+935 pressure_low MEDIUM
+937 pressure_high LOW"
+}
+
+@test "replaying a log is deterministic: byte-identical output" {
+	perf-qualityctl -c "$Q" "$F/day.jsonl" >"$BATS_TEST_TMPDIR/a" 2>/dev/null
+	cp "$PERF_QUALITYCTL_DIR/state.json" "$BATS_TEST_TMPDIR/sa"
+	rm -rf "$PERF_QUALITYCTL_DIR"
+	perf-qualityctl -c "$Q" "$F/day.jsonl" >"$BATS_TEST_TMPDIR/b" 2>/dev/null
+	cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+	cmp "$BATS_TEST_TMPDIR/sa" "$PERF_QUALITYCTL_DIR/state.json"
+	[ "$(grep -c '"type":"quality"' "$BATS_TEST_TMPDIR/a")" -gt 10 ]
+}
+
+@test "the state file is the last change, atomic and readable by applications" {
+	run -0 --separate-stderr perf-qualityctl -c "$Q" "$F/overload.jsonl"
+	# The same record (compared as JSON: number formatting is the writer's).
+	last=$(printf '%s\n' "$output" | grep '"type":"quality"' |
+	    grep -v '"reason":"impact"' | tail -n1 | jq -cS .)
+	[ "$(jq -cS . "$PERF_QUALITYCTL_DIR/state.json")" = "$last" ]
+	[ "$(stat -c %a "$PERF_QUALITYCTL_DIR/state.json")" = 644 ]
+	run -0 jq -c '[.level, .level_index, .settings]' "$PERF_QUALITYCTL_DIR/state.json"
+	assert_output '["ULTRA_LOW",0,{"resolution_scale":0.3,"compression_quality":30,"frame_skip":3,"roi_scale":0.5,"features":[]}]'
+	perf-qualityctl status >"$BATS_TEST_TMPDIR/status"
+	cmp "$BATS_TEST_TMPDIR/status" "$PERF_QUALITYCTL_DIR/state.json"
+	ls "$PERF_QUALITYCTL_DIR" >"$BATS_TEST_TMPDIR/ls"
+	run -0 cat "$BATS_TEST_TMPDIR/ls"
+	assert_output state.json
+}
+
+@test "--dry-run: records only, nothing outside standard output" {
+	run -0 perf-qualityctl set HIGH
+	run -0 --separate-stderr perf-qualityctl -n -c "$Q" -e "touch '$BATS_TEST_TMPDIR/ran'" "$F/overload.jsonl"
+	# The override is not read, no state is written, no command runs.
+	run -0 jq -c 'select(.type == "quality" and .reason != "impact") | [.reason, .level, .override]' <<<"$output"
+	assert_output '["start","MEDIUM",false]
+["pressure_high","LOW",false]
+["pressure_high","ULTRA_LOW",false]'
+	[ ! -e "$PERF_QUALITYCTL_DIR/state.json" ]
+	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
+	# And it needs no state directory at all.
+	run -0 --separate-stderr perf-qualityctl -n -d /proc/nonexistent/x -c "$Q" "$F/overload.jsonl"
+	[ -z "$stderr" ]
+}
+
+@test "status without a state file answers 1" {
+	run -1 --separate-stderr perf-qualityctl -d "$BATS_TEST_TMPDIR/none" status
+	[[ $stderr == *"no state in"* ]]
+}
+
+@test "impact: the measured change in pressure and fps, in a later record" {
+	# Overload at 105 and 106 while the camera drops to 12 fps; relief,
+	# and 24 fps, from 107 on.
+	for i in $(seq 0 19); do
+		printf '{"type":"sample","ts":%d,"host":"h","cpu":{"util":%d}}\n' \
+		    $((100 + i)) $((i == 5 || i == 6 ? 95 : 60))
+		printf '{"type":"metric","ts":%d.5,"host":"h","component":"cam","fps":%d}\n' \
+		    $((100 + i)) $((i < 4 ? 30 : i < 6 ? 12 : 24))
+	done >"$BATS_TEST_TMPDIR/in"
+	cat >"$BATS_TEST_TMPDIR/q.yaml" <<-EOF
+	pressure: { cpu: { low: 0, high: 100 }, fps: { weight: 0 } }
+	control: { initial: HIGH, fast: 1ms }
+	EOF
+	run -0 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.type == "quality") | [.ts, .reason, .level]' <<<"$output"
+	assert_output '[100,"start","HIGH"]
+[105,"pressure_high","MEDIUM"]
+[110,"impact","MEDIUM"]'
+	run -0 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.reason == "impact") | .impact' <<<"$output"
+	assert_output '{"change_ts":105,"from":"HIGH","to":"MEDIUM","after_s":5,"complete":true,"pressure_before":95,"pressure_after":60,"pressure_delta":-35,"fps_before":12,"fps_after":24,"fps_delta":12,"step_cost":35}'
+}
+
+@test "application fps and latency are pressure terms; priorities degrade last" {
+	cat >"$BATS_TEST_TMPDIR/q.yaml" <<-EOF
+	components:
+	  cam: { priority: 0, fps: { low: 30, high: 15 } }
+	  planner: { priority: 2 }
+	EOF
+	{
+		for i in $(seq 0 5); do
+			printf '{"type":"sample","ts":%d,"host":"h","cpu":{"util":20}}\n' $((100 + i))
+			printf '{"type":"metric","ts":%d.5,"host":"h","component":"cam","fps":%s,"latency_ms":30}\n' $((100 + i)) 15
+		done
+	} >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.reason == "pressure_high") | [.level, .inputs.fps, .components.cam.level, .components.planner.level]' <<<"$output"
+	assert_line --index 0 '["HIGH",{"value":15,"norm":100,"weight":1,"component":"cam"},"HIGH","ULTRA_HIGH"]'
+	assert_line --index 1 '["MEDIUM",{"value":15,"norm":100,"weight":1,"component":"cam"},"MEDIUM","ULTRA_HIGH"]'
+}
+
+@test "temperature: the headroom below the zone's trip point" {
+	printf '{"type":"sample","ts":1,"host":"h","cpu":{"util":10},"temp_c":{"soc":70,"gpu":78},"temp_trip_c":{"soc":95,"gpu":90}}\n' >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-qualityctl "$BATS_TEST_TMPDIR/in"
+	# gpu: 12 degC below its trip point: (20 - 12) / (20 - 5) = 53.3.
+	run -0 jq -c 'select(.type == "quality") | [.pressure, .inputs.temperature]' <<<"$output"
+	assert_output '[53.333,{"value":12,"norm":53.333,"weight":1,"zone":"gpu","temp_c":78}]'
+}
+
+@test "man page worked example: pressure, max and mean" {
+	cat >"$BATS_TEST_TMPDIR/q.yaml" <<-EOF
+	pressure: { latency: { weight: 0 } }
+	components:
+	  camera: { fps: { low: 30, high: 15 } }
+	EOF
+	{
+		echo '{"type":"metric","ts":0.5,"host":"h","component":"camera","fps":20}'
+		echo '{"type":"sample","ts":1,"host":"h","cpu":{"util":88},"mem":{"used_pct":50},"temp_c":{"gpu":78},"temp_trip_c":{"gpu":90}}'
+	} >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.type == "quality") | [.pressure, (.inputs | map_values(.norm))]' <<<"$output"
+	assert_output '[80,{"cpu":80,"memory":0,"temperature":53.333,"fps":66.667}]'
+	sed -i '1i pressure: { combine: mean, latency: { weight: 0 } }' "$BATS_TEST_TMPDIR/q.yaml"
+	sed -i '2d' "$BATS_TEST_TMPDIR/q.yaml"
+	run -0 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.type == "quality") | .pressure' <<<"$output"
+	assert_output 50
+}
+
+@test "man page worked example: a step to overload" {
+	cat >"$BATS_TEST_TMPDIR/q.yaml" <<-EOF
+	pressure: { cpu: { low: 0, high: 100 } }
+	control: { initial: HIGH }
+	EOF
+	for i in $(seq 0 61); do
+		printf '{"type":"sample","ts":%d,"host":"h","cpu":{"util":%d}}\n' $i $((i < 60 ? 60 : 95))
+	done >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.reason == "pressure_high") | [.ts, .level, .pressure_fast]' <<<"$output"
+	assert_output '[61,"MEDIUM",82.124]'
+}
+
+@test "combine: mean is the weighted mean of the terms" {
+	cat >"$BATS_TEST_TMPDIR/q.yaml" <<-EOF
+	pressure:
+	  combine: mean
+	  cpu: { weight: 1, low: 0, high: 100 }
+	  memory: { weight: 0.5, low: 0, high: 100 }
+	  extra:
+	    io: { path: psi.io.some_avg10, weight: 0.5, low: 0, high: 50 }
+	EOF
+	printf '{"type":"sample","ts":1,"host":"h","cpu":{"util":80},"mem":{"used_pct":40},"psi":{"io":{"some_avg10":25}}}\n' >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" "$BATS_TEST_TMPDIR/in"
+	# (80 + 0.5 * 40 + 0.5 * 50) / 2 = 62.5
+	run -0 jq -c 'select(.type == "quality") | [.pressure, .inputs.io.norm]' <<<"$output"
+	assert_output '[62.5,50]'
+}
+
+@test "--on-change runs the command with the level in its environment" {
+	log=$BATS_TEST_TMPDIR/log
+	run -0 --separate-stderr perf-qualityctl -c "$Q" \
+	    -e "echo \"\$PK_QUALITY_PREV>\$PK_QUALITY_LEVEL \$PK_QUALITY_LEVEL_INDEX \$PK_QUALITY_REASON\" >>'$log'; echo child-stdout" \
+	    "$F/overload.jsonl"
+	refute_output --partial child-stdout
+	[[ $stderr == *child-stdout* ]]
+	run -0 sort "$log"
+	assert_output ">MEDIUM 2 start
+LOW>ULTRA_LOW 0 pressure_high
+MEDIUM>LOW 1 pressure_high"
+}
+
+@test "--on-change children start with default signals, no input of ours" {
+	out=$BATS_TEST_TMPDIR/sig
+	# The command reads its standard input, then becomes awk and reads
+	# its own signal state (the shell's own may be in flux).
+	run -0 perf-qualityctl -c "$Q" \
+	    -e "cat >>'$out.in'; exec awk '/^Sig(Ign|Blk)/ { print \$1, \$2 }' /proc/self/status >>'$out'" \
+	    "$F/hover.jsonl"
+	[ -e "$out.in" ] && [ ! -s "$out.in" ]
+	# Signals 1-31 (32 and up are the C library's own).
+	while read -r name mask; do
+		echo "$name $((0x$mask & 0x7fffffff))"
+	done <"$out" >"$out.1-31"
+	run -0 cat "$out.1-31"
+	assert_output "SigBlk: 0
+SigIgn: 0"
+}
+
+@test "a component's process is reniced and pinned on its level" {
+	sleep 60 &
+	child=$!
+	echo "$child" >"$BATS_TEST_TMPDIR/cam.pid"
+	cat >"$BATS_TEST_TMPDIR/q.yaml" <<-EOF
+	pressure: { cpu: { low: 0, high: 100 } }
+	control: { initial: MEDIUM }
+	components:
+	  cam:
+	    pid_file: $BATS_TEST_TMPDIR/cam.pid
+	    nice: { MEDIUM: 3, LOW: 5, ULTRA_LOW: 10 }
+	    cpus: { ULTRA_LOW: "0" }
+	EOF
+	run -0 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" "$F/overload.jsonl"
+	nice=$(ps -o ni= -p "$child" | tr -d ' ')
+	cpus=$(awk '/^Cpus_allowed_list/ { print $2 }' "/proc/$child/status")
+	pk_stop_pid "$child"
+	[ "$nice" = 10 ]
+	[ "$cpus" = 0 ]
+	[ -z "$stderr" ]
+}
+
+@test "set and release: the override reaches a running instance" {
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	out=$BATS_TEST_TMPDIR/out
+	perf-qualityctl -c "$Q" "$BATS_TEST_TMPDIR/in" >"$out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	exec 5>"$BATS_TEST_TMPDIR/in"
+	echo '{"type":"sample","ts":10,"host":"h","cpu":{"util":60}}' >&5
+	wait_grep "$out" '"reason":"start"'
+	run -0 perf-qualityctl set ultra_low
+	# Picked up on the next record or idle tick (0.5 s), without input.
+	wait_grep "$out" '"reason":"override"'
+	run -0 perf-qualityctl release
+	wait_grep "$out" '"reason":"release"'
+	# While overridden, overload did nothing; after release it acts.
+	exec 5>&-
+	wait "$pid"
+	run -0 jq -c 'select(.type == "quality") | [.reason, .level, .override]' "$out"
+	assert_output '["start","MEDIUM",false]
+["override","ULTRA_LOW",true]
+["release","ULTRA_LOW",false]'
+	[ ! -e "$PERF_QUALITYCTL_DIR/override" ]
+	[ ! -s "$BATS_TEST_TMPDIR/err" ]
+}
+
+@test "set before start: the first record already holds the override" {
+	run -0 perf-qualityctl set HIGH
+	[ "$(cat "$PERF_QUALITYCTL_DIR/override")" = HIGH ]
+	run -0 --separate-stderr perf-qualityctl -c "$Q" "$F/overload.jsonl"
+	run -0 jq -c 'select(.type == "quality" and .reason != "impact") | [.reason, .level, .override]' <<<"$output"
+	assert_output '["start","HIGH",true]'
+	run -2 --separate-stderr perf-qualityctl set FAST
+	[[ $stderr == *"'FAST' is not a level"* ]]
+}
+
+@test "SIGHUP reloads the config; an invalid one is reported and the old kept" {
+	cp "$Q" "$BATS_TEST_TMPDIR/q.yaml"
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	out=$BATS_TEST_TMPDIR/out err=$BATS_TEST_TMPDIR/err
+	perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" "$BATS_TEST_TMPDIR/in" >"$out" 2>"$err" &
+	pid=$!
+	exec 5>"$BATS_TEST_TMPDIR/in"
+	echo '{"type":"sample","ts":10,"host":"h","cpu":{"util":60}}' >&5
+	wait_grep "$out" '"reason":"start"'
+	printf 'control:\n  dwel: 1s\n' >"$BATS_TEST_TMPDIR/q.yaml"
+	kill -HUP "$pid"
+	wait_grep "$err" "not reloaded"
+	sed 's/down: 75/down: 55/' "$Q" >"$BATS_TEST_TMPDIR/q.yaml"
+	kill -HUP "$pid"
+	wait_grep "$err" "q.yaml: reloaded"
+	# 60 is above the new down threshold: two samples step down.
+	echo '{"type":"sample","ts":11,"host":"h","cpu":{"util":60}}' >&5
+	echo '{"type":"sample","ts":12,"host":"h","cpu":{"util":60}}' >&5
+	exec 5>&-
+	wait "$pid"
+	run -0 cat "$err"
+	assert_line --index 0 --partial "q.yaml:2:3: unknown key 'dwel' in control"
+	run -0 jq -c 'select(.type == "quality") | [.reason, .level]' "$out"
+	assert_line --index 1 '["pressure_high","LOW"]'
+}
+
+@test "SIGTERM ends a live run cleanly, the state written" {
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	out=$BATS_TEST_TMPDIR/out
+	perf-qualityctl -c "$Q" -e "echo \$\$ >'$BATS_TEST_TMPDIR/cmd.pid'; exec sleep 30" \
+	    "$BATS_TEST_TMPDIR/in" >"$out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	exec 5>"$BATS_TEST_TMPDIR/in"
+	echo '{"type":"sample","ts":10,"host":"h","cpu":{"util":60}}' >&5
+	wait_grep "$out" '"reason":"start"'
+	kill -TERM "$pid"
+	# Neither the open input nor the running command holds it up.
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ]
+	exec 5>&-
+	pk_wait_file "$BATS_TEST_TMPDIR/cmd.pid"
+	pk_stop_pid "$(cat "$BATS_TEST_TMPDIR/cmd.pid")"
+	run -0 jq -r .level "$PERF_QUALITYCTL_DIR/state.json"
+	assert_output MEDIUM
+	[ ! -s "$BATS_TEST_TMPDIR/err" ]
+}
+
+@test "a bad config names FILE:LINE:COL and exits 2" {
+	printf 'control:\n  up: 50\n  dwel: 10s\n' >"$BATS_TEST_TMPDIR/q.yaml"
+	run -2 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" /dev/null
+	[ "$stderr" = "perf-qualityctl: $BATS_TEST_TMPDIR/q.yaml:3:3: unknown key 'dwel' in control (did you mean 'dwell'?)" ]
+	printf 'levels:\n  LOW: { frame_skip: -1 }\n' >"$BATS_TEST_TMPDIR/q.yaml"
+	run -2 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" /dev/null
+	[[ $stderr == *"q.yaml:2:22: "* ]]
+	printf 'control: { up: 80, down: 70 }\n' >"$BATS_TEST_TMPDIR/q.yaml"
+	run -2 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" /dev/null
+	[[ $stderr == *"up (80) must be below down (70)"* ]]
+	run -2 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/none.yaml" /dev/null
+	[[ $stderr == *"cannot read"* ]]
+}
+
+@test "a malformed line is reported, skipped, and the run ends with status 3" {
+	{
+		echo '{"type":"sample","ts":1,"host":"h","cpu":{"util":60}}'
+		echo '{"type":"sample","ts":2,"host":"h","cpu":{"util":'
+		echo '{"type":"sample","host":"h","cpu":{"util":60}}'
+		echo '{"type":"sample","ts":3,"host":"h","cpu":{"util":60}}'
+	} >"$BATS_TEST_TMPDIR/in"
+	run -3 --separate-stderr perf-qualityctl -c "$Q" "$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"perf-qualityctl: $BATS_TEST_TMPDIR/in:2: "* ]]
+	[[ $stderr == *"perf-qualityctl: $BATS_TEST_TMPDIR/in:3: sample record without a numeric ts"* ]]
+	[[ $stderr == *"2 bad input lines skipped"* ]]
+	assert_line --index 0 '{"type":"sample","ts":1,"host":"h","cpu":{"util":60}}'
+	assert_line --index 1 --partial '"reason":"start"'
+	assert_line --index 3 '{"type":"sample","ts":3,"host":"h","cpu":{"util":60}}'
+	run -3 --separate-stderr perf-qualityctl --strict -c "$Q" "$BATS_TEST_TMPDIR/in"
+	[ "${#lines[@]}" -eq 0 ] || [[ $output != *'"ts":3'* ]]
+}
+
+@test "a full disk is an I/O error (status 4)" {
+	run -4 --separate-stderr bash -c 'perf-qualityctl -c "$1" "$2" >/dev/full' _ "$Q" "$F/day.jsonl"
+	[ -z "$output" ]
+	[[ $stderr == "perf-qualityctl: "*"No space left on device"* ]]
+}
+
+@test "a reader that goes away ends the filter quietly (141)" {
+	yes '{"type":"x","ts":1}' | head -n 200000 >"$BATS_TEST_TMPDIR/big"
+	run -141 --separate-stderr bats_pipe perf-qualityctl -c "$Q" "$BATS_TEST_TMPDIR/big" \| head -n1
+	assert_output '{"type":"x","ts":1}'
+	[ -z "$stderr" ]
+}
+
+@test "a state directory that cannot be made is an I/O error with -d" {
+	run -4 --separate-stderr perf-qualityctl -d /proc/nonexistent/x -c "$Q" /dev/null
+	[[ $stderr == *"cannot create the state directory"* ]]
+}
+
+@test "examples: the config parses and the camera follows the state file" {
+	run -0 --separate-stderr perf-qualityctl -c "$ROOT/examples/perf-qualityctl.yaml" "$F/overload.jsonl"
+	run -0 --separate-stderr perf-qualityctl -c "$Q" "$F/overload.jsonl"
+	run -0 "$ROOT/examples/perf-qualityctl-camera.sh" "$PERF_QUALITYCTL_DIR/state.json" 5
+	assert_output "frame 0: ULTRA_LOW 576x324 jpeg q30 roi 0.5 features -
+frame 1: skipped (ULTRA_LOW)
+frame 2: skipped (ULTRA_LOW)
+frame 3: skipped (ULTRA_LOW)
+frame 4: ULTRA_LOW 576x324 jpeg q30 roi 0.5 features -"
+	run -0 --separate-stderr perf-qualityctl -c "$ROOT/examples/perf-qualityctl.yaml" "$F/hover.jsonl"
+	run -0 "$ROOT/examples/perf-qualityctl-camera.sh" "$PERF_QUALITYCTL_DIR/state.json" 1
+	assert_output "frame 0: ULTRA_HIGH 1920x1080 jpeg q95 roi 1 features tracking,denoise,hdr"
+}
