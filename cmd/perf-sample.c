@@ -112,6 +112,7 @@ struct src {
 };
 
 struct zone {
+	char type[32];
 	char name[48];
 	struct src temp;
 	int have_trip;
@@ -627,11 +628,11 @@ discover_zones(struct sampler *sp)
 		if (read_small(sp, rel, buf, sizeof(buf), &len) == -1 ||
 		    pk_procfs_word_parse(buf, len, type, sizeof(type), &e) == -1)
 			snprintf(type, sizeof(type), "%s", names[i]);
+		/* Zones of the same type are told apart by _1, _2. */
 		for (j = 0; j < sp->nzones; j++)
-			if (strncmp(sp->zones[j].name, type, strlen(type)) == 0 &&
-			    (sp->zones[j].name[strlen(type)] == '\0' ||
-			    sp->zones[j].name[strlen(type)] == '_'))
+			if (strcmp(sp->zones[j].type, type) == 0)
 				dup++;
+		snprintf(z->type, sizeof(z->type), "%s", type);
 		if (dup == 0)
 			snprintf(z->name, sizeof(z->name), "%s", type);
 		else
@@ -1725,7 +1726,7 @@ proc_read(struct sampler *sp, struct proc *p, uint64_t *ticks,
  * values for the next interval and for the Prometheus families.
  */
 static void
-sample_procs(struct sampler *sp, int emit, double wall)
+sample_procs(struct sampler *sp, int emit, const struct snap *sn)
 {
 	const struct sample_opts *o = sp->o;
 	int json = o->format == FMT_JSON && o->textfile == NULL;
@@ -1743,9 +1744,14 @@ sample_procs(struct sampler *sp, int emit, double wall)
 		p->out = 0;
 		if (!proc_read(sp, p, &ticks, &threads, &rss, &ctxsw,
 		    &have_ctxsw, &rb, &wb, &have_io)) {
-			/* Gone: reported once, then forgotten. */
-			if (emit && json) {
-				jw_head(w, "proc", wall);
+			/*
+			 * Gone (or never there): reported once at the next
+			 * sample, then forgotten.
+			 */
+			if (!emit)
+				continue;
+			if (json) {
+				jw_head(w, "proc", sn->wall);
 				pk_jw_i64(w, "pid", p->pid);
 				if (p->comm[0] != '\0')
 					pk_jw_str(w, "comm", p->comm);
@@ -1756,7 +1762,7 @@ sample_procs(struct sampler *sp, int emit, double wall)
 			proc_free(p);
 			continue;
 		}
-		dt = sp->cur->mono - p->mono;
+		dt = sn->mono - p->mono;
 		if (emit && p->have_prev && dt > 0) {
 			p->out = 1;
 			p->v[0] = (double)(ticks >= p->ticks ? ticks - p->ticks : 0) /
@@ -1771,7 +1777,7 @@ sample_procs(struct sampler *sp, int emit, double wall)
 			p->vok[5] = have_io && p->have_io && ok;
 		}
 		if (p->out && json) {
-			jw_head(w, "proc", wall);
+			jw_head(w, "proc", sn->wall);
 			pk_jw_i64(w, "pid", p->pid);
 			pk_jw_str(w, "comm", p->comm);
 			pk_jw_num(w, "cpu_pct", p->v[0], 2);
@@ -1792,7 +1798,7 @@ sample_procs(struct sampler *sp, int emit, double wall)
 		p->rbytes = rb;
 		p->wbytes = wb;
 		p->have_io = have_io;
-		p->mono = sp->cur->mono;
+		p->mono = sn->mono;
 		p->have_prev = 1;
 	}
 }
@@ -1852,9 +1858,9 @@ emit(struct sampler *sp)
 	if (o->format == FMT_JSON && o->textfile == NULL) {
 		emit_sample_json(sp, &sp->d);
 		pk_out_line(sp->w.buf, sp->w.len);
-		sample_procs(sp, 1, sp->cur->wall);
+		sample_procs(sp, 1, sp->cur);
 	} else {
-		sample_procs(sp, 1, sp->cur->wall);
+		sample_procs(sp, 1, sp->cur);
 		pk_jw_reset(&sp->w);
 		emit_sample_prom(sp, &sp->d);
 		prom_procs(sp);
@@ -1940,12 +1946,12 @@ main(int argc, char **argv)
 	pk_sig_install(0);
 
 	/* The first reading is the baseline of the first interval. */
-	scan_comms(sp);
-	take(sp, sp->prev);
-	sample_procs(sp, 0, sp->prev->wall);
 	period = (int64_t)(o.interval * 1e9 + 0.5);
 	start = pk_mono_ns();
 	next = start;
+	scan_comms(sp);
+	take(sp, sp->prev);
+	sample_procs(sp, 0, sp->prev);
 	while (!pk_stop && (o.count == 0 || n < o.count)) {
 		if (o.replay != NULL) {
 			sp->step++;
