@@ -211,6 +211,7 @@ struct sampler {
 	struct src cg_cpu, cg_mem_cur, cg_mem_max, cg_psi[3];
 
 	struct proc procs[MAXPROCS];
+	unsigned nprocs;		/* slots in use are below this */
 	DIR *procdir;
 	unsigned procdir_gen;
 
@@ -768,6 +769,8 @@ proc_add(struct sampler *sp, long pid)
 			continue;
 		memset(p, 0, sizeof(*p));
 		p->used = 1;
+		if (i >= sp->nprocs)
+			sp->nprocs = i + 1;
 		p->pid = pid;
 		src_set(&p->stat, ROOT_PROC, "%ld/stat", pid);
 		src_set(&p->status, ROOT_PROC, "%ld/status", pid);
@@ -791,7 +794,7 @@ proc_tracked(const struct sampler *sp, long pid)
 {
 	unsigned i;
 
-	for (i = 0; i < MAXPROCS; i++)
+	for (i = 0; i < sp->nprocs; i++)
 		if (sp->procs[i].used && sp->procs[i].pid == pid)
 			return 1;
 	return 0;
@@ -1733,7 +1736,7 @@ sample_procs(struct sampler *sp, int emit, const struct snap *sn)
 	struct pk_jw *w = &sp->w;
 	unsigned i;
 
-	for (i = 0; i < MAXPROCS; i++) {
+	for (i = 0; i < sp->nprocs; i++) {
 		struct proc *p = &sp->procs[i];
 		uint64_t ticks = 0, threads = 0, rss = 0, ctxsw = 0, rb = 0, wb = 0;
 		int have_ctxsw = 0, have_io = 0, ok;
@@ -1830,7 +1833,7 @@ prom_procs(struct sampler *sp)
 	for (k = 0; k < 6; k++) {
 		int any = 0;
 
-		for (i = 0; i < MAXPROCS; i++) {
+		for (i = 0; i < sp->nprocs; i++) {
 			struct proc *p = &sp->procs[i];
 			char pid[24];
 
@@ -1978,7 +1981,7 @@ main(int argc, char **argv)
 
 	status = pk_bad_finish(&sp->bad);
 	pk_close_stdout();
-	for (i = 0; i < MAXPROCS; i++)
+	for (i = 0; i < sp->nprocs; i++)
 		if (sp->procs[i].used)
 			proc_free(&sp->procs[i]);
 	src_close(&sp->stat);

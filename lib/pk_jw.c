@@ -75,9 +75,8 @@ pk_jw_puts(struct pk_jw *w, const char *s)
 void
 pk_jw_putc(struct pk_jw *w, char c)
 {
-	if (reserve(w, 1) == -1)
-		return;
-	w->buf[w->len++] = c;
+	if (w->len < w->cap || reserve(w, 1) == 0)
+		w->buf[w->len++] = c;
 }
 
 void
@@ -185,7 +184,16 @@ pk_jw_put_escaped(struct pk_jw *w, const char *str)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)str;
+	size_t n;
 
+	/* The common case: printable ASCII only, one copy. */
+	for (n = 0; s[n] >= 0x20 && s[n] < 0x80 && s[n] != '"' && s[n] != '\\';
+	    n++)
+		;
+	if (s[n] == '\0') {
+		pk_jw_put(w, str, n);
+		return;
+	}
 	while (*s != '\0') {
 		unsigned c = *s;
 
@@ -207,14 +215,14 @@ pk_jw_put_escaped(struct pk_jw *w, const char *str)
 			pk_jw_putc(w, (char)c);
 			s++;
 		} else {
-			size_t n = utf8_len(s);
+			size_t ul = utf8_len(s);
 
-			if (n == 0) {
+			if (ul == 0) {
 				pk_jw_put(w, "\xef\xbf\xbd", 3);
 				s++;
 			} else {
-				pk_jw_put(w, (const char *)s, n);
-				s += n;
+				pk_jw_put(w, (const char *)s, ul);
+				s += ul;
 			}
 		}
 	}

@@ -52,12 +52,16 @@ skip_sp(const char **p, const char *end)
 static int
 get_u64(const char **pp, const char *end, uint64_t *v)
 {
-	const char *p = *pp;
+	const char *p = *pp, *start;
 	uint64_t x = 0;
 
 	skip_sp(&p, end);
 	if (p >= end || *p < '0' || *p > '9')
 		return -1;
+	start = p;
+	/* 19 digits cannot overflow; check only beyond. */
+	while (p < end && *p >= '0' && *p <= '9' && p - start < 19)
+		x = x * 10 + (unsigned)(*p++ - '0');
 	while (p < end && *p >= '0' && *p <= '9') {
 		unsigned d = (unsigned)(*p - '0');
 
@@ -234,12 +238,15 @@ pk_procfs_meminfo_parse(const char *buf, size_t len, struct pk_procfs_mem *m,
 		{ "SwapTotal", 9, PK_MEM_SWAP_TOTAL },
 		{ "SwapFree", 8, PK_MEM_SWAP_FREE },
 	};
+	const unsigned all = PK_MEM_TOTAL | PK_MEM_AVAIL | PK_MEM_SWAP_TOTAL |
+	    PK_MEM_SWAP_FREE;
 	struct cur c;
 	int rc = 0;
 
 	memset(m, 0, sizeof(*m));
 	cur_init(&c, buf, len);
-	while (cur_line(&c)) {
+	/* The wanted keys come early: stop once they are all seen. */
+	while (m->have != all && cur_line(&c)) {
 		const char *colon, *p;
 		uint64_t v;
 		unsigned i;
@@ -251,6 +258,12 @@ pk_procfs_meminfo_parse(const char *buf, size_t len, struct pk_procfs_mem *m,
 			bad(err, c.lineno, "expected 'Key: value'", &rc);
 			continue;
 		}
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if ((size_t)(colon - c.p) == keys[i].n &&
+			    memcmp(c.p, keys[i].key, keys[i].n) == 0)
+				break;
+		if (i == sizeof(keys) / sizeof(keys[0]))
+			continue;
 		p = colon + 1;
 		if (get_u64(&p, c.end, &v) == -1) {
 			bad(err, c.lineno, "the value is not a number", &rc);
@@ -263,18 +276,13 @@ pk_procfs_meminfo_parse(const char *buf, size_t len, struct pk_procfs_mem *m,
 			bad(err, c.lineno, "trailing text after the value", &rc);
 			continue;
 		}
-		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-			if ((size_t)(colon - c.p) != keys[i].n ||
-			    memcmp(c.p, keys[i].key, keys[i].n) != 0)
-				continue;
-			switch (keys[i].bit) {
-			case PK_MEM_TOTAL: m->total_kb = v; break;
-			case PK_MEM_AVAIL: m->avail_kb = v; break;
-			case PK_MEM_SWAP_TOTAL: m->swap_total_kb = v; break;
-			default: m->swap_free_kb = v; break;
-			}
-			m->have |= keys[i].bit;
+		switch (keys[i].bit) {
+		case PK_MEM_TOTAL: m->total_kb = v; break;
+		case PK_MEM_AVAIL: m->avail_kb = v; break;
+		case PK_MEM_SWAP_TOTAL: m->swap_total_kb = v; break;
+		default: m->swap_free_kb = v; break;
 		}
+		m->have |= keys[i].bit;
 	}
 	return rc;
 }
@@ -448,6 +456,8 @@ pk_procfs_diskstats_parse(const char *buf, size_t len, struct pk_procfs_disk *d,
 			bad(err, c.lineno, "bad device name", &rc);
 			continue;
 		}
+		if (pk_procfs_disk_ignored(name))
+			continue;
 		for (i = 0; i < 10; i++)
 			if (get_u64(&p, c.end, &v[i]) == -1)
 				break;
@@ -455,7 +465,7 @@ pk_procfs_diskstats_parse(const char *buf, size_t len, struct pk_procfs_disk *d,
 			bad(err, c.lineno, "expected the I/O counters", &rc);
 			continue;
 		}
-		if (pk_procfs_disk_ignored(name) || (v[0] == 0 && v[4] == 0))
+		if (v[0] == 0 && v[4] == 0)
 			continue;
 		if (n < max) {
 			memcpy(d[n].name, name, sizeof(name));

@@ -258,14 +258,31 @@ perf-sample: 1 bad input line skipped" ]
 	done
 }
 
+# CPU ticks (utime + stime) of a process, and the monotonic time.
+ticks_now() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+	awk '{ print $1 }' /proc/uptime
+}
+
 @test "live: a process burning one core reads about 100 cpu_pct" {
 	sh -c 'while :; do :; done' &
 	BURNER=$!
-	run -0 perf-sample -p "$BURNER" -m load -i 500ms -n 2
-	pct=$(printf '%s\n' "$output" | jq -r 'select(.type == "proc") | .cpu_pct' | tail -n1)
-	echo "cpu_pct: $pct"
-	jq -ne --argjson p "$pct" '$p >= 50 and $p <= 110'
+	sleep 0.2
+	before=($(ticks_now "$BURNER"))
+	run -0 perf-sample -p "$BURNER" -m load -i 1s -n 1
+	after=($(ticks_now "$BURNER"))
 	[ "$(jqline 2 '[.pid, .comm, .threads]')" = "[$BURNER,\"sh\",1]" ]
+	pct=$(jqline 2 .cpu_pct)
+	# What the kernel charged the burner around the same second. On an
+	# idle machine both are ~100; on a crowded one (2 cores shared by
+	# many builds) the burner gets less than a core, and perf-sample
+	# must agree with the kernel's own accounting.
+	want=$(awk -v t0="${before[0]}" -v t1="${after[0]}" -v u0="${before[1]}" \
+	    -v u1="${after[1]}" -v hz="$(getconf CLK_TCK)" \
+	    'BEGIN { printf "%.1f", (t1 - t0) / hz / (u1 - u0) * 100 }')
+	echo "cpu_pct: $pct, kernel accounting: $want"
+	jq -ne --argjson p "$pct" --argjson w "$want" \
+	    '$w > 20 and $p >= $w * 0.6 and $p <= 110 and $p <= $w * 1.5 + 10'
 }
 
 @test "live: a process that exits is reported once as gone, not as an error" {
@@ -289,7 +306,9 @@ perf-sample: 1 bad input line skipped" ]
 	pid=$!
 	pk_wait_file "$BATS_TEST_TMPDIR/out"
 	kill -TERM "$pid"
-	run -0 wait "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ]
 	run -0 jq -c .type "$BATS_TEST_TMPDIR/out"
 	assert_line '"sample"'
 }
