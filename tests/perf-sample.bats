@@ -297,6 +297,11 @@ ticks_now() {
 	cp "$(command -v sleep)" "$BATS_TEST_TMPDIR/pk-sample-test"
 	"$BATS_TEST_TMPDIR/pk-sample-test" 30 &
 	SLEEPER=$!
+	# Until the child has exec'd, it is still called bash.
+	for _ in $(seq 50); do
+		[ "$(cat "/proc/$SLEEPER/comm")" = pk-sample-test ] && break
+		sleep 0.1
+	done
 	run -0 perf-sample -c pk-sample-test -m load -i 100ms -n 1
 	[ "$(jqline 2 '[.type, .pid, .comm]')" = "[\"proc\",$SLEEPER,\"pk-sample-test\"]" ]
 }
