@@ -378,6 +378,10 @@ parse_opts(int argc, char **argv, struct sample_opts *o)
 	}
 	if (optind != argc)
 		usage();
+	if (o->replay != NULL && (strcmp(o->procfs, "/proc") != 0 ||
+	    strcmp(o->sysfs, "/sys") != 0))
+		pk_die(PK_EXIT_USAGE, "--replay takes proc/ and sys/ from its "
+		    "snapshots: --procfs and --sysfs do not apply");
 }
 
 /* ---- reading files ---- */
@@ -1521,18 +1525,16 @@ emit_sample_prom(struct sampler *sp, const struct derived *d)
 			prom_value(p, d->cores[i].p.util / 100.0, 6);
 		}
 	}
-	for (i = 0; i < sp->nfreq; i++) {
+	for (k = 0, i = 0; i < sp->nfreq; i++) {
 		if (!b->have_freq[i])
 			continue;
-		if (i == 0 || !b->have_freq[0])
+		if (k++ == 0)
 			prom_family(p, "perfkit_cpu_frequency_hertz",
 			    "Current CPU frequency (cpufreq).");
 		snprintf(lbl, sizeof(lbl), "%u", sp->freq_id[i]);
 		prom_begin(p, "perfkit_cpu_frequency_hertz");
 		prom_label(p, "cpu", lbl);
 		prom_value(p, (double)b->freq_khz[i] * 1000.0, 0);
-		if (!b->have_freq[0])
-			break;
 	}
 	if ((o->metrics & M_MEM) && b->have_mem &&
 	    (b->mem.have & (PK_MEM_TOTAL | PK_MEM_AVAIL)) ==

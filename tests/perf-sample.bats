@@ -64,6 +64,8 @@ teardown() {
 	run -2 --separate-stderr perf-sample -c this-name-is-too-long
 	run -2 --separate-stderr perf-sample extra-operand
 	[[ "$stderr" == *"usage: perf-sample"* ]]
+	run -2 --separate-stderr perf-sample --replay "$FX/rpi" --sysfs "$FX"
+	[[ "$stderr" == *"--procfs and --sysfs do not apply"* ]]
 }
 
 @test "replay of a Raspberry Pi: exact CPU, memory, disk, net, temperature" {
