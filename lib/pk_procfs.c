@@ -579,6 +579,21 @@ pk_procfs_pid_stat_parse(const char *buf, size_t len, struct pk_procfs_pid *ps,
 }
 
 int
+pk_procfs_schedstat_parse(const char *buf, size_t len, uint64_t v[3],
+    struct pk_procfs_err *err)
+{
+	const char *p = buf, *end = buf + len;
+	int rc = 0, i;
+
+	for (i = 0; i < 3; i++)
+		if (get_u64(&p, end, &v[i]) == -1)
+			return bad(err, 1, "expected three counters", &rc);
+	if (!at_eol(p, end) && !(p < end && *p == '\n' && at_eol(p + 1, end)))
+		return bad(err, 1, "trailing text after the counters", &rc);
+	return 0;
+}
+
+int
 pk_procfs_keyval_parse(const char *buf, size_t len, const char *const *keys,
     uint64_t *vals, unsigned *found, struct pk_procfs_err *err)
 {

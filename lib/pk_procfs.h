@@ -122,6 +122,14 @@ int pk_procfs_pid_stat_parse(const char *buf, size_t len,
     struct pk_procfs_pid *p, struct pk_procfs_err *err);
 
 /*
+ * /proc/PID/schedstat: nanoseconds on the CPU, nanoseconds waiting to run,
+ * and the number of times the task was switched in (each switch out,
+ * voluntary or not, is followed by one), into v[0..2].
+ */
+int pk_procfs_schedstat_parse(const char *buf, size_t len, uint64_t v[3],
+    struct pk_procfs_err *err);
+
+/*
  * A file of "key value" or "key: value" lines (/proc/PID/status,
  * /proc/PID/io, cgroup cpu.stat): the values of the keys named in keys
  * (NULL-terminated) go into vals; bit i of *found is set for keys[i].

@@ -121,6 +121,13 @@ teardown() {
 	    '{"type":"proc","ts":1700001004,"pid":1234,"comm":"robot main","gone":true}' ]
 }
 
+@test "replay: context switches come from schedstat where it exists" {
+	run -0 perf-sample --replay "$FX/rpi" -m load -p 1
+	# Switched in 1000, 1100, 1300 times; status's counters stay put.
+	[ "$(jqline 2 '[.pid, .ctxsw_per_s]')" = '[1,50]' ]
+	[ "$(jqline 4 '[.pid, .ctxsw_per_s]')" = '[1,100]' ]
+}
+
 @test "replay: --comm finds processes by name" {
 	run -0 perf-sample --replay "$FX/rpi" -m load -c systemd -c "robot main"
 	[ "$(printf '%s\n' "$output" | jq -c 'select(.type == "proc") | [.pid, .comm, .gone]' | sort | tr '\n' ' ')" = \
@@ -285,6 +292,14 @@ ticks_now() {
 	echo "cpu_pct: $pct, kernel accounting: $want"
 	jq -ne --argjson p "$pct" --argjson w "$want" \
 	    '$w > 20 and $p >= $w * 0.6 and $p <= 110 and $p <= $w * 1.5 + 10'
+}
+
+@test "live: a process that keeps blocking has context switches" {
+	sh -c 'while :; do sleep 0.01; done' &
+	SLEEPER=$!
+	run -0 perf-sample -p "$SLEEPER" -m load -i 1s -n 1
+	[ "$(jqline 2 '.ctxsw_per_s > 5')" = true ]
+	[ "$(jqline 2 '.cpu_pct < 100')" = true ]
 }
 
 @test "live: a process that exits is reported once as gone, not as an error" {

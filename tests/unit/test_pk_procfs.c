@@ -291,6 +291,23 @@ test_keyval(void **state)
 }
 
 static void
+test_schedstat(void **state)
+{
+	struct pk_procfs_err e;
+	uint64_t v[3];
+
+	(void)state;
+	assert_int_equal(pk_procfs_schedstat_parse(S("177844 97302 2\n"), v,
+	    &e), 0);
+	assert_int_equal(v[0], 177844);
+	assert_int_equal(v[1], 97302);
+	assert_int_equal(v[2], 2);
+	assert_int_equal(pk_procfs_schedstat_parse(S("1 2\n"), v, &e), -1);
+	assert_int_equal(pk_procfs_schedstat_parse(S("1 2 3 4\n"), v, &e), -1);
+	assert_string_equal(e.what, "trailing text after the counters");
+}
+
+static void
 test_scalars(void **state)
 {
 	struct pk_procfs_err e;
@@ -386,6 +403,7 @@ main(void)
 		cmocka_unit_test(test_netdev),
 		cmocka_unit_test(test_pid_stat),
 		cmocka_unit_test(test_keyval),
+		cmocka_unit_test(test_schedstat),
 		cmocka_unit_test(test_scalars),
 		cmocka_unit_test(test_truncations),
 	};
