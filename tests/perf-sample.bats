@@ -344,3 +344,13 @@ ticks_now() {
 	    "$ROOT/examples/perf-sample-cron.sh" "$f"
 	run -0 grep -c '^perfkit_' "$f"
 }
+
+@test "the replay example of the man page runs as printed" {
+	cmd=$(mandoc -Tascii "$ROOT/man/perf-sample.1" | sed 's/.\x08//g' |
+	    grep -- '--replay tests/fixtures' | sed 's/^ *//')
+	[ -n "$cmd" ]
+	cd "$ROOT"
+	run -0 --separate-stderr bash -c "$cmd"
+	[ "${#lines[@]}" -eq 2 ]
+	[ "$(jqline 1 '[.cpu.util, .throttle.raw]')" = '[78.75,"0x50005"]' ]
+}
