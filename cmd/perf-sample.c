@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -213,6 +214,7 @@ struct sampler {
 
 	struct proc procs[MAXPROCS];
 	unsigned nprocs;		/* slots in use are below this */
+	int warned_fds;
 	DIR *procdir;
 	unsigned procdir_gen;
 
@@ -451,7 +453,10 @@ src_read(struct sampler *sp, struct src *s, const char **buf, size_t *len)
 
 		s->fd = openat(dfd, s->rel, O_RDONLY | O_CLOEXEC);
 		if (s->fd == -1) {
-			s->missing = 1;
+			/* Out of descriptors or memory: try again next time. */
+			if (errno != EMFILE && errno != ENFILE && errno != ENOMEM &&
+			    errno != EINTR)
+				s->missing = 1;
 			return -1;
 		}
 	}
@@ -1680,7 +1685,8 @@ emit_sample_prom(struct sampler *sp, const struct derived *d)
 }
 
 /*
- * Read one process. Returns 1 if it produced values, 0 if it is gone.
+ * Read one process. Returns 1 if it produced values, 0 if it is gone, -1
+ * if it cannot be read now (out of file descriptors).
  */
 static int
 proc_read(struct sampler *sp, struct proc *p, uint64_t *ticks,
@@ -1694,8 +1700,15 @@ proc_read(struct sampler *sp, struct proc *p, uint64_t *ticks,
 	unsigned found;
 	size_t len;
 
-	if (src_read(sp, &p->stat, &buf, &len) == -1)
+	if (src_read(sp, &p->stat, &buf, &len) == -1) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM) {
+			if (!sp->warned_fds)
+				pk_warn_errno("cannot follow pid %ld", p->pid);
+			sp->warned_fds = 1;
+			return -1;
+		}
 		return 0;
+	}
 	if (pk_procfs_pid_stat_parse(buf, len, &ps, &e) == -1) {
 		src_bad(sp, &p->stat, &e);
 		return 0;
@@ -1767,14 +1780,17 @@ sample_procs(struct sampler *sp, int emit, const struct snap *sn)
 	for (i = 0; i < sp->nprocs; i++) {
 		struct proc *p = &sp->procs[i];
 		uint64_t ticks = 0, threads = 0, rss = 0, ctxsw = 0, rb = 0, wb = 0;
-		int have_ctxsw = 0, have_io = 0, ok;
+		int have_ctxsw = 0, have_io = 0, ok, r;
 		double dt;
 
 		if (!p->used)
 			continue;
 		p->out = 0;
-		if (!proc_read(sp, p, &ticks, &threads, &rss, &ctxsw,
-		    &have_ctxsw, &rb, &wb, &have_io)) {
+		r = proc_read(sp, p, &ticks, &threads, &rss, &ctxsw,
+		    &have_ctxsw, &rb, &wb, &have_io);
+		if (r == -1)
+			continue;	/* not readable now: not gone either */
+		if (r == 0) {
 			/*
 			 * Gone (or never there): reported once at the next
 			 * sample, then forgotten.
@@ -1938,6 +1954,18 @@ swap_snaps(struct sampler *sp)
 	sp->cur = t;
 }
 
+/* Up to four descriptors per followed process: allow what we may. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1973,6 +2001,7 @@ main(int argc, char **argv)
 	for (i = 0; i < o.npids; i++)
 		if (!proc_tracked(sp, o.pids[i]))
 			(void)proc_add(sp, o.pids[i]);
+	raise_nofile();
 	pk_out_init(o.unbuffered);
 	pk_sig_install(0);
 
@@ -2008,6 +2037,8 @@ main(int argc, char **argv)
 	}
 
 	status = pk_bad_finish(&sp->bad);
+	if (sp->warned_fds)
+		status = PK_EXIT_IO;
 	pk_close_stdout();
 	for (i = 0; i < sp->nprocs; i++)
 		if (sp->procs[i].used)

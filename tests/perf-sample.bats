@@ -310,6 +310,20 @@ ticks_now() {
 	[ "$(printf '%s\n' "$output" | jq -c 'select(.gone) | .pid' | sort -n | tr '\n' ' ')" = "$SLEEPER 999999999 " ]
 }
 
+@test "live: out of file descriptors is an I/O error, not a process that exited" {
+	pids=()
+	for _ in 1 2 3 4 5 6 7 8; do
+		sleep 30 &
+		pids+=(-p $!)
+	done
+	run -4 --separate-stderr bash -c 'ulimit -n 24 && exec perf-sample "$@"' \
+	    sh -m load -i 100ms -n 2 "${pids[@]}"
+	kill "${pids[@]/-p/}" 2>/dev/null
+	[[ "$stderr" == "perf-sample: cannot follow pid "*": Too many open files" ]]
+	[ "$(printf '%s\n' "$output" | jq -c 'select(.gone)' | wc -l)" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | jq -c 'select(.type == "proc")' | wc -l)" -ge 2 ]
+}
+
 @test "live: --comm follows processes by name" {
 	cp "$(command -v sleep)" "$BATS_TEST_TMPDIR/pk-sample-test"
 	"$BATS_TEST_TMPDIR/pk-sample-test" 30 &
