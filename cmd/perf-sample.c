@@ -1011,32 +1011,37 @@ take(struct sampler *sp, struct snap *sn)
 
 /* ---- output ---- */
 
+/*
+ * Shares of each mode between two readings. A counter that went back is
+ * taken as no time: iowait (and on some kernels idle) is documented to
+ * decrease now and then, and that must not lose the whole sample.
+ */
 static void
 cpu_shares(const struct pk_procfs_cpu *a, const struct pk_procfs_cpu *b,
     struct cpu_pct *p, int *ok)
 {
-	uint64_t ta = pk_procfs_cpu_total(a), tb = pk_procfs_cpu_total(b);
-	double t;
+#define DELTA(f) (b->f > a->f ? (double)(b->f - a->f) : 0.0)
+	double user = DELTA(user), nice = DELTA(nice), system = DELTA(system),
+	    idle = DELTA(idle), iowait = DELTA(iowait), irq = DELTA(irq),
+	    softirq = DELTA(softirq), steal = DELTA(steal);
+#undef DELTA
+	double t = user + nice + system + idle + iowait + irq + softirq + steal;
 
-	*ok = 0;
-	if (tb <= ta || b->idle < a->idle || b->iowait < a->iowait ||
-	    b->user < a->user || b->system < a->system)
+	*ok = t > 0;
+	if (!*ok)
 		return;
-	t = (double)(tb - ta) / 100.0;
-#define SHARE(f) ((b->f >= a->f ? (double)(b->f - a->f) : 0.0) / t)
-	p->user = SHARE(user);
-	p->nice = SHARE(nice);
-	p->system = SHARE(system);
-	p->idle = SHARE(idle);
-	p->iowait = SHARE(iowait);
-	p->irq = SHARE(irq);
-	p->softirq = SHARE(softirq);
-	p->steal = SHARE(steal);
-#undef SHARE
+	t /= 100.0;
+	p->user = user / t;
+	p->nice = nice / t;
+	p->system = system / t;
+	p->idle = idle / t;
+	p->iowait = iowait / t;
+	p->irq = irq / t;
+	p->softirq = softirq / t;
+	p->steal = steal / t;
 	p->util = 100.0 - p->idle - p->iowait;
 	if (p->util < 0)
 		p->util = 0;
-	*ok = 1;
 }
 
 static const struct pk_procfs_disk *
