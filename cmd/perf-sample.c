@@ -84,7 +84,7 @@ static const struct { const char *name; unsigned bit; } groups[] = {
 
 enum { FMT_JSON, FMT_PROM };
 
-struct sample_opts {
+struct perf_sample_opts {
 	double interval;
 	uint64_t count;			/* 0: until stopped */
 	long pids[MAXARGS];
@@ -100,12 +100,12 @@ struct sample_opts {
 	int unbuffered;
 };
 
-/* Where a file lives: under the procfs root, the sysfs root, or absolute. */
-enum { ROOT_PROC, ROOT_SYS, ROOT_ABS };
+/* Where a file lives: under the procfs root, the sysfs root, the cgroup. */
+enum { ROOT_PROC, ROOT_SYS, ROOT_CG, NROOTS };
 
 struct src {
 	int root;
-	char rel[PATH_MAX];
+	char rel[64];		/* relative to its root */
 	int fd;
 	unsigned gen;
 	int missing;		/* could not be opened in this generation */
@@ -191,9 +191,10 @@ struct derived {
 };
 
 struct sampler {
-	const struct sample_opts *o;
-	int rootfd[2];
-	char rootpath[2][PATH_MAX];
+	const struct perf_sample_opts *o;
+	int rootfd[NROOTS];
+	int rooterr[NROOTS];		/* errno of a root that did not open */
+	char rootpath[NROOTS][PATH_MAX];
 	unsigned gen;
 	unsigned long step;		/* replay snapshot number */
 	char *rbuf;
@@ -209,7 +210,6 @@ struct sampler {
 	struct src freq[MAXCORES];
 	unsigned nzones;
 	struct zone zones[MAXZONES];
-	int cgroup_root;
 	struct src cg_cpu, cg_mem_cur, cg_mem_max, cg_psi[3];
 
 	struct proc procs[MAXPROCS];
@@ -299,7 +299,7 @@ parse_metrics(const char *arg)
 }
 
 static void
-parse_opts(int argc, char **argv, struct sample_opts *o)
+parse_opts(int argc, char **argv, struct perf_sample_opts *o)
 {
 	int ch;
 
@@ -407,7 +407,7 @@ src_set(struct src *s, int root, const char *fmt, ...)
 	n = vsnprintf(s->rel, sizeof(s->rel), fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(s->rel))
-		pk_die(PK_EXIT_USAGE, "path too long: '%s'", s->rel);
+		pk_die(PK_EXIT_IO, "internal error: path too long: '%s'", s->rel);
 }
 
 static void
@@ -422,10 +422,7 @@ src_close(struct src *s)
 static const char *
 src_path(const struct sampler *sp, const struct src *s, char *buf, size_t size)
 {
-	if (s->root == ROOT_ABS)
-		snprintf(buf, size, "%s", s->rel);
-	else
-		snprintf(buf, size, "%s/%s", sp->rootpath[s->root], s->rel);
+	snprintf(buf, size, "%s/%s", sp->rootpath[s->root], s->rel);
 	return buf;
 }
 
@@ -449,8 +446,13 @@ src_read(struct sampler *sp, struct src *s, const char **buf, size_t *len)
 		return -1;
 	}
 	if (s->fd == -1) {
-		int dfd = s->root == ROOT_ABS ? AT_FDCWD : sp->rootfd[s->root];
+		int dfd = sp->rootfd[s->root];
 
+		if (dfd == -1) {
+			errno = sp->rooterr[s->root];
+			s->missing = 1;
+			return -1;
+		}
 		s->fd = openat(dfd, s->rel, O_RDONLY | O_CLOEXEC);
 		if (s->fd == -1) {
 			/* Out of descriptors or memory: try again next time. */
@@ -537,12 +539,14 @@ open_root(const char *path)
 static int
 set_roots(struct sampler *sp)
 {
-	const struct sample_opts *o = sp->o;
+	const struct perf_sample_opts *o = sp->o;
 	int i;
 
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < NROOTS; i++) {
 		if (sp->rootfd[i] != -1)
 			close(sp->rootfd[i]);
+		sp->rootfd[i] = -1;
+	}
 	if (o->replay == NULL) {
 		snprintf(sp->rootpath[ROOT_PROC], PATH_MAX, "%s", o->procfs);
 		snprintf(sp->rootpath[ROOT_SYS], PATH_MAX, "%s", o->sysfs);
@@ -563,6 +567,19 @@ set_roots(struct sampler *sp)
 	/* A tree without sysfs simply has no sysfs metrics. */
 	sp->rootfd[ROOT_SYS] = open(sp->rootpath[ROOT_SYS],
 	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	sp->rooterr[ROOT_SYS] = errno;
+	if (o->cgroup != NULL) {
+		/* A relative cgroup lives under the sysfs root. */
+		if ((o->cgroup[0] == '/' ? snprintf(sp->rootpath[ROOT_CG],
+		    PATH_MAX, "%s", o->cgroup) : snprintf(sp->rootpath[ROOT_CG],
+		    PATH_MAX, "%s/fs/cgroup/%s", sp->rootpath[ROOT_SYS],
+		    o->cgroup)) >= PATH_MAX)
+			pk_die(PK_EXIT_USAGE, "--cgroup '%s': path too long",
+			    o->cgroup);
+		sp->rootfd[ROOT_CG] = open(sp->rootpath[ROOT_CG],
+		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		sp->rooterr[ROOT_CG] = errno;
+	}
 	sp->gen++;
 	return 0;
 }
@@ -681,7 +698,7 @@ discover_zones(struct sampler *sp)
 static void
 discover(struct sampler *sp)
 {
-	const struct sample_opts *o = sp->o;
+	const struct perf_sample_opts *o = sp->o;
 	const char *buf;
 	size_t len;
 	unsigned i;
@@ -732,36 +749,18 @@ discover(struct sampler *sp)
 		discover_zones(sp);
 
 	if (o->cgroup != NULL) {
-		const char *cg = o->cgroup;
-		int root = ROOT_SYS;
 		char path[PATH_MAX + 64];
 
-		if (cg[0] == '/') {
-			root = ROOT_ABS;
-			src_set(&sp->cg_cpu, root, "%s/cpu.stat", cg);
-		} else
-			src_set(&sp->cg_cpu, root, "fs/cgroup/%s/cpu.stat", cg);
-		sp->cgroup_root = root;
+		src_set(&sp->cg_cpu, ROOT_CG, "cpu.stat");
+		src_set(&sp->cg_mem_cur, ROOT_CG, "memory.current");
+		src_set(&sp->cg_mem_max, ROOT_CG, "memory.max");
+		for (k = 0; k < 3; k++)
+			src_set(&sp->cg_psi[k], ROOT_CG, "%s.pressure",
+			    psi_names[k]);
 		if (src_read(sp, &sp->cg_cpu, &buf, &len) == -1)
 			pk_die_errno(PK_EXIT_USAGE, "--cgroup '%s': cannot read "
-			    "'%s' (a cgroup v2 directory is needed)", cg,
+			    "'%s' (a cgroup v2 directory is needed)", o->cgroup,
 			    src_path(sp, &sp->cg_cpu, path, sizeof(path)));
-		if (root == ROOT_ABS) {
-			src_set(&sp->cg_mem_cur, root, "%s/memory.current", cg);
-			src_set(&sp->cg_mem_max, root, "%s/memory.max", cg);
-			for (k = 0; k < 3; k++)
-				src_set(&sp->cg_psi[k], root, "%s/%s.pressure",
-				    cg, psi_names[k]);
-		} else {
-			src_set(&sp->cg_mem_cur, root,
-			    "fs/cgroup/%s/memory.current", cg);
-			src_set(&sp->cg_mem_max, root,
-			    "fs/cgroup/%s/memory.max", cg);
-			for (k = 0; k < 3; k++)
-				src_set(&sp->cg_psi[k], root,
-				    "fs/cgroup/%s/%s.pressure", cg,
-				    psi_names[k]);
-		}
 	}
 }
 
@@ -816,7 +815,7 @@ proc_tracked(const struct sampler *sp, long pid)
 static void
 scan_comms(struct sampler *sp)
 {
-	const struct sample_opts *o = sp->o;
+	const struct perf_sample_opts *o = sp->o;
 	struct dirent *de;
 
 	if (o->ncomms == 0)
@@ -894,7 +893,7 @@ read_psi(struct sampler *sp, struct src *s, struct pk_procfs_psi *psi,
 static void
 take(struct sampler *sp, struct snap *sn)
 {
-	const struct sample_opts *o = sp->o;
+	const struct perf_sample_opts *o = sp->o;
 	struct pk_procfs_err e;
 	const char *buf;
 	size_t len;
@@ -1210,7 +1209,7 @@ static void
 emit_sample_json(struct sampler *sp, const struct derived *d)
 {
 	const struct snap *b = sp->cur;
-	const struct sample_opts *o = sp->o;
+	const struct perf_sample_opts *o = sp->o;
 	struct pk_jw *w = &sp->w;
 	unsigned i;
 	int k;
@@ -1506,7 +1505,7 @@ static void
 emit_sample_prom(struct sampler *sp, const struct derived *d)
 {
 	const struct snap *b = sp->cur;
-	const struct sample_opts *o = sp->o;
+	const struct perf_sample_opts *o = sp->o;
 	struct prom pr = { &sp->w, 0 }, *p = &pr;
 	char lbl[32];
 	unsigned i;
@@ -1777,7 +1776,7 @@ proc_read(struct sampler *sp, struct proc *p, uint64_t *ticks,
 static void
 sample_procs(struct sampler *sp, int emit, const struct snap *sn)
 {
-	const struct sample_opts *o = sp->o;
+	const struct perf_sample_opts *o = sp->o;
 	int json = o->format == FMT_JSON && o->textfile == NULL;
 	struct pk_jw *w = &sp->w;
 	unsigned i;
@@ -1904,7 +1903,7 @@ prom_procs(struct sampler *sp)
 static void
 emit(struct sampler *sp)
 {
-	const struct sample_opts *o = sp->o;
+	const struct perf_sample_opts *o = sp->o;
 
 	derive(sp, &sp->d);
 	if (o->format == FMT_JSON && o->textfile == NULL) {
@@ -1974,9 +1973,8 @@ raise_nofile(void)
 int
 main(int argc, char **argv)
 {
-	static struct sampler sampler;
-	struct sampler *sp = &sampler;
-	struct sample_opts o;
+	struct sampler *sp;
+	struct perf_sample_opts o;
 	uint64_t n = 0;
 	int64_t start, period, next;
 	unsigned i;
@@ -1985,8 +1983,13 @@ main(int argc, char **argv)
 	pk_init(argv[0]);
 	parse_opts(argc, argv, &o);
 
+	/* Everything the loop needs, allocated once (mostly untouched slots). */
+	sp = calloc(1, sizeof(*sp));
+	if (sp == NULL)
+		pk_die(PK_EXIT_IO, "out of memory");
 	sp->o = &o;
-	sp->rootfd[0] = sp->rootfd[1] = -1;
+	for (k = 0; k < NROOTS; k++)
+		sp->rootfd[k] = -1;
 	sp->rcap = 1 << 16;
 	sp->rbuf = malloc(sp->rcap);
 	if (sp->rbuf == NULL)
@@ -2068,10 +2071,11 @@ main(int argc, char **argv)
 		src_close(&sp->zones[i].temp);
 	if (sp->procdir != NULL)
 		closedir(sp->procdir);
-	for (k = 0; k < 2; k++)
+	for (k = 0; k < NROOTS; k++)
 		if (sp->rootfd[k] != -1)
 			close(sp->rootfd[k]);
 	pk_jw_release(&sp->w);
 	free(sp->rbuf);
+	free(sp);
 	return status;
 }

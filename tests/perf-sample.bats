@@ -164,6 +164,9 @@ teardown() {
 	run -0 perf-sample --replay "$FX/server" -m load -g unlimited
 	[ "$(jqline 1 '.cgroup | [.cpu_pct, .mem_current_kb, has("mem_max_kb"), has("psi")]')" = \
 	    '[50,112640,false,false]' ]
+	# An absolute path is taken as it is, outside the snapshots.
+	run -0 perf-sample --replay "$FX/server" -m load -g "$FX/server/0/sys/fs/cgroup/unlimited"
+	[ "$(jqline 1 '.cgroup | [.cpu_pct, .mem_current_kb]')" = '[0,102400]' ]
 }
 
 @test "a cgroup that is not a cgroup v2 directory is a usage error" {
