@@ -1,8 +1,10 @@
 #!/bin/bash
 # perf-sample beside its anchors, in one run: sar (sysstat) per sample,
-# pidstat per followed PID, node_exporter per scrape. CPU is user+system
-# time from wait4(2) for the programs we run, from /proc/PID/stat for the
-# node_exporter daemon. Every figure is the median of REPS repetitions;
+# pidstat per followed PID, node_exporter per scrape, and the floor (the
+# kernel's cost of the same files). CPU is user+system time from wait4(2)
+# for runs we wait for, and from /proc/PID/task/*/schedstat for programs
+# sampled side by side at 1 s (sar and pidstat cannot go faster) and for
+# the node_exporter daemon. Every figure is the median of REPS repetitions;
 # the ratio is anchor / perf-sample (how many times cheaper perf-sample is).
 # Prints Markdown table rows on stdout (see docs/HACKING.md); under two
 # minutes on a 2-core machine.
@@ -12,7 +14,7 @@ cd "$(dirname "$0")/.." || exit 4
 PATH=$PK_BUILD/bin:$PATH
 REPS=${REPS:-3}
 N=${N:-2000}		# perf-sample samples per run (-i 1ms)
-SAR_N=${SAR_N:-4}	# sar and pidstat cannot sample faster than 1/s
+WINDOW=${WINDOW:-6}	# seconds of side-by-side sampling at 1 s per rep
 SCRAPES=${SCRAPES:-40}
 
 command -v perf-sample >/dev/null || { echo "bench: build perf-sample first" >&2; exit 4; }
@@ -81,7 +83,7 @@ done
 floor=$PK_BUILD/tests/helpers/perf-sample-floor
 
 # --- perf-sample: per sample, per extra PID, the floor ---
-ps_sample=() ps_pid=() fl_sample=()
+ps_sample=() ps_pid=() fl_sample=() fl_pid=()
 for _ in $(seq "$REPS"); do
 	read -r c1 _ _ < <(measure perf-sample -i 1ms -n 1)
 	read -r cn _ _ < <(measure perf-sample -i 1ms -n "$N")
@@ -92,6 +94,12 @@ for _ in $(seq "$REPS"); do
 		read -r f1 _ _ < <(measure "$floor" 1 1000000 "${floor_files[@]}")
 		read -r fn _ _ < <(measure "$floor" "$N" 1000000 "${floor_files[@]}")
 		fl_sample+=("$(awk -v a="$fn" -v b="$f1" -v n="$N" 'BEGIN { print (a - b) / (n - 1) }')")
+		pf=()
+		for p in "${pids[@]}"; do
+			pf+=("/proc/$p/stat" "/proc/$p/schedstat" "/proc/$p/io")
+		done
+		read -r fp _ _ < <(measure "$floor" "$N" 1000000 "${floor_files[@]}" "${pf[@]}")
+		fl_pid+=("$(awk -v a="$fp" -v b="$fn" -v n="$N" 'BEGIN { print (a - b) / n / 10 }')")
 	fi
 done
 s_sample=$(printf '%s\n' "${ps_sample[@]}" | median)
@@ -99,7 +107,9 @@ s_pid=$(printf '%s\n' "${ps_pid[@]}" | median)
 if [ -x "$floor" ]; then
 	a=$(printf '%s\n' "${fl_sample[@]}" | median)
 	row "floor: pread of the same ${#floor_files[@]} files + sleep loop" \
-	    "CPU µs per system-wide sample (-i 1ms)" "$s_sample" "$a"
+	    "CPU µs per system-wide sample, -i 1ms, all default groups" "$s_sample" "$a"
+	row "floor" "CPU µs per extra PID per sample, -i 1ms" "$s_pid" \
+	    "$(printf '%s\n' "${fl_pid[@]}" | median)"
 fi
 
 # Peak RSS (VmHWM) of a process while it runs, read from outside.
@@ -113,28 +123,54 @@ hwm() {
 }
 s_rss=$(hwm perf-sample -i 100ms -n 20 -m +cores "${pargs[@]}")
 
-# --- sar: the same groups (CPU, memory, swap, load, disk, net) per sample ---
-if command -v sar >/dev/null; then
-	sar_s=()
-	for _ in $(seq "$REPS"); do
-		read -r c1 _ _ < <(measure sar -u -r -S -q -d -n DEV 1 1)
-		read -r cn _ _ < <(measure sar -u -r -S -q -d -n DEV 1 $((SAR_N + 1)))
-		sar_s+=("$(awk -v a="$cn" -v b="$c1" -v n="$SAR_N" 'BEGIN { print (a - b) / n }')")
+# CPU nanoseconds of a process and its children so far: the sum of
+# /proc/PID/task/*/schedstat (exact), or utime+stime ticks without it.
+cpu_ns() {
+	local p t sum=0 v
+	for p in "$@" $(pgrep -P "$1" 2>/dev/null); do
+		for t in /proc/"$p"/task/*; do
+			if [ -r "$t/schedstat" ]; then
+				read -r v _ <"$t/schedstat" 2>/dev/null || v=0
+			else
+				v=$(awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz * 1e9 }' "$t/stat" 2>/dev/null)
+			fi
+			sum=$(awk -v a="$sum" -v b="${v:-0}" 'BEGIN { printf "%.0f", a + b }')
+		done
 	done
-	a=$(printf '%s\n' "${sar_s[@]}" | median)
-	row "sar $(sar -V 2>&1 | awk 'NR==1{print $3}')" "CPU µs per system-wide sample (sar+sadc)" "$s_sample" "$a"
-fi
+	echo "$sum"
+}
 
-# --- pidstat: CPU, memory, switches and I/O of ten PIDs ---
-if command -v pidstat >/dev/null; then
-	pid_s=()
+# --- at 1 s, side by side in one window: perf-sample and sar with the
+# same groups (CPU, memory, swap, load, disk, net), and perf-sample and
+# pidstat (CPU, memory, switches, I/O) following one and ten PIDs ---
+if command -v sar >/dev/null && command -v pidstat >/dev/null; then
+	w_ps=() w_sar=() w_pspid=() w_pid=()
 	for _ in $(seq "$REPS"); do
-		read -r c1 _ _ < <(measure pidstat -u -r -w -d -p "${pids[0]}" 1 "$SAR_N")
-		read -r cn _ _ < <(measure pidstat -u -r -w -d -p "$pidlist" 1 "$SAR_N")
-		pid_s+=("$(awk -v a="$cn" -v b="$c1" -v n="$SAR_N" 'BEGIN { print (a - b) / n / 9 }')")
+		perf-sample -i 1s -m cpu,mem,swap,load,disk,net >/dev/null & a=$!
+		sar -u -r -S -q -d -n DEV 1 >/dev/null & b=$!
+		perf-sample -i 1s -m load -p "${pids[0]}" >/dev/null & c=$!
+		perf-sample -i 1s -m load "${pargs[@]}" >/dev/null & d=$!
+		pidstat -u -r -w -d -p "${pids[0]}" 1 >/dev/null & e=$!
+		pidstat -u -r -w -d -p "$pidlist" 1 >/dev/null & f=$!
+		sleep 1.5	# past start-up and the first sample
+		t0=$(awk '{ print $1 }' /proc/uptime)
+		c0=($(cpu_ns $a) $(cpu_ns $b) $(cpu_ns $c) $(cpu_ns $d) $(cpu_ns $e) $(cpu_ns $f))
+		sleep "$WINDOW"
+		t1=$(awk '{ print $1 }' /proc/uptime)
+		c1=($(cpu_ns $a) $(cpu_ns $b) $(cpu_ns $c) $(cpu_ns $d) $(cpu_ns $e) $(cpu_ns $f))
+		kill $a $b $c $d $e $f 2>/dev/null
+		wait $a $b $c $d $e $f 2>/dev/null
+		per() { awk -v x="$1" -v y="$2" -v t0="$t0" -v t1="$t1" -v k="$3" 'BEGIN { print (y - x) / 1000 / (t1 - t0) / k }'; }
+		w_ps+=("$(per "${c0[0]}" "${c1[0]}" 1)")
+		w_sar+=("$(per "${c0[1]}" "${c1[1]}" 1)")
+		w_pspid+=("$(awk -v a="$(per "${c0[2]}" "${c1[2]}" 1)" -v b="$(per "${c0[3]}" "${c1[3]}" 1)" 'BEGIN { print (b - a) / 9 }')")
+		w_pid+=("$(awk -v a="$(per "${c0[4]}" "${c1[4]}" 1)" -v b="$(per "${c0[5]}" "${c1[5]}" 1)" 'BEGIN { print (b - a) / 9 }')")
 	done
-	a=$(printf '%s\n' "${pid_s[@]}" | median)
-	row "pidstat" "CPU µs per extra PID per sample" "$s_pid" "$a"
+	row "sar $(sar -V 2>&1 | awk 'NR==1{print $3}') (with sadc)" \
+	    "CPU µs per system-wide sample, -i 1s, same groups" \
+	    "$(printf '%s\n' "${w_ps[@]}" | median)" "$(printf '%s\n' "${w_sar[@]}" | median)"
+	row "pidstat -urwd" "CPU µs per extra PID per sample, -i 1s" \
+	    "$(printf '%s\n' "${w_pspid[@]}" | median)" "$(printf '%s\n' "${w_pid[@]}" | median)"
 	row "pidstat" "peak RSS KiB, following 10 PIDs" "$s_rss" \
 	    "$(hwm pidstat -u -r -w -d -p "$pidlist" 1 3)"
 fi
@@ -149,21 +185,19 @@ if [ -n "$nx" ] && command -v curl >/dev/null; then
 		curl -sf "http://127.0.0.1:$port/metrics" >/dev/null && break
 		sleep 0.1
 	done
-	tck=$(getconf CLK_TCK)
-	cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$nx_pid/stat"; }
 	nx_s=()
 	for _ in $(seq "$REPS"); do
-		t0=$(cpu_ticks)
+		t0=$(cpu_ns "$nx_pid")
 		for _ in $(seq "$SCRAPES"); do
 			curl -sf "http://127.0.0.1:$port/metrics" >/dev/null
 		done
-		t1=$(cpu_ticks)
-		nx_s+=("$(awk -v a="$t1" -v b="$t0" -v t="$tck" -v n="$SCRAPES" 'BEGIN { print (a - b) / t * 1e6 / n }')")
+		t1=$(cpu_ns "$nx_pid")
+		nx_s+=("$(awk -v a="$t1" -v b="$t0" -v n="$SCRAPES" 'BEGIN { print (a - b) / 1000 / n }')")
 	done
 	a=$(printf '%s\n' "${nx_s[@]}" | median)
 	nx_rss=$(awk '/^VmHWM:/ { print $2 }' "/proc/$nx_pid/status")
 	v=$("$nx" --version 2>&1 | awk 'NR==1{print $3}')
-	row "node_exporter $v" "CPU µs per sample / scrape" "$s_sample" "$a"
+	row "node_exporter $v" "CPU µs per sample (-i 1ms) / per scrape" "$s_sample" "$a"
 	row "node_exporter" "peak RSS KiB" "$s_rss" "$nx_rss"
 fi
 
