@@ -123,7 +123,6 @@ struct zone {
 struct proc {
 	long pid;
 	int used;
-	int gone;
 	int have_prev;
 	char comm[64];
 	struct src stat, schedstat, status, io;
