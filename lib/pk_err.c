@@ -59,6 +59,8 @@ pk_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+static void vwarn_errno(int e, const char *fmt, va_list ap) PK_PRINTF(2, 0);
+
 static void
 vwarn_errno(int e, const char *fmt, va_list ap)
 {
