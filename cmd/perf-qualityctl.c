@@ -1642,6 +1642,9 @@ main(int argc, char **argv)
 		    o.dir);
 		snprintf(q.override_path, sizeof(q.override_path),
 		    "%s/override", o.dir);
+		/* What a killed instance left half-written. */
+		pk_atomic_sweep(q.state_path);
+		pk_atomic_sweep(q.override_path);
 	} else if (o.dir_given) {
 		return PK_EXIT_IO;
 	} else {

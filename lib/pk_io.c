@@ -2,6 +2,7 @@
 #include "pk_io.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -195,6 +196,56 @@ fail:
 	unlink(tmp);
 	errno = e;
 	return -1;
+}
+
+int
+pk_atomic_sweep(const char *path)
+{
+	char dir[PATH_MAX], stale[PATH_MAX];
+	const char *slash = strrchr(path, '/'), *base;
+	struct dirent *de;
+	size_t blen;
+	DIR *d;
+	int n = 0;
+
+	if (slash == NULL) {
+		snprintf(dir, sizeof(dir), ".");
+		base = path;
+	} else {
+		snprintf(dir, sizeof(dir), "%.*s",
+		    slash == path ? 1 : (int)(slash - path), path);
+		base = slash + 1;
+	}
+	blen = strlen(base);
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		const char *p = de->d_name;
+		char *end;
+		long pid;
+
+		if (strncmp(p, base, blen) != 0 ||
+		    strncmp(p + blen, ".tmp.", 5) != 0)
+			continue;
+		p += blen + 5;
+		if (*p < '1' || *p > '9')
+			continue;
+		errno = 0;
+		pid = strtol(p, &end, 10);
+		if (*end != '\0' || errno != 0 || pid <= 0 || pid > INT_MAX)
+			continue;
+		/* A writer that still runs is mid-write: leave its file. */
+		if (pid != (long)getpid() &&
+		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;
+		if (snprintf(stale, sizeof(stale), "%s/%s", dir,
+		    de->d_name) >= (int)sizeof(stale))
+			continue;
+		if (unlink(stale) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
 }
 
 int

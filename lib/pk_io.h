@@ -46,6 +46,14 @@ __attribute__((noreturn)) void pk_die_sigpipe(void);
  */
 int pk_atomic_write(const char *path, const void *buf, size_t len, mode_t mode);
 
+/*
+ * Remove the temporary files that pk_atomic_write left for path when its
+ * process was killed (PATH.tmp.PID of a PID that no longer runs), so that
+ * crashes and restarts do not pile them up. Returns how many it removed,
+ * or -1 with errno when the directory cannot be read.
+ */
+int pk_atomic_sweep(const char *path);
+
 /* Read a whole file into a NUL-terminated malloc'd buffer; -1 on error. */
 int pk_read_file(const char *path, char **buf, size_t *len);
 

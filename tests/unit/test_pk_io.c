@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -49,6 +51,48 @@ test_atomic_write(void **state)
 	assert_int_equal(pk_atomic_write("/nonexistent/dir/x", "a", 1, 0600), -1);
 }
 
+/* The temporary files of killed writers go; a live writer's stays. */
+static void
+test_atomic_sweep(void **state)
+{
+	char dir[] = "/tmp/pk_io_XXXXXX", path[64], f[128];
+	struct stat st;
+	pid_t dead;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	assert_int_equal(pk_atomic_write(path, "one\n", 4, 0600), 0);
+	/* A pid that ran and is gone: a child reaped at once. */
+	dead = fork();
+	assert_true(dead >= 0);
+	if (dead == 0)
+		_exit(0);
+	assert_int_equal(waitpid(dead, NULL, 0), dead);
+	snprintf(f, sizeof(f), "%s.tmp.%ld", path, (long)dead);
+	assert_true((fd = open(f, O_WRONLY | O_CREAT, 0600)) >= 0);
+	close(fd);
+	snprintf(f, sizeof(f), "%s.tmp.%ld", path, (long)getppid());
+	assert_true((fd = open(f, O_WRONLY | O_CREAT, 0600)) >= 0);
+	close(fd);
+	snprintf(f, sizeof(f), "%s/other.tmp.%ld", dir, (long)dead);
+	assert_true((fd = open(f, O_WRONLY | O_CREAT, 0600)) >= 0);
+	close(fd);
+	assert_int_equal(pk_atomic_sweep(path), 1);
+	assert_int_equal(pk_atomic_sweep(path), 0);
+	assert_int_equal(stat(path, &st), 0);
+	snprintf(f, sizeof(f), "%s.tmp.%ld", path, (long)dead);
+	assert_int_equal(stat(f, &st), -1);
+	snprintf(f, sizeof(f), "%s.tmp.%ld", path, (long)getppid());
+	assert_int_equal(unlink(f), 0);
+	snprintf(f, sizeof(f), "%s/other.tmp.%ld", dir, (long)dead);
+	assert_int_equal(unlink(f), 0);
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(pk_atomic_sweep("/nonexistent/dir/x"), -1);
+}
+
 static void
 test_path(void **state)
 {
@@ -75,6 +119,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_atomic_write),
+		cmocka_unit_test(test_atomic_sweep),
 		cmocka_unit_test(test_path),
 	};
 
