@@ -1,0 +1,344 @@
+#!/usr/bin/env bats
+# Faults across the programs: a full or vanished output, input that stops
+# mid-line or is megabytes long or mostly garbage, clock steps, a state
+# directory on a full or read-only file system, SIGKILL and restart.
+# perf-alert's cases skip until it is built beside the others.
+
+load common
+
+GEN=$FIXTURES/faults/garbage.py
+Q=$FIXTURES/perf-qualityctl/quality.yaml
+S1='{"type":"sample","ts":1732300001,"host":"h","cpu":{"util":40},"mem":{"used_pct":50}}'
+S2='{"type":"sample","ts":1732300002,"host":"h","cpu":{"util":41},"mem":{"used_pct":50}}'
+S3='{"type":"sample","ts":1732300003,"host":"h","cpu":{"util":42},"mem":{"used_pct":50}}'
+
+setup() {
+	export PERF_QUALITYCTL_DIR=$BATS_TEST_TMPDIR/qstate
+	# A rule that never fires on these inputs, and one that does.
+	cat >"$BATS_TEST_TMPDIR/alerts.yaml" <<-'EOF'
+	rules:
+	  - name: cpu_high
+	    when: cpu.util > 95
+	    for: 10s
+	EOF
+}
+
+teardown() {
+	local m
+	for m in "$BATS_TEST_TMPDIR"/mnt*; do
+		[ -d "$m" ] || continue
+		mountpoint -q "$m" && umount "$m"
+	done
+	return 0
+}
+
+# Under a sanitizer build (PK_BUILD ends in /san) sizes are scaled down.
+san() { [[ $PK_BUILD == */san ]]; }
+
+have_alert() { command -v perf-alert >/dev/null; }
+need_alert() { have_alert || skip "perf-alert is not built here (not merged yet)"; }
+
+# The filters under test, one command line each (words split on spaces).
+filters() {
+	echo "perf-profile"
+	echo "perf-qualityctl -n"
+	have_alert && echo "perf-alert -c $BATS_TEST_TMPDIR/alerts.yaml"
+	return 0
+}
+
+# The maximum resident set size of a command in KiB, its output discarded.
+maxrss() {
+	/usr/bin/time -f %M -o "$BATS_TEST_TMPDIR/rss" "$@" >/dev/null 2>&1 || true
+	tail -n1 "$BATS_TEST_TMPDIR/rss"
+}
+
+# A tmpfs of 64 KiB at $1; skip the test where mounting is not permitted.
+small_tmpfs() {
+	mkdir -p "$1"
+	mount -t tmpfs -o size=64k,mode=0700 tmpfs "$1" 2>/dev/null ||
+	    skip "cannot mount a tmpfs here (not root?)"
+}
+
+# Fill a file system until writes fail with ENOSPC.
+fill_fs() {
+	dd if=/dev/zero of="$1/fill" bs=4k 2>/dev/null || true
+	run dd if=/dev/zero of="$1/probe" bs=1 count=1 conv=fsync
+	[ "$status" -ne 0 ]
+	rm -f "$1/probe"
+}
+
+@test "stdout on /dev/full: every program reports the write error, status 4" {
+	yes "$S1" | head -n 20000 >"$BATS_TEST_TMPDIR/in"
+	while read -r cmd; do
+		# shellcheck disable=SC2086
+		run -4 --separate-stderr bash -c "$cmd \"\$1\" >/dev/full" _ "$BATS_TEST_TMPDIR/in"
+		[[ $stderr == "${cmd%% *}: "*"No space left on device"* ]] || {
+			echo "$cmd: $stderr"; false; }
+		[ "${#stderr_lines[@]}" -eq 1 ]
+	done < <(filters)
+	run -4 --separate-stderr bash -c 'perf-sample -i 100ms -n 3 >/dev/full'
+	[[ $stderr == "perf-sample: "*"No space left on device"* ]]
+}
+
+@test "a reader that goes away: every program ends quietly with 141" {
+	yes "$S1" | head -n 200000 >"$BATS_TEST_TMPDIR/in"
+	while read -r cmd; do
+		# shellcheck disable=SC2086
+		run -141 --separate-stderr bats_pipe $cmd "$BATS_TEST_TMPDIR/in" \| head -n1
+		assert_output "$S1"
+		[ -z "$stderr" ] || { echo "$cmd: $stderr"; false; }
+	done < <(filters)
+	# A live producer, and a filter whose reader leaves while it waits.
+	run -141 --separate-stderr bats_pipe perf-sample -i 100ms \| head -n1
+	[ -z "$stderr" ]
+	run -141 --separate-stderr bash -c 'set -o pipefail
+	    { echo "$1"; sleep 0.5; echo "$1"; sleep 0.5; echo "$1"; } |
+	    perf-profile -i 0 | head -n1' _ "$S1"
+	assert_output "$S1"
+	[ -z "$stderr" ]
+}
+
+@test "input that stops mid-line at EOF: the half line reported, the rest processed" {
+	printf '%s\n%s\n{"type":"sample","ts":1732300003,"cpu":{"ut' "$S1" "$S2" \
+	    >"$BATS_TEST_TMPDIR/half"
+	printf '%s\n%s' "$S1" "$S2" >"$BATS_TEST_TMPDIR/nonl"
+	while read -r cmd; do
+		# shellcheck disable=SC2086
+		run -3 --separate-stderr $cmd "$BATS_TEST_TMPDIR/half"
+		[[ $stderr == *"${cmd%% *}: $BATS_TEST_TMPDIR/half:3: "* ]] || {
+			echo "$cmd: $stderr"; false; }
+		[[ $stderr == *"1 bad input line skipped"* ]]
+		run -0 grep -c '^{"type":"sample"' <<<"$output"
+		assert_output 2
+		# A complete last record without its newline is a record.
+		# shellcheck disable=SC2086
+		run -0 --separate-stderr $cmd "$BATS_TEST_TMPDIR/nonl"
+		[ -z "$stderr" ]
+		run -0 grep -cxF "$S2" <<<"$output"
+		assert_output 1
+	done < <(filters)
+}
+
+@test "a writer that stays open mid-line: SIGTERM ends the run with every whole line out" {
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	while read -r cmd; do
+		# shellcheck disable=SC2086
+		$cmd -u "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+		pid=$!
+		exec 5>"$BATS_TEST_TMPDIR/in"
+		printf '%s\n%s\n{"type":"sample","ts":17323' "$S1" "$S2" >&5
+		i=0
+		until [ "$(grep -c '^{"type":"sample"' "$BATS_TEST_TMPDIR/out")" -eq 2 ]; do
+			i=$((i + 1))
+			[ "$i" -lt 100 ] || { echo "$cmd: no output"; false; }
+			sleep 0.1
+		done
+		kill -TERM "$pid"
+		rc=0
+		wait "$pid" || rc=$?
+		exec 5>&-
+		[ "$rc" -eq 0 ] || { echo "$cmd: status $rc"; cat "$BATS_TEST_TMPDIR/err"; false; }
+		run -0 grep -c '^{"type":"sample"' "$BATS_TEST_TMPDIR/out"
+		assert_output 2
+		run -1 grep -F '17323}' "$BATS_TEST_TMPDIR/out"
+		[ ! -s "$BATS_TEST_TMPDIR/err" ] || { cat "$BATS_TEST_TMPDIR/err"; false; }
+	done < <(filters | sed 's/ -n$//')
+	# The live perf-qualityctl (no -n) wrote its state before it ended.
+	run -0 jq -r .level "$PERF_QUALITYCTL_DIR/state.json"
+	assert_output ULTRA_HIGH
+}
+
+@test "lines of megabytes: reported and skipped in bounded memory, the next line processed" {
+	local big=$BATS_TEST_TMPDIR/big small=$BATS_TEST_TMPDIR/small
+	local mb=16
+	san && mb=4
+	{
+		echo "$S1"
+		# A valid object of $mb MiB, then garbage of 3 MiB, then
+		# a line of exactly 1 MiB + 1 with its newline.
+		printf '{"type":"sample","ts":1732300001.5,"host":"h","pad":"'
+		head -c $((mb << 20)) /dev/zero | tr '\0' a
+		printf '"}\n'
+		echo "$S2"
+		head -c $((3 << 20)) /dev/urandom | tr -d '\n'
+		echo
+		echo "$S3"
+	} >"$big"
+	printf '%s\n%s\n%s\n' "$S1" "$S2" "$S3" >"$small"
+	while read -r cmd; do
+		# shellcheck disable=SC2086
+		run -3 --separate-stderr $cmd "$big"
+		[[ $stderr == *"${cmd%% *}: $big:2: "* ]] || {
+			echo "$cmd: $stderr"; false; }
+		[[ $stderr == *"${cmd%% *}: $big:4: "* ]]
+		[[ $stderr == *"2 bad input lines skipped"* ]]
+		run -0 grep '^{"type":"sample"' <<<"$output"
+		assert_equal "$output" "$(cat "$small")"
+		# Memory does not follow the length of the line.
+		# shellcheck disable=SC2086
+		a=$(maxrss $cmd "$small")
+		# shellcheck disable=SC2086
+		b=$(maxrss $cmd "$big")
+		echo "$cmd: max RSS $a KiB on small lines, $b KiB with a $mb MiB line"
+		[ "$b" -lt $((a + 4096)) ]
+	done < <(filters)
+}
+
+@test "100 MB with random garbage between valid lines: every valid line passed, counts exact" {
+	local mb=100
+	# Scaled down under the sanitizers (10 MB): the same mix, a tenth.
+	san && mb=10
+	run -0 python3 "$GEN" "$BATS_TEST_TMPDIR/valid" "$BATS_TEST_TMPDIR/mixed" "$mb"
+	read -r nvalid ngarbage <<<"$output"
+	[ "$nvalid" -gt $((mb * 3000)) ]
+	[ "$ngarbage" -gt $((mb * 3000)) ]
+	while read -r cmd; do
+		rc=0
+		# shellcheck disable=SC2086
+		$cmd "$BATS_TEST_TMPDIR/mixed" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" || rc=$?
+		[ "$rc" -eq 3 ] || { echo "$cmd: status $rc"; false; }
+		run -0 tail -n1 "$BATS_TEST_TMPDIR/err"
+		assert_output "${cmd%% *}: $ngarbage bad input lines skipped"
+		# The first ten are reported, then one in every 1000.
+		run -0 grep -c "^${cmd%% *}: $BATS_TEST_TMPDIR/mixed:[0-9]*: " "$BATS_TEST_TMPDIR/err"
+		[ "$output" -eq $((10 + (ngarbage - 10 + 999) / 1000)) ] ||
+		    [ "$output" -eq $((10 + (ngarbage - 10) / 1000)) ]
+		grep '^{"type":"sample"' "$BATS_TEST_TMPDIR/out" | cmp - "$BATS_TEST_TMPDIR/valid"
+	done < <(filters)
+}
+
+@test "clock steps, perf-profile: a jump of days is one round, a step back is late and passed" {
+	python3 - >"$BATS_TEST_TMPDIR/in" <<-'EOF'
+	import json
+	t = 1732300000
+	def s(ts, u):
+	    print(json.dumps({"type": "sample", "ts": ts, "host": "h",
+	                      "cpu": {"util": u}}, separators=(",", ":")))
+	for i in range(120): s(t + i, 99)               # a CPU bottleneck
+	for i in range(60): s(t + 3 * 86400 + i, 30)    # three days later
+	for i in range(60): s(t + 3 * 86400 - 3600 + i, 99)  # an hour back
+	for i in range(60): s(t + 3 * 86400 + 60 + i, 30)   # and on again
+	EOF
+	run -0 --separate-stderr perf-profile -i 10s "$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"in:181: ts 1732555600.000 is more than the window behind"* ]]
+	[[ $stderr == *"60 late records (older than the window) not profiled"* ]]
+	# Every line passed through, in order.
+	out=$output
+	grep '^{"type":"sample"' <<<"$out" | cmp - "$BATS_TEST_TMPDIR/in"
+	# The bottleneck started before the jump and ended at its first
+	# record; the records of the hour back started nothing.
+	run -0 jq -c 'select(.type == "bottleneck") | [.ts, .state, .kind]' <<<"$out"
+	[ "${#lines[@]}" -ge 2 ]
+	[[ ${lines[0]} == *'"start","cpu"]' ]]
+	[ "${lines[-1]}" = '[1732559200,"end","cpu"]' ]
+	# One round of profiles for the gap, not one per 10 s of three days.
+	run -0 jq -c 'select(.type == "profile") | .ts' <<<"$out"
+	[ "${#lines[@]}" -lt 40 ]
+}
+
+@test "clock steps, perf-qualityctl: time never runs backwards, a jump of days is just time" {
+	python3 - >"$BATS_TEST_TMPDIR/in" <<-'EOF'
+	import json
+	t = 1732300000
+	def s(ts, u):
+	    print(json.dumps({"type": "sample", "ts": ts, "host": "h",
+	                      "cpu": {"util": u}}, separators=(",", ":")))
+	for i in range(60): s(t + i, 40)                 # calm: ULTRA_HIGH
+	for i in range(30): s(t + 60 - 3600 + i, 40)     # an hour back, calm
+	for i in range(4): s(t + 60 - 3600 + 30 + i, 99) # overload in the past
+	for i in range(60): s(t + 3 * 86400 + i, 40)     # three days later
+	EOF
+	run -0 --separate-stderr perf-qualityctl -n "$BATS_TEST_TMPDIR/in"
+	[ -z "$stderr" ]
+	out=$output
+	grep '^{"type":"sample"' <<<"$out" | cmp - "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.type == "quality" and .reason != "impact") | [.ts, .reason, .level]' <<<"$out"
+	# Raw overload steps down however old its ts; the averages did not
+	# move over the hour back (no interval: time stood at its newest).
+	assert_line --index 0 '[1732300000,"start","ULTRA_HIGH"]'
+	assert_line --index 1 '[1732296491,"pressure_high","HIGH"]'
+	assert_line --index 2 '[1732296493,"pressure_high","MEDIUM"]'
+	# Three days later the averages have forgotten the overload at
+	# once (the impact of the last step is measured there as complete).
+	run -0 jq -c 'select(.reason == "impact") | .impact
+	    | [.complete, .pressure_before, .pressure_after, .after_s > 259000]' <<<"$out"
+	assert_line --index 1 '[true,100,0,true]'
+}
+
+@test "perf-qualityctl: a state directory on a full file system is reported, the old state kept" {
+	local d=$BATS_TEST_TMPDIR/mnt
+	small_tmpfs "$d"
+	local F=$FIXTURES/perf-qualityctl
+	run -0 perf-qualityctl -d "$d" -c "$Q" "$F/hover.jsonl"
+	run -0 cat "$d/state.json"
+	local before=$output
+	fill_fs "$d"
+	run -0 --separate-stderr perf-qualityctl -d "$d" -c "$Q" "$F/overload.jsonl"
+	[[ $stderr == *"perf-qualityctl: cannot write the state file '$d/state.json': No space left on device"* ]]
+	# The records still flow; the state file is whole, the last one
+	# that could be written, and no temporary file is left.
+	run -0 grep -c '"reason":"pressure_high"' <<<"$output"
+	[ "$output" -ge 2 ]
+	run -0 cat "$d/state.json"
+	assert_equal "$output" "$before"
+	jq -e .level "$d/state.json"
+	run -0 ls -A "$d"
+	assert_output "$(printf 'fill\nstate.json')"
+}
+
+@test "perf-qualityctl: a read-only state directory is reported, the old state kept" {
+	local d=$BATS_TEST_TMPDIR/mnt
+	small_tmpfs "$d"
+	local F=$FIXTURES/perf-qualityctl
+	run -0 perf-qualityctl -d "$d" -c "$Q" "$F/hover.jsonl"
+	run -0 cat "$d/state.json"
+	local before=$output
+	mount -o remount,ro "$d"
+	run -0 --separate-stderr perf-qualityctl -d "$d" -c "$Q" "$F/overload.jsonl"
+	[[ $stderr == *"perf-qualityctl: cannot write the state file '$d/state.json': Read-only file system"* ]]
+	run -0 grep -c '"reason":"pressure_high"' <<<"$output"
+	[ "$output" -ge 2 ]
+	run -0 cat "$d/state.json"
+	assert_equal "$output" "$before"
+	# set and release on a read-only directory fail with status 4.
+	run -4 --separate-stderr perf-qualityctl -d "$d" set LOW
+	[[ $stderr == *"Read-only file system"* ]]
+}
+
+@test "perf-qualityctl: SIGKILL at random points, then restart: the state file always whole" {
+	local d=$BATS_TEST_TMPDIR/state n=20
+	san && n=8
+	# Pressure that swings every few seconds: a change (and a state
+	# write) every second or so of event time.
+	python3 - >"$BATS_TEST_TMPDIR/in" <<-'EOF'
+	import json
+	for i in range(400000):
+	    u = 99 if (i // 3) % 2 else 20
+	    print(json.dumps({"type": "sample", "ts": 1732300000 + i,
+	                      "host": "h", "cpu": {"util": u}},
+	                     separators=(",", ":")))
+	EOF
+	for i in $(seq "$n"); do
+		perf-qualityctl -d "$d" -c "$Q" "$BATS_TEST_TMPDIR/in" >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
+		pid=$!
+		sleep "0.$((RANDOM % 5))$((RANDOM % 10))"
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		if [ -e "$d/state.json" ]; then
+			jq -e '.type == "quality" and (.level | type) == "string"' "$d/state.json" >/dev/null
+		fi
+	done
+	# A temporary file as a kill between open and rename leaves it (the
+	# random kills above hit that window now and then).
+	sh -c 'exit 0' &
+	dead=$!
+	wait "$dead"
+	echo '{"type":"quality","le' >"$d/state.json.tmp.$dead"
+	# The restart after the last kill runs to the end and writes a state.
+	run -0 perf-qualityctl -d "$d" -c "$Q" "$FIXTURES/perf-qualityctl/overload.jsonl"
+	run -0 jq -r .level "$d/state.json"
+	assert_output ULTRA_LOW
+	# Temporary files of killed runs do not pile up.
+	run -0 bash -c 'ls -A "$1" | grep -c "\.tmp\." || true' _ "$d"
+	assert_output 0
+}
