@@ -342,3 +342,108 @@ fill_fs() {
 	run -0 bash -c 'ls -A "$1" | grep -c "\.tmp\." || true' _ "$d"
 	assert_output 0
 }
+
+# perf-alert with its state directory at $1 and a command receiver that
+# runs the shell code $2 (the alert on its standard input, PERF_ALERT_KEY
+# set), from a script so that no quoting stands in the way.
+alert_config() {
+	printf '#!/bin/sh\n%s\n' "$2" >"$BATS_TEST_TMPDIR/rx.sh"
+	chmod +x "$BATS_TEST_TMPDIR/rx.sh"
+	cat >"$BATS_TEST_TMPDIR/a.yaml" <<-EOF
+	state_dir: $1
+	retry_min: 100ms
+	retry_max: 1s
+	rules:
+	  - {name: hot, when: cpu.util > 90, flap: false}
+	receivers:
+	  - {name: run, type: command, command: "$BATS_TEST_TMPDIR/rx.sh"}
+	EOF
+}
+
+# Every file of a perf-alert state directory parses: the state, each
+# line of the history, each spool entry.
+alert_state_whole() {
+	local f
+	if [ -e "$1/state.json" ]; then
+		jq -e '.alerts | type == "array"' "$1/state.json" >/dev/null
+	fi
+	if [ -e "$1/history.jsonl" ]; then
+		jq -e '.type == "alert"' "$1/history.jsonl" >/dev/null
+	fi
+	for f in "$1"/spool/*.json; do
+		[ -e "$f" ] || continue
+		jq -e '(.receiver | type) == "string" and (.key | type) == "string"
+		    and .alert.type == "alert"' "$f" >/dev/null
+	done
+}
+
+# Alternating samples on host h: a transition (and a notification) each.
+alert_flips() {
+	awk -v n="$1" 'BEGIN { for (i = 1; i <= n; i++)
+	    printf "{\"type\":\"sample\",\"ts\":%d,\"host\":\"h\",\"cpu\":{\"util\":%d}}\n",
+	        i, i % 2 ? 95 : 50 }'
+}
+
+@test "perf-alert: a state directory on a full file system is reported (4), what is there stays whole" {
+	need_alert
+	local d=$BATS_TEST_TMPDIR/mnt
+	small_tmpfs "$d"
+	alert_config "$d" "cat >>'$BATS_TEST_TMPDIR/delivered'"
+	alert_flips 4 >"$BATS_TEST_TMPDIR/in"
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/a.yaml" "$BATS_TEST_TMPDIR/in"
+	run -0 cat "$d/state.json"
+	local before=$output
+	fill_fs "$d"
+	awk '{ sub(/"ts":/, "\"ts\":1"); print }' "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/in2"
+	run -4 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/a.yaml" "$BATS_TEST_TMPDIR/in2"
+	[[ $stderr == *"perf-alert: cannot write '$d/spool/"*"': No space left on device"* ]]
+	alert_state_whole "$d"
+	run -0 cat "$d/state.json"
+	assert_equal "$output" "$before"
+	run -0 ls -A "$d/spool"
+	assert_output ''
+}
+
+@test "perf-alert: a read-only state directory is reported (4) before any record" {
+	need_alert
+	local d=$BATS_TEST_TMPDIR/mnt
+	small_tmpfs "$d"
+	alert_config "$d" "cat >>'$BATS_TEST_TMPDIR/delivered'"
+	alert_flips 4 >"$BATS_TEST_TMPDIR/in"
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/a.yaml" "$BATS_TEST_TMPDIR/in"
+	mount -o remount,ro "$d"
+	run -4 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/a.yaml" "$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"Read-only file system"* ]]
+	assert_output ''
+	alert_state_whole "$d"
+}
+
+@test "perf-alert: SIGKILL at random points, then restart: state whole, no spooled notification lost" {
+	need_alert
+	local d=$BATS_TEST_TMPDIR/st n=10
+	san && n=5
+	# A receiver that refuses everything: the spool fills.
+	alert_config "$d" "exit 1"
+	alert_flips 100000 >"$BATS_TEST_TMPDIR/in"
+	for i in $(seq "$n"); do
+		awk -v k="$i" '{ sub(/"ts":/, "\"ts\":" k "00000"); print }' \
+		    "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/in.$i"
+		perf-alert -c "$BATS_TEST_TMPDIR/a.yaml" -w 0 "$BATS_TEST_TMPDIR/in.$i" \
+		    >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
+		pid=$!
+		sleep "0.$((RANDOM % 5 + 1))$((RANDOM % 10))"
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		alert_state_whole "$d"
+	done
+	# What the killed runs spooled, by idempotency key.
+	cat "$d"/spool/*.json | jq -r .key | sort -u >"$BATS_TEST_TMPDIR/spooled"
+	[ -s "$BATS_TEST_TMPDIR/spooled" ]
+	# A restart with a receiver that accepts delivers every one of them.
+	alert_config "$d" "echo \"\$PERF_ALERT_KEY\" >>'$BATS_TEST_TMPDIR/delivered'"
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/a.yaml" -w 60s </dev/null
+	run -0 ls "$d/spool"
+	refute_output --regexp '\.json$'
+	sort -u "$BATS_TEST_TMPDIR/delivered" | diff -u "$BATS_TEST_TMPDIR/spooled" -
+	alert_state_whole "$d"
+}
