@@ -363,18 +363,17 @@ alert_config() {
 # Every file of a perf-alert state directory parses: the state, each
 # line of the history, each spool entry.
 alert_state_whole() {
-	local f
 	if [ -e "$1/state.json" ]; then
 		jq -e '.alerts | type == "array"' "$1/state.json" >/dev/null
 	fi
 	if [ -e "$1/history.jsonl" ]; then
-		jq -e '.type == "alert"' "$1/history.jsonl" >/dev/null
+		jq -n -e '[inputs | .type == "alert"] | all' "$1/history.jsonl" >/dev/null
 	fi
-	for f in "$1"/spool/*.json; do
-		[ -e "$f" ] || continue
-		jq -e '(.receiver | type) == "string" and (.key | type) == "string"
-		    and .alert.type == "alert"' "$f" >/dev/null
-	done
+	set -- "$1"/spool/*.json
+	[ -e "$1" ] || return 0
+	# One jq for them all: a file that does not parse is an error.
+	jq -n -e '[inputs | (.receiver | type) == "string" and
+	    (.key | type) == "string" and .alert.type == "alert"] | all' "$@" >/dev/null
 }
 
 # Alternating samples on host h: a transition (and a notification) each.
