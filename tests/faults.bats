@@ -174,7 +174,9 @@ fill_fs() {
 		[[ $stderr == *"2 bad input lines skipped"* ]]
 		run -0 grep '^{"type":"sample"' <<<"$output"
 		assert_equal "$output" "$(cat "$small")"
-		# Memory does not follow the length of the line.
+		# Memory does not follow the length of the line (not measured
+		# under the sanitizers: their quarantine keeps freed buffers).
+		san && continue
 		# shellcheck disable=SC2086
 		a=$(maxrss $cmd "$small")
 		# shellcheck disable=SC2086
