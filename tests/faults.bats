@@ -448,3 +448,36 @@ alert_flips() {
 	sort -u "$BATS_TEST_TMPDIR/delivered" | diff -u "$BATS_TEST_TMPDIR/spooled" -
 	alert_state_whole "$d"
 }
+
+@test "clock steps, perf-alert: a step back neither fires nor resolves early, a jump of days is one escalation" {
+	need_alert
+	cat >"$BATS_TEST_TMPDIR/a.yaml" <<-'EOF'
+	rules:
+	  - {name: hot, when: cpu.util > 90, for: 30s, flap: false, escalate: {after: 60s}}
+	EOF
+	python3 - >"$BATS_TEST_TMPDIR/in" <<-'EOF'
+	import json
+	t = 1732300000
+	def s(ts, u):
+	    print(json.dumps({"type": "sample", "ts": ts, "host": "h",
+	                      "cpu": {"util": u}}, separators=(",", ":")))
+	for i in range(20): s(t + i, 95)                 # pending from t
+	for i in range(20): s(t + 20 - 3600 + i, 95)     # an hour back, hot
+	for i in range(20): s(t + 40 + i, 95)            # on again
+	for i in range(5): s(t + 3 * 86400 + i, 95)      # three days later
+	for i in range(5): s(t + 3 * 86400 + 5 + i, 50)  # and calm
+	EOF
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/a.yaml" "$BATS_TEST_TMPDIR/in"
+	[ -z "$stderr" ]
+	out=$output
+	grep '^{"type":"sample"' <<<"$out" | cmp - "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.type == "alert")
+	    | [.ts - 1732300000, .event, .severity, .since - 1732300000, .duration_s]' <<<"$out"
+	# The records an hour back do not complete 'for' (30 s from 0):
+	# the first record after it does. Three days later one escalation,
+	# not one per minute missed; the duration counts the days.
+	assert_output "$(printf '%s\n' '[0,"pending","WARNING",0,null]' \
+	    '[40,"firing","WARNING",40,null]' \
+	    '[259200,"escalated","CRITICAL",40,null]' \
+	    '[259205,"resolved","CRITICAL",40,259165]')"
+}
