@@ -126,6 +126,8 @@ pk_jsonl_next(struct pk_jsonl *r, char **line, size_t *len)
 	size_t scanned = 0;
 	int toolong = 0;
 
+	if (r->stopped)
+		return PK_JSONL_STOP;
 	for (;;) {
 		char *s = r->buf + r->start + scanned;
 		char *nl = memchr(s, '\n', r->end - r->start - scanned);
@@ -160,12 +162,18 @@ pk_jsonl_next(struct pk_jsonl *r, char **line, size_t *len)
 			n = fill(r);
 		if (n == -1)
 			return PK_JSONL_ERROR;
-		if (n == -2)
-			return PK_JSONL_STOP;
+		if (n == -2) {
+			if (r->end == r->start && !toolong)
+				return PK_JSONL_STOP;
+			/* What arrived of a line: handed out, then the stop. */
+			r->stopped = 1;
+		}
 		if (n == 0) {
 			r->eof = 1;
 			if (r->end == r->start && !toolong)
 				return PK_JSONL_EOF;
+		}
+		if (n == 0 || n == -2) {
 			/* A last line without its newline. */
 			r->lineno++;
 			if (toolong || r->end - r->start > r->max_line) {

@@ -23,6 +23,9 @@
  * idle_ms milliseconds (a stalled stream is judged on the wall clock).
  * A read interrupted by a signal returns PK_JSONL_STOP when pk_stop is set,
  * and calls on_idle when pk_reload is set, so the program can reload.
+ * What has arrived of a line by then is handed out first, as at the end
+ * of input (a record whose newline is late is processed, half a line is
+ * a bad line), so a stop never drops input unreported.
  */
 struct pk_jsonl {
 	int fd;
@@ -33,6 +36,7 @@ struct pk_jsonl {
 	size_t cap, start, end;
 	size_t max_line;
 	int eof;
+	int stopped;		/* PK_JSONL_STOP after the pending partial line */
 	int idle_ms;
 	void (*on_idle)(void *arg);
 	void *arg;

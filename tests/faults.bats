@@ -119,29 +119,45 @@ fill_fs() {
 	done < <(filters)
 }
 
-@test "a writer that stays open mid-line: SIGTERM ends the run with every whole line out" {
-	mkfifo "$BATS_TEST_TMPDIR/in"
+# Run filter $1 on a fifo, send it $2 and keep the fifo open until the
+# two whole sample lines are out, then SIGTERM it; sets rc, out, err.
+term_mid_line() {
+	local in=$BATS_TEST_TMPDIR/fifo.$RANDOM i=0
+	mkfifo "$in"
+	out=$BATS_TEST_TMPDIR/out err=$BATS_TEST_TMPDIR/err
+	# shellcheck disable=SC2086
+	$1 -u "$in" >"$out" 2>"$err" &
+	pid=$!
+	exec 5>"$in"
+	printf '%s\n%s\n%s' "$S1" "$S2" "$2" >&5
+	until [ "$(grep -c '^{"type":"sample"' "$out")" -ge 2 ]; do
+		i=$((i + 1))
+		[ "$i" -lt 100 ] || { echo "$1: no output"; false; }
+		sleep 0.1
+	done
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	exec 5>&-
+	rm -f "$in"
+}
+
+@test "a writer that stays open mid-line: SIGTERM ends the run, the half line reported" {
 	while read -r cmd; do
-		# shellcheck disable=SC2086
-		$cmd -u "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
-		pid=$!
-		exec 5>"$BATS_TEST_TMPDIR/in"
-		printf '%s\n%s\n{"type":"sample","ts":17323' "$S1" "$S2" >&5
-		i=0
-		until [ "$(grep -c '^{"type":"sample"' "$BATS_TEST_TMPDIR/out")" -eq 2 ]; do
-			i=$((i + 1))
-			[ "$i" -lt 100 ] || { echo "$cmd: no output"; false; }
-			sleep 0.1
-		done
-		kill -TERM "$pid"
-		rc=0
-		wait "$pid" || rc=$?
-		exec 5>&-
-		[ "$rc" -eq 0 ] || { echo "$cmd: status $rc"; cat "$BATS_TEST_TMPDIR/err"; false; }
-		run -0 grep -c '^{"type":"sample"' "$BATS_TEST_TMPDIR/out"
+		# Half a record: a bad line, like half a line at the end.
+		term_mid_line "$cmd" '{"type":"sample","ts":17323'
+		[ "$rc" -eq 3 ] || { echo "$cmd: status $rc"; cat "$err"; false; }
+		run -0 grep -c '^{"type":"sample"' "$out"
 		assert_output 2
-		run -1 grep -F '17323}' "$BATS_TEST_TMPDIR/out"
-		[ ! -s "$BATS_TEST_TMPDIR/err" ] || { cat "$BATS_TEST_TMPDIR/err"; false; }
+		run -0 cat "$err"
+		assert_line --index 0 --regexp "^${cmd%% *}: $BATS_TEST_TMPDIR/fifo\.[0-9]+:3: "
+		assert_line --index 1 "${cmd%% *}: 1 bad input line skipped"
+		# A whole record whose newline had not come: processed.
+		term_mid_line "$cmd" "$S3"
+		[ "$rc" -eq 0 ] || { echo "$cmd: status $rc"; cat "$err"; false; }
+		run -0 grep -c '^{"type":"sample"' "$out"
+		assert_output 3
+		[ ! -s "$err" ] || { cat "$err"; false; }
 	done < <(filters | sed 's/ -n$//')
 	# The live perf-qualityctl (no -n) wrote its state before it ended.
 	run -0 jq -r .level "$PERF_QUALITYCTL_DIR/state.json"

@@ -128,6 +128,55 @@ test_read_error(void **state)
 }
 
 static void
+stop_now(void *arg)
+{
+	(*(int *)arg)++;
+	pk_stop = 1;
+}
+
+/* A stop while half a line waits: the half line first, then the stop. */
+static void
+test_stop_mid_line(void **state)
+{
+	const char data[] = "{\"a\":1}\n{\"b\":";
+	struct pk_jsonl r;
+	char *line;
+	size_t len;
+	int fds[2], idles = 0;
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], data, sizeof(data) - 1),
+	    (ssize_t)sizeof(data) - 1);
+	assert_int_equal(dup2(fds[0], STDIN_FILENO), STDIN_FILENO);
+	close(fds[0]);
+	assert_int_equal(pk_jsonl_open(&r, "-"), 0);
+	r.idle_ms = 10;
+	r.on_idle = stop_now;
+	r.arg = &idles;
+	assert_int_equal(pk_jsonl_next(&r, &line, &len), PK_JSONL_LINE);
+	assert_string_equal(line, "{\"a\":1}");
+	/* The writer stays open: the input idles, the stop comes. */
+	assert_int_equal(pk_jsonl_next(&r, &line, &len), PK_JSONL_LINE);
+	assert_int_equal(idles, 1);
+	assert_string_equal(line, "{\"b\":");
+	assert_int_equal(len, 5);
+	assert_int_equal(r.lineno, 2);
+	assert_int_equal(pk_jsonl_next(&r, &line, &len), PK_JSONL_STOP);
+	assert_int_equal(pk_jsonl_next(&r, &line, &len), PK_JSONL_STOP);
+	pk_jsonl_release(&r);
+	/* Nothing pending: the stop at once. */
+	assert_int_equal(pk_jsonl_open(&r, "-"), 0);
+	r.idle_ms = 10;
+	r.on_idle = stop_now;
+	r.arg = &idles;
+	assert_int_equal(pk_jsonl_next(&r, &line, &len), PK_JSONL_STOP);
+	pk_jsonl_release(&r);
+	pk_stop = 0;
+	close(fds[1]);
+}
+
+static void
 test_missing_file(void **state)
 {
 	struct pk_jsonl r;
@@ -166,6 +215,7 @@ main(void)
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_many_lines_across_chunks),
 		cmocka_unit_test(test_read_error),
+		cmocka_unit_test(test_stop_mid_line),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_parse_and_bad),
 	};
