@@ -27,6 +27,7 @@ teardown() {
 	local m
 	for m in "$BATS_TEST_TMPDIR"/mnt*; do
 		[ -d "$m" ] || continue
+		chmod -R u+w "$m" 2>/dev/null
 		mountpoint -q "$m" && umount "$m"
 	done
 	return 0
@@ -57,6 +58,28 @@ small_tmpfs() {
 	mkdir -p "$1"
 	mount -t tmpfs -o size=64k,mode=0700 tmpfs "$1" 2>/dev/null ||
 	    skip "cannot mount a tmpfs here (not root?)"
+}
+
+# A directory at $1 to be made read-only by ro_make: a tmpfs remounted
+# read-only where mounting is permitted, else (not root) a directory
+# without write permission. RO_ERR is the error that writes then meet.
+ro_prepare() {
+	mkdir -p "$1"
+	if mount -t tmpfs -o size=64k,mode=0700 tmpfs "$1" 2>/dev/null; then
+		RO_HOW=mount RO_ERR="Read-only file system"
+	elif [ "$(id -u)" -ne 0 ]; then
+		RO_HOW=chmod RO_ERR="Permission denied"
+	else
+		skip "cannot mount a tmpfs here"
+	fi
+}
+
+ro_make() {
+	if [ "$RO_HOW" = mount ]; then
+		mount -o remount,ro "$1"
+	else
+		chmod -R a-w "$1"
+	fi
 }
 
 # Fill a file system until writes fail with ENOSPC.
@@ -306,21 +329,21 @@ term_mid_line() {
 
 @test "perf-qualityctl: a read-only state directory is reported, the old state kept" {
 	local d=$BATS_TEST_TMPDIR/mnt
-	small_tmpfs "$d"
+	ro_prepare "$d"
 	local F=$FIXTURES/perf-qualityctl
 	run -0 perf-qualityctl -d "$d" -c "$Q" "$F/hover.jsonl"
 	run -0 cat "$d/state.json"
 	local before=$output
-	mount -o remount,ro "$d"
+	ro_make "$d"
 	run -0 --separate-stderr perf-qualityctl -d "$d" -c "$Q" "$F/overload.jsonl"
-	[[ $stderr == *"perf-qualityctl: cannot write the state file '$d/state.json': Read-only file system"* ]]
+	[[ $stderr == *"perf-qualityctl: cannot write the state file '$d/state.json': $RO_ERR"* ]]
 	run -0 grep -c '"reason":"pressure_high"' <<<"$output"
 	[ "$output" -ge 2 ]
 	run -0 cat "$d/state.json"
 	assert_equal "$output" "$before"
 	# set and release on a read-only directory fail with status 4.
 	run -4 --separate-stderr perf-qualityctl -d "$d" set LOW
-	[[ $stderr == *"Read-only file system"* ]]
+	[[ $stderr == *"$RO_ERR"* ]]
 }
 
 @test "perf-qualityctl: SIGKILL at random points, then restart: the state file always whole" {
@@ -424,13 +447,13 @@ alert_flips() {
 @test "perf-alert: a read-only state directory is reported (4) before any record" {
 	need_alert
 	local d=$BATS_TEST_TMPDIR/mnt
-	small_tmpfs "$d"
+	ro_prepare "$d"
 	alert_config "$d" "cat >>'$BATS_TEST_TMPDIR/delivered'"
 	alert_flips 4 >"$BATS_TEST_TMPDIR/in"
 	run -0 perf-alert -c "$BATS_TEST_TMPDIR/a.yaml" "$BATS_TEST_TMPDIR/in"
-	mount -o remount,ro "$d"
+	ro_make "$d"
 	run -4 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/a.yaml" "$BATS_TEST_TMPDIR/in"
-	[[ $stderr == *"Read-only file system"* ]]
+	[[ $stderr == *"$RO_ERR"* ]]
 	assert_output ''
 	alert_state_whole "$d"
 }
