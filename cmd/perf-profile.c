@@ -26,7 +26,8 @@
 
 static const char usage_str[] =
     "usage: perf-profile [-hjsu] [-c config] [-i interval] [-p preset]\n"
-    "                    [-w window] [--strict] [file ...]\n";
+    "                    [-w window] [--leak-window span] [--strict] "
+    "[file ...]\n";
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -37,6 +38,7 @@ static const struct option longopts[] = {
 	{ "summary", no_argument, NULL, 's' },
 	{ "unbuffered", no_argument, NULL, 'u' },
 	{ "window", required_argument, NULL, 'w' },
+	{ "leak-window", required_argument, NULL, 'L' },
 	{ "strict", no_argument, NULL, 'S' },
 	{ "version", no_argument, NULL, PK_OPT_VERSION },
 	{ "list-options", no_argument, NULL, PK_OPT_LIST_OPTIONS },
@@ -49,6 +51,7 @@ static const struct option longopts[] = {
 #define EVAL_STEP	1.0	/* checks run at most once per second */
 #define MIN_FIT_R2	0.8	/* a trend must fit this well to start */
 #define END_FIT_R2	0.5	/* ... and ends when it fits worse */
+#define LEAK_BUCKETS	512	/* points held in the leak window */
 
 /* The metrics kept per component, named as in the profile records. */
 enum metric {
@@ -104,7 +107,7 @@ struct comp_targets {
 };
 
 struct conf {
-	double window, interval, smooth;
+	double window, interval, smooth, leak_window;
 	double sys[NSYS];
 	double def[NTARGET];
 	struct comp_targets *comp;
@@ -131,13 +134,21 @@ struct component {
 	struct pk_profsev sev[NCHECK];
 	double val[NCHECK], thr[NCHECK];
 	long episode[NCHECK];	/* index of the open episode, or -1 */
+	/*
+	 * The leak window: RSS over leak_window, as means of buckets of
+	 * leak_window / LEAK_BUCKETS, so that a fast metric stream keeps
+	 * it bounded and its fit is not drowned in per-sample noise.
+	 */
+	struct pk_profwin leak;
+	double lb_t, lb_v, lb_t0;
+	unsigned lb_n;
 	struct pk_profagg *agg;	/* --summary only */
 };
 
 struct perf_profile_opts {
 	const char *config;
 	const char *preset;
-	double window, interval;
+	double window, interval, leak_window;
 	int summary, json, unbuffered, strict;
 };
 
@@ -193,6 +204,7 @@ conf_defaults(struct conf *c, const char *preset)
 	c->window = 60;
 	c->interval = NAN;	/* the window */
 	c->smooth = 10;
+	c->leak_window = 600;
 	c->sys[S_CPU_UTIL_MAX] = 90;
 	c->sys[S_MEM_AVAIL_MIN] = 10;
 	c->sys[S_PSI_MEM_MAX] = 10;
@@ -250,8 +262,8 @@ static int
 conf_load(struct conf *c, const char *path, const char *preset)
 {
 	static const char *const top[] = {
-		"window", "interval", "smooth", "system", "defaults",
-		"components", NULL
+		"window", "interval", "smooth", "leak_window", "system",
+		"defaults", "components", NULL
 	};
 	struct pk_ydoc *d;
 	struct pk_ynode *root, *n;
@@ -278,6 +290,9 @@ conf_load(struct conf *c, const char *path, const char *preset)
 		err = -1;
 	if ((n = pk_ymap_get(root, "interval")) != NULL &&
 	    pk_ynode_duration(d, n, 0, 86400, &c->interval) == -1)
+		err = -1;
+	if ((n = pk_ymap_get(root, "leak_window")) != NULL &&
+	    pk_ynode_duration(d, n, 1, 7 * 86400, &c->leak_window) == -1)
 		err = -1;
 	if ((n = pk_ymap_get(root, "smooth")) != NULL &&
 	    pk_ynode_duration(d, n, 0.001, 86400, &c->smooth) == -1)
@@ -402,6 +417,8 @@ comp_get(struct state *s, const char *host, const char *name, int system)
 	for (m = 0; m < NMETRIC; m++)
 		pk_profwin_init(&c->win[m], s->conf.window, RING_MAX,
 		    s->conf.smooth);
+	pk_profwin_init(&c->leak, s->conf.leak_window, RING_MAX,
+	    s->conf.smooth);
 	for (m = 0; m < NCHECK; m++)
 		c->episode[m] = -1;
 	if (s->o->summary) {
@@ -415,6 +432,33 @@ comp_get(struct state *s, const char *host, const char *name, int system)
 	return c;
 }
 
+/* RSS into the leak window: a bucket's mean once it spans its step. */
+static void
+leak_add(struct state *s, struct component *c, double t, double v)
+{
+	if (c->lb_n == 0)
+		c->lb_t0 = t;
+	c->lb_t += t;
+	c->lb_v += v;
+	c->lb_n++;
+	if (t - c->lb_t0 < s->conf.leak_window / LEAK_BUCKETS)
+		return;
+	if (pk_profwin_add(&c->leak, c->lb_t / c->lb_n, c->lb_v / c->lb_n) ==
+	    -1)
+		pk_die(PK_EXIT_IO, "out of memory");
+	c->lb_t = c->lb_v = 0;
+	c->lb_n = 0;
+}
+
+/* Forget the RSS history (the process went away). */
+static void
+leak_reset(struct component *c)
+{
+	c->leak.n = c->leak.head = 0;
+	c->lb_t = c->lb_v = 0;
+	c->lb_n = 0;
+}
+
 static void
 add(struct state *s, struct component *c, enum metric m, double t, double v)
 {
@@ -423,9 +467,10 @@ add(struct state *s, struct component *c, enum metric m, double t, double v)
 	if (pk_profwin_add(&c->win[m], t, v) == -1)
 		pk_die(PK_EXIT_IO, "out of memory");
 	c->present |= 1u << m;
+	if (m == M_RSS)
+		leak_add(s, c, t, v);
 	if (c->agg != NULL)
 		pk_profagg_add(&c->agg[m], t, v);
-	(void)s;
 }
 
 static double
@@ -434,6 +479,15 @@ ewma(const struct component *c, enum metric m)
 	if (!(c->present & (1u << m)) || c->win[m].n == 0)
 		return NAN;
 	return c->win[m].ewma.value;
+}
+
+/* The RSS slope per minute over the leak window (NAN below 5 points). */
+static double
+leak_slope(const struct component *c)
+{
+	double r2;
+
+	return c->leak.n < 5 ? NAN : pk_profwin_slope(&c->leak, &r2);
 }
 
 /* ---- records ---- */
@@ -510,8 +564,7 @@ contributors(struct state *s, const struct component *c, enum check k,
 
 		if (o->system || strcmp(o->host, c->host) != 0)
 			continue;
-		v = k == C_LEAK ? pk_profwin_slope(&o->win[M_RSS], NULL) :
-		    ewma(o, m);
+		v = k == C_LEAK ? leak_slope(o) : ewma(o, m);
 		if (!isfinite(v) || v <= 0 || o->win[m].n == 0)
 			continue;
 		sum += v;
@@ -748,15 +801,18 @@ judge(struct state *s, struct component *c, enum check k, double t,
 		edge(s, c, k, what, t);
 }
 
-/* A trend check: the slope must also fit well and cover half the window. */
+/*
+ * A trend check over w, of span: the slope must also fit well and cover
+ * half the span.
+ */
 static void
 judge_trend(struct state *s, struct component *c, enum check k, double t,
-    enum metric m, double thr)
+    struct pk_profwin *w, double span, double thr)
 {
-	const struct pk_profwin *w = &c->win[m];
 	double slope, r2, e, cover;
 	int what, past, clear;
 
+	pk_profwin_expire(w, t);
 	if (!(thr > 0) || w->n < 5) {
 		judge(s, c, k, t, NAN, 0, 0, 0);
 		return;
@@ -766,7 +822,7 @@ judge_trend(struct state *s, struct component *c, enum check k, double t,
 	if (isnan(slope))
 		return;
 	e = pk_profsev_excess(slope, thr, 0);
-	past = e > 0 && r2 >= MIN_FIT_R2 && cover >= s->conf.window / 2;
+	past = e > 0 && r2 >= MIN_FIT_R2 && cover >= span / 2;
 	clear = e < -PK_PROFSEV_HYST || r2 < END_FIT_R2;
 	c->val[k] = slope;
 	c->thr[k] = thr;
@@ -832,8 +888,9 @@ evaluate(struct state *s, struct component *c, double t)
 	    target(s, c, T_THROUGHPUT_MIN), 1, 0);
 	judge(s, c, C_QUEUE_DEPTH, t, ewma(c, M_QUEUE),
 	    target(s, c, T_QUEUE_MAX), 0, 0);
-	judge_trend(s, c, C_LEAK, t, M_RSS, target(s, c, T_RSS_GROWTH));
-	judge_trend(s, c, C_QUEUE_GROWTH, t, M_QUEUE,
+	judge_trend(s, c, C_LEAK, t, &c->leak, s->conf.leak_window,
+	    target(s, c, T_RSS_GROWTH));
+	judge_trend(s, c, C_QUEUE_GROWTH, t, &c->win[M_QUEUE], s->conf.window,
 	    target(s, c, T_QUEUE_GROWTH));
 }
 
@@ -882,7 +939,9 @@ efficiency(const struct state *s, const struct component *c,
 		TERM(st[M_FPS].mean, target(s, c, T_FPS_MIN), 1);
 		TERM(st[M_THROUGHPUT].mean, target(s, c, T_THROUGHPUT_MIN), 1);
 		TERM(st[M_QUEUE].mean, target(s, c, T_QUEUE_MAX), 0);
-		TERM(st[M_RSS].trend_per_min, target(s, c, T_RSS_GROWTH), 0);
+		/* RSS growth counts while the leak check holds it a leak. */
+		TERM(c->sev[C_LEAK].active ? c->val[C_LEAK] : NAN,
+		    target(s, c, T_RSS_GROWTH), 0);
 		TERM(st[M_QUEUE].trend_per_min, target(s, c, T_QUEUE_GROWTH), 0);
 	}
 #undef TERM
@@ -1189,6 +1248,7 @@ line(struct state *s, const struct pk_jsonl *r, const char *ln, size_t len)
 		on_app(s, c, t, kind == 2);
 	if (kind == 2 && s->vals[F_GONE].type == PK_JTRUE) {
 		end_all(s, c, s->clock);
+		leak_reset(c);
 		return;
 	}
 	/* Decisions run on the event clock, which never goes back. */
@@ -1356,6 +1416,8 @@ help(void)
 	    "  -s, --summary         no records: a summary at the end of input\n"
 	    "  -u, --unbuffered      flush after every record\n"
 	    "  -w, --window DUR      rolling window (default 60s)\n"
+	    "      --leak-window DUR the RSS trend of the leak check "
+	    "(default 10m)\n"
 	    "      --strict          the first bad line is fatal\n"
 	    "  -h, --help            this help\n"
 	    "      --version         print the version\n", stdout);
@@ -1369,7 +1431,7 @@ parse_opts(int argc, char **argv, struct perf_profile_opts *o)
 	int ch;
 
 	memset(o, 0, sizeof(*o));
-	o->window = o->interval = NAN;
+	o->window = o->interval = o->leak_window = NAN;
 	while ((ch = getopt_long(argc, argv, "c:hi:jp:suw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -1404,6 +1466,10 @@ parse_opts(int argc, char **argv, struct perf_profile_opts *o)
 			break;
 		case 'S':
 			o->strict = 1;
+			break;
+		case 'L':
+			o->leak_window = pk_opt_duration(optarg, 1, 7 * 86400,
+			    "leak window");
 			break;
 		case PK_OPT_VERSION:
 			pk_print_version();
@@ -1442,6 +1508,7 @@ reload(void *arg)
 	c.window = s->conf.window;
 	c.interval = s->conf.interval;
 	c.smooth = s->conf.smooth;
+	c.leak_window = s->conf.leak_window;
 	conf_release(&s->conf);
 	s->conf = c;
 	pk_warn("%s: config reloaded", s->o->config);
@@ -1509,6 +1576,8 @@ main(int argc, char **argv)
 		s.conf.window = o.window;
 	if (!isnan(o.interval))
 		s.conf.interval = o.interval;
+	if (!isnan(o.leak_window))
+		s.conf.leak_window = o.leak_window;
 	if (isnan(s.conf.interval))
 		s.conf.interval = s.conf.window;
 	s.clock = NAN;
@@ -1556,6 +1625,7 @@ main(int argc, char **argv)
 	for (j = 0; j < s.ncomp; j++) {
 		for (i = 0; i < NMETRIC; i++)
 			pk_profwin_release(&s.comp[j].win[i]);
+		pk_profwin_release(&s.comp[j].leak);
 		free(s.comp[j].host);
 		free(s.comp[j].name);
 		free(s.comp[j].jhost);

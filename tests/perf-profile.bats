@@ -134,16 +134,57 @@ true
 	assert_output "180"
 }
 
-@test "a leak: mapper's RSS slope found 40 s after it starts, escalating to critical" {
-	# +1400 kB/min from 120 s; the 60 s window's slope passes 1024 kB/min
-	# with r^2 >= 0.8 once most of it covers the ramp.
+@test "a leak: mapper's RSS slope over the 10 min leak window, escalating" {
+	# +1400 kB/min from 120 s. The leak window holds the whole log, flat
+	# start included: its slope passes 1024 kB/min with r^2 >= 0.8 at
+	# 353 s, past half the window's span.
 	run -0 edges "$F/leak.jsonl"
-	assert_output "160.1 leak mapper start low
-164.1 leak mapper change medium
-170.1 leak mapper change high
-220.1 leak mapper change critical"
+	assert_output "353.1 leak mapper start low
+413.1 leak mapper change medium
+425.1 leak mapper change high"
 	run -0 bash -c "perf-profile '$F/leak.jsonl' | jq -r 'select(.type == \"bottleneck\") | .metric' | sort -u"
 	assert_output "rss_kb_trend_per_min"
+}
+
+@test "--leak-window: a shorter leak window finds the same leak sooner" {
+	run -0 edges --leak-window 2m "$F/leak.jsonl"
+	assert_output "201.1 leak mapper start low
+207.1 leak mapper change medium
+219.1 leak mapper change high
+261.1 leak mapper change critical"
+	printf 'leak_window: 2m\n' >"$BATS_TEST_TMPDIR/p.yaml"
+	run -0 edges -c "$BATS_TEST_TMPDIR/p.yaml" "$F/leak.jsonl"
+	assert_line --index 0 "201.1 leak mapper start low"
+	run -2 --separate-stderr perf-profile --leak-window 0s </dev/null
+	[[ "$stderr" == *"leak window"* ]]
+}
+
+@test "a cache warming up is not a leak: +40 MB in 60 s, then flat" {
+	# The old rule (the 60 s window's slope) called this a critical leak
+	# at 30 s and ended it at 105 s.
+	run -0 edges "$F/warmup.jsonl"
+	assert_output ""
+	run -0 bash -c "perf-profile '$F/warmup.jsonl' | jq -r 'select(.type == \"profile\" and .component == \"tilecache\") | .efficiency' | sort -u"
+	assert_output "100"
+}
+
+@test "a slow leak under allocator noise: found over a long leak window" {
+	# +300 kB/min for two hours under +-3 MB of noise: invisible to a
+	# minute's slope, plain over an hour (the rpi target is 256 kB/min).
+	python3 -c '
+import json, random
+rnd = random.Random(9)
+for t in range(7200):
+    print(json.dumps({"type": "proc", "ts": 1732300000 + t, "host": "pi",
+        "pid": 7, "comm": "svc", "cpu_pct": 10,
+        "rss_kb": int(150000 + t * 300 / 60 + rnd.uniform(-3000, 3000))}))
+' >"$BATS_TEST_TMPDIR/slow.jsonl"
+	run -0 edges -p rpi "$BATS_TEST_TMPDIR/slow.jsonl"
+	assert_output ""
+	run -0 edges -p rpi --leak-window 1h "$BATS_TEST_TMPDIR/slow.jsonl"
+	assert_line --index 0 "1808 leak svc start medium"
+	run -0 bash -c "perf-profile -p rpi --leak-window 1h '$BATS_TEST_TMPDIR/slow.jsonl' | jq -r 'select(.state == \"start\") | .value | round'"
+	assert_output "308"
 }
 
 @test "a thermal ramp: starts near trip - margin, critical while throttled, ends after cooling" {
@@ -260,7 +301,7 @@ cpu end medium 401"
 		echo '{"type":"proc","ts":1732300550.2,"host":"bot1","pid":100,"comm":"mapper","gone":true}'
 	} >"$BATS_TEST_TMPDIR/gone"
 	run -0 bash -c "perf-profile '$BATS_TEST_TMPDIR/gone' | jq -r 'select(.type == \"bottleneck\") | \"\(.state) \(.duration_s)\"' | tail -n1"
-	assert_output "end 390.1"
+	assert_output "end 197.1"
 }
 
 @test "--summary: a table per component and the bottleneck timeline" {
@@ -268,7 +309,7 @@ cpu end medium 401"
 	assert_line --regexp '^hog +cpu_pct +600 +130\.3[0-9] +0\.50 +390\.00 '
 	assert_line --regexp '^2024-11-22T18:30:21Z +3m0s medium +cpu +system +cpu_util$'
 	run -0 perf-profile --summary "$F/leak.jsonl"
-	assert_line --regexp '^2024-11-22T18:29:20Z +7m19s critical +leak +mapper +rss_kb_trend_per_min \(ongoing\)$'
+	assert_line --regexp '^2024-11-22T18:32:33Z +4m6s high +leak +mapper +rss_kb_trend_per_min \(ongoing\)$'
 }
 
 @test "--summary --json: summary and episode records" {
