@@ -36,8 +36,8 @@
 extern char **environ;
 
 static const char usage_str[] =
-    "usage: perf-qualityctl [-hnu] [-c config] [-d dir] [-e command] [--strict]\n"
-    "                       [file ...]\n"
+    "usage: perf-qualityctl [-hnu] [-c config] [-d dir] [-e command] [-H host]\n"
+    "                       [--strict] [file ...]\n"
     "       perf-qualityctl [-d dir] set level\n"
     "       perf-qualityctl [-d dir] release\n"
     "       perf-qualityctl [-d dir] status\n";
@@ -49,6 +49,7 @@ static const struct option longopts[] = {
 	{ "state-dir", required_argument, NULL, 'd' },
 	{ "on-change", required_argument, NULL, 'e' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "host", required_argument, NULL, 'H' },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "unbuffered", no_argument, NULL, 'u' },
 	{ "strict", no_argument, NULL, OPT_STRICT },
@@ -60,6 +61,7 @@ static const struct option longopts[] = {
 #define MAX_COMPONENTS 64
 #define MAX_CHILDREN 8
 #define NAME_MAX_LEN 64
+#define METRIC_STEP 1.0	/* metric-driven evaluations, at most one a second */
 
 enum term_kind { T_CPU, T_MEM, T_TEMP, T_FPS, T_LAT, T_EXTRA };
 
@@ -133,6 +135,7 @@ struct qctl_opts {
 	const char *dir;
 	int dir_given;
 	const char *on_change;
+	const char *host;
 	int dry_run;
 	int unbuffered;
 	int strict;
@@ -147,9 +150,14 @@ struct qctl {
 	int comps_full_warned;
 	struct pk_jval *vals;
 	struct pk_bad bad;
-	char host[256];
+	char host[256];		/* the host followed; empty until known */
+	unsigned long long foreign;	/* records of other hosts ignored */
+	int foreign_warned;
 	double last_ts;
 	int have_ts;
+	double first_ts;	/* the first record of the host followed */
+	double sample_ts, eval_ts;	/* the last sample, the last evaluation */
+	int have_sample, have_eval;
 	/* the state directory */
 	char state_path[4096], override_path[4096];
 	int have_dir;
@@ -184,6 +192,8 @@ help(void)
 	    "                         $PERF_QUALITYCTL_DIR, $XDG_RUNTIME_DIR/perf-qualityctl,\n"
 	    "                         /tmp/perf-qualityctl-UID)\n"
 	    "  -e, --on-change CMD    run CMD (sh -c) on every level change\n"
+	    "  -H, --host NAME        follow the records of host NAME (default:\n"
+	    "                         the first host in the input)\n"
 	    "  -n, --dry-run          records only: no state file, override, command\n"
 	    "                         or renice (replaying a log beside a live run)\n"
 	    "  -u, --unbuffered       flush after every record\n"
@@ -775,7 +785,8 @@ inputs_json(const struct qctl *q)
  * mean fps of the components; q->inputs describes the terms.
  */
 static double
-pressure(struct qctl *q, double ts, const struct pk_jval *vals, double *fps)
+pressure(struct qctl *q, double ts, const struct pk_jval *vals, int sample,
+    double *fps)
 {
 	const struct config *c = q->cfg;
 	double num = 0, den = 0, mx = NAN, fsum = 0;
@@ -791,6 +802,9 @@ pressure(struct qctl *q, double ts, const struct pk_jval *vals, double *fps)
 
 		in->have = 0;
 		if (!t->enabled && t->kind != T_FPS)
+			continue;
+		/* A metric record has no system measures to read. */
+		if (!sample && t->kind != T_FPS && t->kind != T_LAT)
 			continue;
 		switch (t->kind) {
 		case T_CPU:
@@ -1382,14 +1396,16 @@ on_idle(void *arg)
 /* ---- the filter -------------------------------------------------------- */
 
 static void
-evaluate(struct qctl *q, double ts)
+evaluate(struct qctl *q, double ts, int sample)
 {
 	struct pk_quality_change ch;
 	struct pk_quality_impact im;
 	double p, fps, now;
 	int have_imp;
 
-	p = pressure(q, ts, q->vals, &fps);
+	q->eval_ts = ts;
+	q->have_eval = 1;
+	p = pressure(q, ts, q->vals, sample, &fps);
 	/* A stat(2) per sample would dominate a replay: 10 times a second. */
 	now = pk_mono();
 	if (now - q->last_check >= 0.1) {
@@ -1442,6 +1458,30 @@ line(struct qctl *q, struct pk_jsonl *r, char *s, size_t len)
 		return;
 	}
 	ts = pk_jval_num(&v[c->id_ts]);
+	/*
+	 * One host is followed: the first named in the input, or --host.
+	 * The actuation (state file, command, renice) is local; pressure of
+	 * another host must neither drive it nor be averaged into it.
+	 */
+	if (v[c->id_host].type == PK_JSTR) {
+		char host[sizeof(q->host)];
+
+		pk_jval_str(&v[c->id_host], host, sizeof(host));
+		if (q->host[0] == '\0') {
+			memcpy(q->host, host, sizeof(host));
+		} else if (strcmp(host, q->host) != 0) {
+			if (!q->foreign_warned)
+				pk_warn("%s:%lu: a record of host '%s' is passed "
+				    "through, not controlled: this instance "
+				    "follows '%s' (see --host)", r->name,
+				    r->lineno, host, q->host);
+			q->foreign_warned = 1;
+			q->foreign++;
+			return;
+		}
+	}
+	if (!q->have_ts)
+		q->first_ts = ts;
 	if (!q->have_ts || ts > q->last_ts)
 		q->last_ts = ts;
 	q->have_ts = 1;
@@ -1467,11 +1507,21 @@ line(struct qctl *q, struct pk_jsonl *r, char *s, size_t len)
 			k->lat_ts = ts;
 			k->have_lat = 1;
 		}
+		/*
+		 * Without samples for stale seconds (an application-only
+		 * stream, or perf-sample gone), the application's own records
+		 * drive the controller, once a second at most. The first
+		 * stale seconds of the input wait for a sample to come.
+		 */
+		if (ts - (q->have_sample ? q->sample_ts : q->first_ts) >=
+		    c->stale && (!q->have_eval || ts >= q->eval_ts + METRIC_STEP))
+			evaluate(q, ts, 0);
 		return;
 	}
-	if (v[c->id_host].type == PK_JSTR)
-		pk_jval_str(&v[c->id_host], q->host, sizeof(q->host));
-	evaluate(q, ts);
+	if (!q->have_sample || ts > q->sample_ts)
+		q->sample_ts = ts;
+	q->have_sample = 1;
+	evaluate(q, ts, 1);
 }
 
 static int
@@ -1583,7 +1633,7 @@ main(int argc, char **argv)
 
 	pk_init(argv[0]);
 	memset(&o, 0, sizeof(o));
-	while ((ch = getopt_long(argc, argv, "+c:d:e:hnu", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:d:e:hH:nu", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o.config = optarg;
@@ -1597,6 +1647,12 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			help();
+			break;
+		case 'H':
+			if (*optarg == '\0' || strlen(optarg) >= 256)
+				pk_die(PK_EXIT_USAGE, "bad host name '%s'",
+				    optarg);
+			o.host = optarg;
 			break;
 		case 'n':
 			o.dry_run = 1;
@@ -1634,6 +1690,8 @@ main(int argc, char **argv)
 	memset(&q, 0, sizeof(q));
 	q.o = &o;
 	q.bad.strict = o.strict;
+	if (o.host != NULL)
+		snprintf(q.host, sizeof(q.host), "%s", o.host);
 	if (o.dry_run) {
 		/* Nothing outside standard output is read or touched. */
 	} else if (dir_prepare(o.dir) == 0) {
@@ -1670,6 +1728,9 @@ main(int argc, char **argv)
 	for (i = 0; i < argc && !pk_stop; i++)
 		if (filter(&q, argv[i]) == -1)
 			status = PK_EXIT_IO;
+	if (q.foreign > 0)
+		pk_warn("%llu record%s of other hosts than '%s' not controlled",
+		    q.foreign, q.foreign == 1 ? "" : "s", q.host);
 	state_flush(&q, 1);
 	reap(&q, !pk_stop);	/* on SIGINT/SIGTERM, do not wait for them */
 	free(q.inputs);

@@ -255,6 +255,62 @@ wait_grep() {
 	assert_line --index 1 '["MEDIUM",{"value":15,"norm":100,"weight":1,"component":"cam"},"MEDIUM","ULTRA_HIGH"]'
 }
 
+@test "one host is followed: another host's records pass through, not controlled" {
+	# bot1 is overloaded from 20 s; bot2, interleaved, idles. Mixed into
+	# one controller, the two averaged to a pressure that never stepped
+	# down, and each record relabelled the state file's host.
+	for t in $(seq 0 40); do
+		u=30; [ "$t" -ge 20 ] && u=99
+		printf '{"type":"sample","ts":%d,"host":"bot1","cpu":{"util":%d}}\n' $((1000 + t)) "$u"
+		printf '{"type":"sample","ts":%d.5,"host":"bot2","cpu":{"util":10}}\n' $((1000 + t))
+	done >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-qualityctl -n "$BATS_TEST_TMPDIR/in"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
+	grep -v '"type":"quality"' "$BATS_TEST_TMPDIR/out" | cmp - "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.type == "quality" and .reason != "impact") | [.ts, .host, .level]' "$BATS_TEST_TMPDIR/out"
+	assert_line --index 0 '[1000,"bot1","ULTRA_HIGH"]'
+	assert_line --index 1 '[1021,"bot1","HIGH"]'
+	assert_line --index 2 '[1023,"bot1","MEDIUM"]'
+	[[ $stderr == *"in:2: a record of host 'bot2' is passed through, not controlled: this instance follows 'bot1' (see --host)"* ]]
+	[[ $stderr == *"41 records of other hosts than 'bot1' not controlled"* ]]
+	# --host picks the other one: idle, no change after the start.
+	run -0 --separate-stderr perf-qualityctl -n --host bot2 "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.type == "quality") | [.ts, .host, .reason]' <<<"$output"
+	assert_output '[1000.5,"bot2","start"]'
+	run -2 --separate-stderr perf-qualityctl -H '' </dev/null
+}
+
+@test "an application-only stream (metric records, no samples) drives the level" {
+	# A camera reporting every frame (10 a second), at 12 fps from 20 s
+	# to 60 s. After stale (10 s) without a sample, its records are
+	# evaluated once a second of event time: the level steps down within
+	# two of those evaluations and climbs back after the dwell.
+	for t in $(seq 0 119); do
+		f=29; [ "$t" -ge 20 ] && [ "$t" -lt 60 ] && f=12
+		for k in 0 1 2 3 4 5 6 7 8 9; do
+			printf '{"type":"metric","ts":%d.%d,"host":"cam1","component":"camera","fps":%d}\n' $((1000 + t)) "$k" "$f"
+		done
+	done >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-qualityctl -n "$BATS_TEST_TMPDIR/in"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
+	run -0 jq -c 'select(.type == "quality" and .reason != "impact") | [.ts, .reason, .level]' "$BATS_TEST_TMPDIR/out"
+	assert_line --index 0 '[1010,"start","ULTRA_HIGH"]'
+	assert_line --index 1 '[1021,"pressure_high","HIGH"]'
+	assert_line --index 2 '[1023,"pressure_high","MEDIUM"]'
+	run -0 jq -r 'select(.reason == "pressure_low") | .level' "$BATS_TEST_TMPDIR/out"
+	assert_line --index 0 "LOW"
+	# While samples flow, metric records only update the terms.
+	{
+		for t in $(seq 0 30); do
+			printf '{"type":"sample","ts":%d,"host":"cam1","cpu":{"util":10}}\n' $((1000 + t))
+			printf '{"type":"metric","ts":%d.5,"host":"cam1","component":"camera","fps":12}\n' $((1000 + t))
+		done
+	} >"$BATS_TEST_TMPDIR/mixed"
+	run -0 --separate-stderr perf-qualityctl -n "$BATS_TEST_TMPDIR/mixed"
+	run -0 jq -s -c '[.[] | select(.type == "quality") | .ts | . == floor] | unique' <<<"$output"
+	assert_output '[true]'
+}
+
 @test "temperature: the headroom below the zone's trip point" {
 	printf '{"type":"sample","ts":1,"host":"h","cpu":{"util":10},"temp_c":{"soc":70,"gpu":78},"temp_trip_c":{"soc":95,"gpu":90}}\n' >"$BATS_TEST_TMPDIR/in"
 	run -0 --separate-stderr perf-qualityctl "$BATS_TEST_TMPDIR/in"
