@@ -552,6 +552,44 @@ SigIgn: 0"
 	[[ $stderr == *"cannot create the state directory"* ]]
 }
 
+@test "the man page's EXAMPLES run as printed" {
+	# Each literal block of EXAMPLES as a script, run in a directory that
+	# holds quality.yaml, day.jsonl and examples/; perf-sample replays a
+	# fixture, and perf-alert and logger are stand-ins.
+	d=$BATS_TEST_TMPDIR/ex
+	mkdir -p "$d/bin" "$d/run"
+	cp "$Q" "$d/quality.yaml"
+	cp "$F/overload.jsonl" "$d/day.jsonl"
+	ln -s "$ROOT/examples" "$d/examples"
+	printf '#!/bin/sh\nexec cat "%s"\n' "$F/overload.jsonl" >"$d/bin/perf-sample"
+	printf '#!/bin/sh\nexec cat >/dev/null\n' >"$d/bin/perf-alert"
+	printf '#!/bin/sh\necho "logger $*" >>"%s/logger.out"\n' "$d" >"$d/bin/logger"
+	chmod +x "$d/bin/"*
+	mandoc -Tascii "$ROOT/man/perf-qualityctl.1" | sed 's/.\x08//g' |
+	    awk '/^EXAMPLES/{on=1; next} /^   Worked example/{on=0} on' |
+	    awk -v dir="$d" '/^           /{ if (!b) { n++; b=1 } sub(/^           /, ""); print > (dir "/ex" n ".sh"); next } { b=0 }'
+	[ -f "$d/ex4.sh" ] && [ ! -f "$d/ex5.sh" ]
+	unset PERF_QUALITYCTL_DIR
+	export XDG_RUNTIME_DIR=$d/run
+	cd "$d"
+	PATH=$d/bin:$PATH run -0 --separate-stderr sh ex1.sh
+	assert_line --index 0 "frame 0: ULTRA_LOW 576x324 jpeg q30 roi 0.5 features -"
+	[ "${#lines[@]}" -eq 100 ]
+	PATH=$d/bin:$PATH run -0 --separate-stderr sh ex2.sh
+	assert_output '[1732300000.25,"start","MEDIUM"]
+[1732300031.25,"pressure_high","LOW"]
+[1732300033.25,"impact","LOW"]
+[1732300033.25,"pressure_high","ULTRA_LOW"]
+[1732300038.25,"impact","ULTRA_LOW"]'
+	PATH=$d/bin:$PATH run -0 --separate-stderr sh ex3.sh
+	[ ! -e "$XDG_RUNTIME_DIR/perf-qualityctl/override" ]
+	PATH=$d/bin:$PATH run -0 --separate-stderr sh ex4.sh
+	# The commands run in the background: their order is not the test's.
+	run -0 cat "$d/logger.out"
+	assert_line "logger -t quality  -> ULTRA_HIGH"
+	assert_line "logger -t quality ULTRA_HIGH -> HIGH"
+}
+
 @test "examples: the config parses and the camera follows the state file" {
 	run -0 --separate-stderr perf-qualityctl -c "$ROOT/examples/perf-qualityctl.yaml" "$F/overload.jsonl"
 	run -0 --separate-stderr perf-qualityctl -c "$Q" "$F/overload.jsonl"
