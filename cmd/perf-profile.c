@@ -108,6 +108,7 @@ struct comp_targets {
 
 struct conf {
 	double window, interval, smooth, leak_window;
+	double esc[2];		/* a severity level more after, two after */
 	double sys[NSYS];
 	double def[NTARGET];
 	struct comp_targets *comp;
@@ -205,6 +206,8 @@ conf_defaults(struct conf *c, const char *preset)
 	c->interval = NAN;	/* the window */
 	c->smooth = 10;
 	c->leak_window = 600;
+	c->esc[0] = 60;
+	c->esc[1] = 300;
 	c->sys[S_CPU_UTIL_MAX] = 90;
 	c->sys[S_MEM_AVAIL_MIN] = 10;
 	c->sys[S_PSI_MEM_MAX] = 10;
@@ -262,8 +265,8 @@ static int
 conf_load(struct conf *c, const char *path, const char *preset)
 {
 	static const char *const top[] = {
-		"window", "interval", "smooth", "leak_window", "system",
-		"defaults", "components", NULL
+		"window", "interval", "smooth", "leak_window",
+		"escalate_after", "system", "defaults", "components", NULL
 	};
 	struct pk_ydoc *d;
 	struct pk_ynode *root, *n;
@@ -294,6 +297,23 @@ conf_load(struct conf *c, const char *path, const char *preset)
 	if ((n = pk_ymap_get(root, "leak_window")) != NULL &&
 	    pk_ynode_duration(d, n, 1, 7 * 86400, &c->leak_window) == -1)
 		err = -1;
+	if ((n = pk_ymap_get(root, "escalate_after")) != NULL) {
+		if (pk_ynode_expect(d, n, PK_YSEQ, "escalate_after") == -1 ||
+		    n->n != 2) {
+			if (n->type == PK_YSEQ)
+				pk_yerror(d, n, "escalate_after is a list of two "
+				    "durations, such as [1m, 5m]");
+			err = -1;
+		} else if (pk_ynode_duration(d, n->items[0], 0.001, 7 * 86400,
+		    &c->esc[0]) == -1 || pk_ynode_duration(d, n->items[1],
+		    0.001, 7 * 86400, &c->esc[1]) == -1) {
+			err = -1;
+		} else if (c->esc[1] <= c->esc[0]) {
+			pk_yerror(d, n->items[1], "the second step of "
+			    "escalate_after must come after the first");
+			err = -1;
+		}
+	}
 	if ((n = pk_ymap_get(root, "smooth")) != NULL &&
 	    pk_ynode_duration(d, n, 0.001, 86400, &c->smooth) == -1)
 		err = -1;
@@ -771,6 +791,16 @@ edge(struct state *s, struct component *c, enum check k, int what, double t)
 	emit(s, o);
 }
 
+/* The edge of check k of c, with the configured steps of escalation. */
+static int
+sev_update(struct state *s, struct component *c, enum check k, double t,
+    double e, int past, int clear)
+{
+	c->sev[k].after1 = s->conf.esc[0];
+	c->sev[k].after2 = s->conf.esc[1];
+	return pk_profsev_update(&c->sev[k], t, e, past, clear);
+}
+
 /*
  * One check: v against thr (a floor when floor is set). A threshold of 0
  * or NAN, or a missing value, disables the check (and ends a bottleneck
@@ -795,7 +825,7 @@ judge(struct state *s, struct component *c, enum check k, double t,
 		e = emin;
 	c->val[k] = v;
 	c->thr[k] = thr;
-	what = pk_profsev_update(&c->sev[k], t, e, e > 0,
+	what = sev_update(s, c, k, t, e, e > 0,
 	    e < -PK_PROFSEV_HYST);
 	if (what != PK_EDGE_NONE)
 		edge(s, c, k, what, t);
@@ -826,7 +856,7 @@ judge_trend(struct state *s, struct component *c, enum check k, double t,
 	clear = e < -PK_PROFSEV_HYST || r2 < END_FIT_R2;
 	c->val[k] = slope;
 	c->thr[k] = thr;
-	what = pk_profsev_update(&c->sev[k], t, e, past, clear);
+	what = sev_update(s, c, k, t, e, past, clear);
 	if (what != PK_EDGE_NONE)
 		edge(s, c, k, what, t);
 }
@@ -871,7 +901,7 @@ evaluate(struct state *s, struct component *c, double t)
 			e = 0.10;
 		c->val[C_THERMAL] = v;
 		c->thr[C_THERMAL] = thr;
-		what = pk_profsev_update(&c->sev[C_THERMAL], t, e, e > 0,
+		what = sev_update(s, c, C_THERMAL, t, e, e > 0,
 		    e < -PK_PROFSEV_HYST);
 		if (what != PK_EDGE_NONE)
 			edge(s, c, C_THERMAL, what, t);

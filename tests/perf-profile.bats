@@ -159,6 +159,21 @@ true
 	[[ "$stderr" == *"leak window"* ]]
 }
 
+@test "escalate_after: the steps of severity by duration are configurable" {
+	# By default the leak is medium after 60 s (413.1); with
+	# [10m, 1h] only its growing excess raises it, at 425.1.
+	printf 'escalate_after: [10m, 1h]\n' >"$BATS_TEST_TMPDIR/p.yaml"
+	run -0 edges -c "$BATS_TEST_TMPDIR/p.yaml" "$F/leak.jsonl"
+	assert_output "353.1 leak mapper start low
+425.1 leak mapper change medium"
+	printf 'escalate_after: [5m, 1m]\n' >"$BATS_TEST_TMPDIR/bad.yaml"
+	run -2 --separate-stderr perf-profile -c "$BATS_TEST_TMPDIR/bad.yaml" </dev/null
+	[[ "$stderr" == *"bad.yaml:1:22: the second step of escalate_after must come after the first"* ]]
+	printf 'escalate_after: [1m]\n' >"$BATS_TEST_TMPDIR/bad.yaml"
+	run -2 --separate-stderr perf-profile -c "$BATS_TEST_TMPDIR/bad.yaml" </dev/null
+	[[ "$stderr" == *"bad.yaml:1:17: escalate_after is a list of two durations"* ]]
+}
+
 @test "a cache warming up is not a leak: +40 MB in 60 s, then flat" {
 	# The old rule (the 60 s window's slope) called this a critical leak
 	# at 30 s and ended it at 105 s.
