@@ -153,6 +153,8 @@ struct qctl {
 	char host[256];		/* the host followed; empty until known */
 	unsigned long long foreign;	/* records of other hosts ignored */
 	int foreign_warned;
+	unsigned long long late;	/* samples not after the last evaluation */
+	int late_warned;
 	double last_ts;
 	int have_ts;
 	double first_ts;	/* the first record of the host followed */
@@ -1518,8 +1520,22 @@ line(struct qctl *q, struct pk_jsonl *r, char *s, size_t len)
 			evaluate(q, ts, 0);
 		return;
 	}
-	if (!q->have_sample || ts > q->sample_ts)
-		q->sample_ts = ts;
+	/*
+	 * A sample that is not newer than the last evaluation (a repeated
+	 * line, logs concatenated out of order) is an old measurement: fed
+	 * to the controller it would count twice towards two raw
+	 * evaluations in a row.
+	 */
+	if (q->have_eval && ts <= q->eval_ts) {
+		if (!q->late_warned)
+			pk_warn("%s:%lu: sample ts %.3f is not after the last "
+			    "evaluation at %.3f: passed through, not "
+			    "evaluated", r->name, r->lineno, ts, q->eval_ts);
+		q->late_warned = 1;
+		q->late++;
+		return;
+	}
+	q->sample_ts = ts;
 	q->have_sample = 1;
 	evaluate(q, ts, 1);
 }
@@ -1728,6 +1744,9 @@ main(int argc, char **argv)
 	for (i = 0; i < argc && !pk_stop; i++)
 		if (filter(&q, argv[i]) == -1)
 			status = PK_EXIT_IO;
+	if (q.late > 0)
+		pk_warn("%llu sample%s out of time order not evaluated",
+		    q.late, q.late == 1 ? "" : "s");
 	if (q.foreign > 0)
 		pk_warn("%llu record%s of other hosts than '%s' not controlled",
 		    q.foreign, q.foreign == 1 ? "" : "s", q.host);

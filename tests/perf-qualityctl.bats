@@ -280,6 +280,26 @@ wait_grep() {
 	run -2 --separate-stderr perf-qualityctl -H '' </dev/null
 }
 
+@test "a repeated or out-of-order sample is not evaluated twice" {
+	# One spike to 95, its line repeated, and a sample from the past: a
+	# single spike changes nothing. Fed to the controller, the copy made
+	# "two raw evaluations in a row" and stepped down.
+	for t in $(seq 0 20); do
+		printf '{"type":"sample","ts":%d,"host":"h","cpu":{"util":62}}\n' $((100 + t))
+		if [ "$t" -eq 10 ]; then
+			printf '{"type":"sample","ts":110.5,"host":"h","cpu":{"util":95}}\n'
+			printf '{"type":"sample","ts":110.5,"host":"h","cpu":{"util":95}}\n'
+			printf '{"type":"sample","ts":50,"host":"h","cpu":{"util":95}}\n'
+		fi
+	done >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-qualityctl -n "$BATS_TEST_TMPDIR/in"
+	grep -v '"type":"quality"' <<<"$output" | cmp - "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.type == "quality") | [.ts, .reason]' <<<"$output"
+	assert_output '[100,"start"]'
+	[[ $stderr == *"in:13: sample ts 110.500 is not after the last evaluation at 110.500: passed through, not evaluated"* ]]
+	[[ $stderr == *"2 samples out of time order not evaluated"* ]]
+}
+
 @test "an application-only stream (metric records, no samples) drives the level" {
 	# A camera reporting every frame (10 a second), at 12 fps from 20 s
 	# to 60 s. After stale (10 s) without a sample, its records are
