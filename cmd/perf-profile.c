@@ -182,6 +182,7 @@ struct state {
 	unsigned *hash;		/* 1 + component index, 0 empty */
 	size_t hcap;
 	double clock;		/* the largest ts seen */
+	double ts_limit;	/* pk_ts_plausible's cache */
 	double next_tick;
 	unsigned long long late, records;
 	int warned_late, warned_full;
@@ -1008,13 +1009,16 @@ jb_num(struct state *s, double x)
 	jb_putn(s, buf, pk_profwin_fmtnum(buf, x));
 }
 
-/* ,"key":x (or "key":x first); a value that is not finite is left out. */
+/*
+ * ,"key":x, or "key":x right after the object's '{'; a value that is not
+ * finite is left out.
+ */
 static void
-jb_field(struct state *s, const char *key, double x, int first)
+jb_field(struct state *s, const char *key, double x)
 {
 	if (!isfinite(x))
 		return;
-	jb_put(s, first ? "\"" : ",\"");
+	jb_put(s, s->jn > 0 && s->jb[s->jn - 1] == '{' ? "\"" : ",\"");
 	jb_put(s, key);
 	jb_put(s, "\":");
 	jb_num(s, x);
@@ -1060,16 +1064,17 @@ profile(struct state *s, struct component *c, double t)
 		jb_put(s, ",\"");
 		jb_put(s, metric_name[i]);
 		jb_put(s, "\":{");
-		jb_field(s, "mean", st[i].mean, 1);
-		jb_field(s, "min", st[i].min, 0);
-		jb_field(s, "max", st[i].max, 0);
-		jb_field(s, "stddev", st[i].sd, 0);
-		jb_field(s, "p50", st[i].p50, 0);
-		jb_field(s, "p95", st[i].p95, 0);
-		jb_field(s, "p99", st[i].p99, 0);
-		jb_field(s, "ewma", st[i].ewma, 0);
-		jb_field(s, "trend_per_min", st[i].trend_per_min, 0);
-		snprintf(num, sizeof(num), ",\"n\":%zu}", st[i].n);
+		jb_field(s, "mean", st[i].mean);
+		jb_field(s, "min", st[i].min);
+		jb_field(s, "max", st[i].max);
+		jb_field(s, "stddev", st[i].sd);
+		jb_field(s, "p50", st[i].p50);
+		jb_field(s, "p95", st[i].p95);
+		jb_field(s, "p99", st[i].p99);
+		jb_field(s, "ewma", st[i].ewma);
+		jb_field(s, "trend_per_min", st[i].trend_per_min);
+		snprintf(num, sizeof(num), "%s\"n\":%zu}",
+		    s->jb[s->jn - 1] == '{' ? "" : ",", st[i].n);
 		jb_put(s, num);
 	}
 	snprintf(num, sizeof(num), ",\"efficiency\":%d}",
@@ -1230,6 +1235,12 @@ line(struct state *s, const struct pk_jsonl *r, const char *ln, size_t len)
 		pk_bad_line(&s->bad, r->name, r->lineno,
 		    "a %s record without a numeric ts",
 		    kind == 1 ? "sample" : kind == 2 ? "proc" : "metric");
+		return;
+	}
+	if (!pk_ts_plausible(t, &s->ts_limit)) {
+		pk_bad_line(&s->bad, r->name, r->lineno, "ts %.17g is more "
+		    "than a day ahead of the clock (not seconds since the "
+		    "epoch?)", t);
 		return;
 	}
 	if (kind == 2 && s->vals[F_COMM].type != PK_JSTR) {

@@ -158,6 +158,7 @@ struct qctl {
 	double last_ts;
 	int have_ts;
 	double first_ts;	/* the first record of the host followed */
+	double ts_limit;	/* pk_ts_plausible's cache */
 	double sample_ts, eval_ts;	/* the last sample, the last evaluation */
 	int have_sample, have_eval;
 	/* the state directory */
@@ -1460,6 +1461,12 @@ line(struct qctl *q, struct pk_jsonl *r, char *s, size_t len)
 		return;
 	}
 	ts = pk_jval_num(&v[c->id_ts]);
+	if (!pk_ts_plausible(ts, &q->ts_limit)) {
+		pk_bad_line(&q->bad, r->name, r->lineno, "ts %.17g is more "
+		    "than a day ahead of the clock (not seconds since the "
+		    "epoch?)", ts);
+		return;
+	}
 	/*
 	 * One host is followed: the first named in the input, or --host.
 	 * The actuation (state file, command, renice) is local; pressure of

@@ -81,6 +81,30 @@ edges() {
 	[[ "$output" == *'"kind":"cpu","state":"start"'* ]]
 }
 
+@test "a ts in milliseconds is bad input, not a clock that strands every later record" {
+	{
+		head -n 100 "$F/cpuhog.jsonl"
+		echo '{"type":"metric","ts":1732300033500,"host":"bot1","component":"js_app","fps":30}'
+		tail -n +101 "$F/cpuhog.jsonl"
+	} >"$BATS_TEST_TMPDIR/in"
+	run -3 --separate-stderr perf-profile "$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"in:101: ts 1732300033500 is more than a day ahead of the clock (not seconds since the epoch?)"* ]]
+	# The findings are those of the clean log: the clock did not jump.
+	run -0 --separate-stderr edges "$BATS_TEST_TMPDIR/in"
+	assert_output "$(edges "$F/cpuhog.jsonl")"
+	[ -n "$output" ]
+}
+
+@test "statistics that overflow are left out, and the record stays valid JSON" {
+	printf '%s\n' '{"type":"proc","ts":1,"host":"h","comm":"x","rss_kb":1e308}' \
+	    '{"type":"proc","ts":2,"host":"h","comm":"x","rss_kb":1e308}' \
+	    '{"type":"sample","ts":3,"host":"h","cpu":{"util":1e308}}' \
+	    '{"type":"sample","ts":4,"host":"h","cpu":{"util":-1e308}}' >"$BATS_TEST_TMPDIR/in"
+	# A mean of +-1e308 is not finite: the old writer left '{,"min"'.
+	run -0 bash -c "perf-profile '$BATS_TEST_TMPDIR/in' | jq -c 'select(.type == \"profile\" and .component == \"system\") | .cpu_util | [has(\"mean\"), .n]'"
+	assert_output '[false,2]'
+}
+
 @test "--strict makes the first bad line fatal" {
 	printf '{"type":"sample","ts":1,"host":"h"}\n{oops\n{"type":"sample","ts":2,"host":"h"}\n' |
 	    { run -3 --separate-stderr perf-profile --strict; 

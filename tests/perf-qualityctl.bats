@@ -300,6 +300,21 @@ wait_grep() {
 	[[ $stderr == *"2 samples out of time order not evaluated"* ]]
 }
 
+@test "a ts in milliseconds is bad input, not a clock that strands later samples" {
+	{
+		head -n 35 "$F/overload.jsonl"
+		echo '{"type":"sample","ts":1732300035250,"host":"bot1","cpu":{"util":10}}'
+		tail -n +36 "$F/overload.jsonl"
+	} >"$BATS_TEST_TMPDIR/in"
+	run -3 --separate-stderr perf-qualityctl -n -c "$Q" "$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"in:36: ts 1732300035250 is more than a day ahead of the clock (not seconds since the epoch?)"* ]]
+	grep -v '"type":"quality"' <<<"$output" | cmp - "$BATS_TEST_TMPDIR/in"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
+	run -0 changes "$BATS_TEST_TMPDIR/out"
+	assert_output "$(perf-qualityctl -n -c "$Q" "$F/overload.jsonl" >"$BATS_TEST_TMPDIR/ref"; changes "$BATS_TEST_TMPDIR/ref")"
+	[ "${#lines[@]}" -ge 2 ]
+}
+
 @test "an application-only stream (metric records, no samples) drives the level" {
 	# A camera reporting every frame (10 a second), at 12 fps from 20 s
 	# to 60 s. After stale (10 s) without a sample, its records are
