@@ -62,6 +62,22 @@ wait_grep() {
 	assert_output '["start",null,"MEDIUM"]'
 }
 
+@test "noise that reaches the down threshold is overload part of the time" {
+	# The man page's caveat: 72 +-5 (uniform; cpu.util maps 60..95 to
+	# 0..100) is not in the dead band, and steps down within a minute.
+	python3 -c '
+import json, random
+rnd = random.Random(3)
+for t in range(60):
+    p = 72 + rnd.uniform(-5, 5)
+    print(json.dumps({"type": "sample", "ts": 1000 + t, "host": "h",
+                      "cpu": {"util": round(60 + p * 0.35, 3)}}))
+' >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-qualityctl -n "$BATS_TEST_TMPDIR/in"
+	run -0 jq -r 'select(.reason == "pressure_high") | .detail' <<<"$output"
+	assert_line --index 0 "raw pressure >= 75 on 2 evaluations"
+}
+
 @test "a step to overload steps down within two samples" {
 	run -0 --separate-stderr perf-qualityctl -c "$Q" "$F/overload.jsonl"
 	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
