@@ -440,6 +440,17 @@ lane_detector"
 	assert_line --regexp '^2024-11-22T18:30:30Z +4m4s critical +thermal +system +temp_c$'
 }
 
+@test "the man page's worked example: severity and efficiency" {
+	run -0 bash -c "perf-profile -c '$ROOT/examples/perf-profile.yaml' '$F/latency.jsonl' | jq -c 'select(.type == \"profile\" and .component == \"lane_detector\" and .ts == $T0 + 260) | [(.latency_ms.p95 * 100 | round / 100), (.fps.mean * 100 | round / 100), .efficiency]'"
+	assert_output '[72.49,20.06,44]'
+	run -0 edges -c "$ROOT/examples/perf-profile.yaml" "$F/latency.jsonl"
+	assert_line "203.5 latency lane_detector start high"
+	assert_line "263.5 latency lane_detector change critical"
+	# The page's arithmetic, as printed.
+	run -0 bash -c "mandoc -Tascii '$ROOT/man/perf-profile.1' | sed 's/.\x08//g' | grep -c -e 'e = (72.49 - 50) / 50 = 0.450' -e 'round(100 \* (1 - 0.450) \* (1 - 0.198)) = 44'"
+	assert_output 2
+}
+
 @test "-u flushes each record: a profile arrives while the input stays open" {
 	mkfifo "$BATS_TEST_TMPDIR/fifo"
 	perf-profile -u -i 5s <"$BATS_TEST_TMPDIR/fifo" >"$BATS_TEST_TMPDIR/out" &
