@@ -46,6 +46,7 @@ static const struct option longopts[] = {
 };
 
 #define MAX_COMPONENTS	1024
+#define MAX_HOSTS	256
 #define MAX_EPISODES	10000
 #define RING_MAX	8192	/* values per metric and window */
 #define EVAL_STEP	1.0	/* checks run at most once per second */
@@ -123,8 +124,16 @@ struct episode {
 	unsigned comp;		/* index in the component table */
 };
 
+/* A host's event clock: hosts' logs need not overlap in time. */
+struct hostclk {
+	char *name;
+	double clock;		/* the largest ts of the host */
+	double next_tick;
+};
+
 struct component {
 	char *host, *name;
+	unsigned hidx;		/* its host's clock */
 	char *jhost, *jname;	/* as JSON strings, quoted and escaped */
 	int system;
 	double last_seen, last_eval;
@@ -181,9 +190,10 @@ struct state {
 	size_t ncomp;
 	unsigned *hash;		/* 1 + component index, 0 empty */
 	size_t hcap;
-	double clock;		/* the largest ts seen */
 	double ts_limit;	/* pk_ts_plausible's cache */
-	double next_tick;
+	struct hostclk hosts[MAX_HOSTS];
+	size_t nhosts;
+	int warned_hosts;
 	unsigned long long late, records;
 	int warned_late, warned_full;
 	double *scratch;
@@ -401,6 +411,30 @@ json_quote(const char *str)
 	return q;
 }
 
+/* The clock of host, made on first sight; NULL when there are too many. */
+static struct hostclk *
+host_get(struct state *s, const char *host)
+{
+	struct hostclk *h;
+	size_t i;
+
+	for (i = 0; i < s->nhosts; i++)
+		if (strcmp(s->hosts[i].name, host) == 0)
+			return &s->hosts[i];
+	if (s->nhosts == MAX_HOSTS) {
+		if (!s->warned_hosts)
+			pk_warn("more than %d hosts: the others are passed "
+			    "through, not profiled", MAX_HOSTS);
+		s->warned_hosts = 1;
+		return NULL;
+	}
+	h = &s->hosts[s->nhosts++];
+	if ((h->name = strdup(host)) == NULL)
+		pk_die(PK_EXIT_IO, "out of memory");
+	h->clock = h->next_tick = NAN;
+	return h;
+}
+
 static struct component *
 comp_get(struct state *s, const char *host, const char *name, int system)
 {
@@ -433,6 +467,7 @@ comp_get(struct state *s, const char *host, const char *name, int system)
 	if (c->host == NULL || c->name == NULL)
 		pk_die(PK_EXIT_IO, "out of memory");
 	c->system = system;
+	c->hidx = (unsigned)(host_get(s, host) - s->hosts);
 	c->last_eval = -INFINITY;
 	c->trip_c = NAN;
 	for (m = 0; m < NMETRIC; m++)
@@ -1083,29 +1118,32 @@ profile(struct state *s, struct component *c, double t)
 	pk_out_line(s->jb, s->jn);
 }
 
+/* The profiles of host h's components at t. */
 static void
-profile_all(struct state *s, double t)
+profile_host(struct state *s, const struct hostclk *h, double t)
 {
+	unsigned hi = (unsigned)(h - s->hosts);
 	size_t i;
 
 	for (i = 0; i < s->ncomp; i++)
-		profile(s, &s->comp[i], t);
+		if (s->comp[i].hidx == hi)
+			profile(s, &s->comp[i], t);
 }
 
-/* The event clock moves forward: emit the profiles of each tick passed. */
+/* A host's clock moves forward: emit the profiles of each tick passed. */
 static void
-tick(struct state *s, double t)
+tick(struct state *s, struct hostclk *h, double t)
 {
 	if (s->conf.interval <= 0)
 		return;
-	if (isnan(s->next_tick))
-		s->next_tick = (floor(t / s->conf.interval) + 1) *
+	if (isnan(h->next_tick))
+		h->next_tick = (floor(t / s->conf.interval) + 1) *
 		    s->conf.interval;
-	if (t < s->next_tick)
+	if (t < h->next_tick)
 		return;
-	profile_all(s, s->next_tick);
+	profile_host(s, h, h->next_tick);
 	/* A gap in the input gives one tick, not one per interval missed. */
-	s->next_tick = (floor(t / s->conf.interval) + 1) * s->conf.interval;
+	h->next_tick = (floor(t / s->conf.interval) + 1) * s->conf.interval;
 }
 
 static double
@@ -1206,6 +1244,7 @@ line(struct state *s, const struct pk_jsonl *r, const char *ln, size_t len)
 	struct pk_jscan_err err;
 	struct component *c;
 	char host[256], name[256];
+	struct hostclk *h;
 	int kind;		/* 1 sample, 2 proc, 3 metric */
 	double t;
 
@@ -1254,26 +1293,31 @@ line(struct state *s, const struct pk_jsonl *r, const char *ln, size_t len)
 		return;
 	}
 	s->records++;
-	/* Profiles of the ticks this record passes come before it. */
-	if (t > s->clock || isnan(s->clock))
-		tick(s, t);
-	if (!s->o->summary)
-		pk_out_line(ln, len);
-	if (t < s->clock - s->conf.window) {
-		if (!s->warned_late)
-			pk_warn("%s:%lu: ts %.3f is more than the window behind "
-			    "%.3f: late records are passed through, not "
-			    "profiled", r->name, r->lineno, t, s->clock);
-		s->warned_late = 1;
-		s->late++;
-		return;
-	}
-	if (isnan(s->clock) || t > s->clock)
-		s->clock = t;
 	if (s->vals[F_HOST].type == PK_JSTR)
 		copy_name(&s->vals[F_HOST], host, sizeof(host));
 	else
 		snprintf(host, sizeof(host), "unknown");
+	if ((h = host_get(s, host)) == NULL) {
+		if (!s->o->summary)
+			pk_out_line(ln, len);
+		return;
+	}
+	/* Profiles of the ticks this record passes come before it. */
+	if (t > h->clock || isnan(h->clock))
+		tick(s, h, t);
+	if (!s->o->summary)
+		pk_out_line(ln, len);
+	if (t < h->clock - s->conf.window) {
+		if (!s->warned_late)
+			pk_warn("%s:%lu: ts %.3f is more than the window behind "
+			    "%.3f: late records are passed through, not "
+			    "profiled", r->name, r->lineno, t, h->clock);
+		s->warned_late = 1;
+		s->late++;
+		return;
+	}
+	if (isnan(h->clock) || t > h->clock)
+		h->clock = t;
 	if (kind == 1)
 		snprintf(name, sizeof(name), "system");
 	else
@@ -1288,12 +1332,12 @@ line(struct state *s, const struct pk_jsonl *r, const char *ln, size_t len)
 	else
 		on_app(s, c, t, kind == 2);
 	if (kind == 2 && s->vals[F_GONE].type == PK_JTRUE) {
-		end_all(s, c, s->clock);
+		end_all(s, c, h->clock);
 		leak_reset(c);
 		return;
 	}
-	/* Decisions run on the event clock, which never goes back. */
-	evaluate(s, c, s->clock);
+	/* Decisions run on the host's event clock, which never goes back. */
+	evaluate(s, c, h->clock);
 }
 
 /* ---- summary ---- */
@@ -1384,6 +1428,17 @@ summary_json(struct state *s)
 	}
 }
 
+/* A component's name, with @host when it is not of the first host. */
+static void
+comp_label(const struct state *s, const struct component *c, char *buf,
+    size_t size)
+{
+	if (strcmp(c->host, s->comp[0].host) != 0)
+		snprintf(buf, size, "%s@%s", c->name, c->host);
+	else
+		snprintf(buf, size, "%s", c->name);
+}
+
 static void
 summary_table(struct state *s)
 {
@@ -1398,10 +1453,7 @@ summary_table(struct state *s)
 		struct component *c = &s->comp[i];
 		char label[300];
 
-		if (s->ncomp > 1 && strcmp(c->host, s->comp[0].host) != 0)
-			snprintf(label, sizeof(label), "%s@%s", c->name, c->host);
-		else
-			snprintf(label, sizeof(label), "%s", c->name);
+		comp_label(s, c, label, sizeof(label));
 		for (m = 0; m < NMETRIC; m++) {
 			struct pk_profagg *g = &c->agg[m];
 
@@ -1424,11 +1476,13 @@ summary_table(struct state *s)
 	for (i = 0; i < s->nep; i++) {
 		struct episode *e = &s->ep[i];
 		struct component *c = &s->comp[e->comp];
+		char label[300];
 
+		comp_label(s, c, label, sizeof(label));
 		fmt_ts(e->since, a, sizeof(a));
 		pk_duration_fmt(e->end - e->since, dur, sizeof(dur));
 		pk_out_printf("%-20s %10s %-8s %-10s %-20s %s%s\n", a, dur,
-		    pk_profsev_name(e->peak), check_kind[e->check], c->name,
+		    pk_profsev_name(e->peak), check_kind[e->check], label,
 		    ep_metric(e, c), e->ongoing ? " (ongoing)" : "");
 	}
 	if (s->ep_lost > 0)
@@ -1621,8 +1675,6 @@ main(int argc, char **argv)
 		s.conf.leak_window = o.leak_window;
 	if (isnan(s.conf.interval))
 		s.conf.interval = s.conf.window;
-	s.clock = NAN;
-	s.next_tick = NAN;
 	pk_jpaths_init(&s.paths);
 	for (i = 0; i < NFIELD; i++)
 		if (pk_jpaths_add(&s.paths, field_path[i]) != i)
@@ -1647,13 +1699,15 @@ main(int argc, char **argv)
 		if (run_file(&s, argv[i]) == -1)
 			ioerr = 1;
 
-	/* The final profiles, as of the last event time. */
-	if (!isnan(s.clock) && s.conf.interval > 0)
-		profile_all(&s, s.clock);
+	/* The final profiles, as of each host's last event time. */
+	if (s.conf.interval > 0)
+		for (j = 0; j < s.nhosts; j++)
+			if (!isnan(s.hosts[j].clock))
+				profile_host(&s, &s.hosts[j], s.hosts[j].clock);
 	if (o.summary) {
 		for (j = 0; j < s.nep; j++)
 			if (s.ep[j].ongoing)
-				s.ep[j].end = s.clock;
+				s.ep[j].end = s.hosts[s.comp[s.ep[j].comp].hidx].clock;
 		if (o.json)
 			summary_json(&s);
 		else
@@ -1673,6 +1727,8 @@ main(int argc, char **argv)
 		free(s.comp[j].jname);
 		free(s.comp[j].agg);
 	}
+	for (j = 0; j < s.nhosts; j++)
+		free(s.hosts[j].name);
 	free(s.comp);
 	free(s.hash);
 	free(s.scratch);

@@ -334,6 +334,30 @@ cpu end medium 401"
 	run -0 diff -u "$BATS_TEST_TMPDIR/replay" "$BATS_TEST_TMPDIR/live"
 }
 
+@test "two hosts' logs of the same hours, one after the other: each on its own clock" {
+	# With one clock for the stream, all of bot2's log was late after
+	# bot1's: 1618 records not profiled, its CPU hog never found.
+	sed 's/"host":"bot1"/"host":"bot2"/' "$F/cpuhog.jsonl" >"$BATS_TEST_TMPDIR/bot2.jsonl"
+	run -0 --separate-stderr bash -c "perf-profile '$F/leak.jsonl' '$BATS_TEST_TMPDIR/bot2.jsonl' | jq -r --argjson t0 $T0 'select(.type == \"bottleneck\") | \"\((.ts - \$t0) * 10 | round / 10) \(.host) \(.kind) \(.component) \(.state)\"'"
+	assert_output "353.1 bot1 leak mapper start
+413.1 bot1 leak mapper change
+425.1 bot1 leak mapper change
+221 bot2 cpu system start
+281 bot2 cpu system change
+401 bot2 cpu system end"
+	[ -z "$stderr" ]
+	# Each host's profiles tick on its own clock: ten rounds each while
+	# its log is read, then each host's last round at the end of input.
+	run -0 bash -c "perf-profile '$F/leak.jsonl' '$BATS_TEST_TMPDIR/bot2.jsonl' | jq -r 'select(.type == \"profile\" and .component == \"system\") | .host' | uniq -c | awk '{ print \$1, \$2 }'"
+	assert_output "10 bot1
+10 bot2
+1 bot1
+1 bot2"
+	run -0 perf-profile -s "$F/leak.jsonl" "$BATS_TEST_TMPDIR/bot2.jsonl"
+	assert_line --regexp '^2024-11-22T18:30:21Z +3m0s medium +cpu +system@bot2 +cpu_util$'
+	assert_line --regexp '^hog@bot2 +cpu_pct +600 '
+}
+
 @test "a process that is gone ends its bottlenecks" {
 	{
 		head -n 1100 "$F/leak.jsonl"
