@@ -109,7 +109,7 @@ struct config {
 	size_t ncomps;
 	struct pk_jpaths paths;
 	int id_type, id_ts, id_host, id_comp, id_fps, id_lat;
-	int id_cpu, id_mem, id_temp, id_trip;
+	int id_cpu, id_mem, id_temp, id_trip, id_interval;
 };
 
 /* A term's part in the last evaluation. */
@@ -160,6 +160,7 @@ struct qctl {
 	double first_ts;	/* the first record of the host followed */
 	double ts_limit;	/* pk_ts_plausible's cache */
 	double sample_ts, eval_ts;	/* the last sample, the last evaluation */
+	double sample_gap;	/* the sampling interval, 0 until known */
 	int have_sample, have_eval;
 	/* the state directory */
 	char state_path[4096], override_path[4096];
@@ -634,6 +635,7 @@ config_paths(struct config *c)
 	c->id_mem = pk_jpaths_add(ps, "mem.used_pct");
 	c->id_temp = pk_jpaths_add(ps, "temp_c");
 	c->id_trip = pk_jpaths_add(ps, "temp_trip_c");
+	c->id_interval = pk_jpaths_add(ps, "interval_s");
 	for (i = 0; i < c->nterms; i++)
 		if (c->terms[i].kind == T_EXTRA && c->terms[i].path != NULL)
 			c->terms[i].id = pk_jpaths_add(ps, c->terms[i].path);
@@ -1517,13 +1519,16 @@ line(struct qctl *q, struct pk_jsonl *r, char *s, size_t len)
 			k->have_lat = 1;
 		}
 		/*
-		 * Without samples for stale seconds (an application-only
-		 * stream, or perf-sample gone), the application's own records
-		 * drive the controller, once a second at most. The first
-		 * stale seconds of the input wait for a sample to come.
+		 * Without samples (an application-only stream, or perf-sample
+		 * gone), the application's own records drive the controller,
+		 * once a second at most. Samples are missed after stale
+		 * seconds, or three of their intervals if that is longer (a
+		 * Pi sampled every 30 s is not an application-only stream);
+		 * the first stale seconds of the input wait for one to come.
 		 */
 		if (ts - (q->have_sample ? q->sample_ts : q->first_ts) >=
-		    c->stale && (!q->have_eval || ts >= q->eval_ts + METRIC_STEP))
+		    fmax(c->stale, 3 * q->sample_gap) &&
+		    (!q->have_eval || ts >= q->eval_ts + METRIC_STEP))
 			evaluate(q, ts, 0);
 		return;
 	}
@@ -1542,6 +1547,11 @@ line(struct qctl *q, struct pk_jsonl *r, char *s, size_t len)
 		q->late++;
 		return;
 	}
+	if (v[c->id_interval].type == PK_JNUM &&
+	    pk_jval_num(&v[c->id_interval]) > 0)
+		q->sample_gap = pk_jval_num(&v[c->id_interval]);
+	else if (q->have_sample)
+		q->sample_gap = ts - q->sample_ts;
 	q->sample_ts = ts;
 	q->have_sample = 1;
 	evaluate(q, ts, 1);

@@ -362,6 +362,24 @@ for t in range(60):
 	assert_output '[true]'
 }
 
+@test "slow sampling (a Pi every 30 s) is not an application-only stream" {
+	# CPU at 99 % in samples 30 s apart, a healthy camera every second:
+	# the metric records must not evaluate on their own between samples
+	# (fps-only pressure would hide the CPU), as they did when "no
+	# sample for stale seconds" was the only rule.
+	for t in $(seq 0 179); do
+		[ $((t % 30)) -eq 0 ] &&
+		    printf '{"type":"sample","ts":%d,"host":"pi","interval_s":30,"cpu":{"util":99}}\n' $((1000 + t))
+		printf '{"type":"metric","ts":%d.5,"host":"pi","component":"cam","fps":29}\n' $((1000 + t))
+	done >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-qualityctl -n "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.type == "quality" and .reason != "impact") | [.ts, .level]' <<<"$output"
+	assert_output '[1000,"ULTRA_HIGH"]
+[1030,"HIGH"]
+[1090,"MEDIUM"]
+[1150,"LOW"]'
+}
+
 @test "temperature: the headroom below the zone's trip point" {
 	printf '{"type":"sample","ts":1,"host":"h","cpu":{"util":10},"temp_c":{"soc":70,"gpu":78},"temp_trip_c":{"soc":95,"gpu":90}}\n' >"$BATS_TEST_TMPDIR/in"
 	run -0 --separate-stderr perf-qualityctl "$BATS_TEST_TMPDIR/in"
