@@ -144,6 +144,7 @@ struct run_result {
 struct hogs {
 	pid_t *pids;
 	size_t n;
+	int paused;
 };
 
 static volatile sig_atomic_t got_signal;
@@ -189,7 +190,7 @@ help(void)
 	    "      --no-progress        no progress bar on a terminal\n"
 	    "      --outliers keep|drop the outlier policy (default keep)\n"
 	    "      --precision PCT      run until the CI half-width is within PCT of the mean\n"
-	    "      --stress Nx          run again beside N x nproc CPU hogs\n"
+	    "      --stress Nx          also beside N x nproc CPU hogs, interleaved\n"
 	    "      --stress-mem         add nproc memory-bandwidth hogs to --stress\n"
 	    "      --threshold PCT      slowdown that counts as a regression (default 5)\n"
 	    "  -h, --help               this help\n"
@@ -479,6 +480,39 @@ hogs_stop(struct hogs *h)
 	h->n = 0;
 }
 
+/*
+ * Stop the hogs and wait until the kernel says each one is stopped, so the
+ * quiet half of a round starts with no hog on a CPU.
+ */
+static void
+hogs_pause(struct hogs *h)
+{
+	size_t i;
+	int st;
+
+	if (h->paused)
+		return;
+	for (i = 0; i < h->n; i++)
+		kill(h->pids[i], SIGSTOP);
+	for (i = 0; i < h->n; i++)
+		while (waitpid(h->pids[i], &st, WUNTRACED) == -1 &&
+		    errno == EINTR && !pk_stop)
+			;
+	h->paused = 1;
+}
+
+static void
+hogs_resume(struct hogs *h)
+{
+	size_t i;
+
+	if (!h->paused)
+		return;
+	for (i = 0; i < h->n; i++)
+		kill(h->pids[i], SIGCONT);
+	h->paused = 0;
+}
+
 static void
 hogs_start(struct hogs *h, size_t ncpu, size_t nmem)
 {
@@ -500,6 +534,7 @@ hogs_start(struct hogs *h, size_t ncpu, size_t nmem)
 			hog_child(parent, i >= ncpu);
 		h->pids[h->n++] = pid;
 	}
+	h->paused = 0;
 }
 
 static void
@@ -542,25 +577,98 @@ report_failure(const struct bench_cmd *c, const struct run_result *r)
 	return r->status;
 }
 
-/*
- * Run every command once per round, rotating the order, so slow drift of
- * the machine spreads over all commands alike. Returns 0, the failing
- * status, or -1 when stopped by a signal.
- */
+/* Run every command once in one phase of a round, in a rotated order. */
 static int
-run_phase(struct bench_cmd *cmds, size_t k, const struct bench_opts *o,
-    int phase, size_t rounds_fixed, size_t *rounds_done, int devnull,
-    const posix_spawnattr_t *attr)
+run_round(struct bench_cmd *cmds, size_t k, const struct bench_opts *o,
+    int phase, size_t round, int devnull, const posix_spawnattr_t *attr)
 {
 	struct run_result r;
-	size_t round, i, j, target, w;
-	double started, last = 0, sum, tmp_ci;
+	size_t j;
+
+	for (j = 0; j < k; j++) {
+		struct bench_cmd *c = &cmds[(j + round) % k];
+
+		if (pk_stop)
+			return -1;
+		if (run_once(c, o, devnull, attr, &r) == -1) {
+			pk_warn_errno("cannot execute '%s'", c->argv[0]);
+			return r.status;
+		}
+		if (pk_stop)
+			/*
+			 * We killed it, or the terminal's SIGINT reached it
+			 * too: not a measurement.
+			 */
+			return -1;
+		c->ph[phase].ran = 1;
+		if (r.status != 0) {
+			c->ph[phase].failures++;
+			if (!o->ignore_failure)
+				return report_failure(c, &r);
+		}
+		if (o->check_output) {
+			if (!c->ph[QUIET].hashed) {
+				c->ph[QUIET].hash = r.hash;
+				c->ph[QUIET].hashed = 1;
+			} else if (r.hash != c->ph[QUIET].hash) {
+				c->ph[phase].mismatches++;
+			}
+		}
+		phase_push(&c->ph[phase], &r);
+		if (round == 0 && o->warmup == 0 && phase == QUIET)
+			c->est = r.wall;
+	}
+	return 0;
+}
+
+/*
+ * Whether every command's confidence interval is within --precision in
+ * every phase that runs.
+ */
+static int
+tight_enough(struct bench_cmd *cmds, size_t k, const struct bench_opts *o,
+    int nphases)
+{
+	size_t i;
+	int p, tight = 1;
+
+	for (i = 0; i < k && tight; i++)
+		for (p = 0; p < nphases && tight; p++) {
+			struct phase *ph = &cmds[i].ph[p];
+			double *tmp = xcalloc(2 * ph->n + 2, sizeof(double));
+
+			pk_bench_summarize(ph->wall, ph->n, o->confidence, tmp,
+			    &ph->s);
+			free(tmp);
+			if (!((ph->s.ci_high - ph->s.ci_low) / 2 <=
+			    o->precision * ph->s.mean))
+				tight = 0;
+		}
+	return tight;
+}
+
+/*
+ * The measured rounds. Each round runs every command once, rotating the
+ * order, so slow drift of the machine spreads over all commands alike.
+ * With --stress (hogs != NULL) each round has a quiet and a stressed half,
+ * in alternating order, the hogs stopped and continued between them: the
+ * two phases see the same machine, and drift lands in neither the slowdown
+ * nor the comparison. Returns 0, the failing status, or -1 when stopped by
+ * a signal.
+ */
+static int
+run_rounds(struct bench_cmd *cmds, size_t k, const struct bench_opts *o,
+    struct hogs *hogs, int devnull, const posix_spawnattr_t *attr)
+{
+	struct run_result r;
+	size_t round, i, w, target = 0;
+	double started, last = 0, sum;
 	char what[64];
-	int tight;
+	int nphases = hogs != NULL ? NPHASES : 1, half, phase, rc;
 
 	snprintf(what, sizeof(what), "%s%s", k > 1 ? "commands" : cmds[0].name,
-	    phase == STRESS ? " (stress)" : "");
-	/* Warm-up rounds, which also estimate each command's duration. */
+	    hogs != NULL ? " (quiet/stress)" : "");
+	/* Warm-up rounds, quiet, which also estimate each command's duration. */
 	for (w = 0; w < o->warmup; w++)
 		for (i = 0; i < k; i++) {
 			if (pk_stop)
@@ -577,7 +685,6 @@ run_phase(struct bench_cmd *cmds, size_t k, const struct bench_opts *o,
 			cmds[i].est = w == 0 ? r.wall :
 			    (cmds[i].est * (double)w + r.wall) / (double)(w + 1);
 		}
-	target = rounds_fixed;
 	started = pk_mono();
 	for (round = 0;; round++) {
 		if (target == 0 && (round == 1 || (round == 0 && o->warmup))) {
@@ -600,67 +707,28 @@ run_phase(struct bench_cmd *cmds, size_t k, const struct bench_opts *o,
 		}
 		if (target != 0 && round >= target)
 			break;
-		if (o->precision > 0 && rounds_fixed == 0 &&
-		    round >= o->min_runs && round >= 2) {
-			tight = 1;
-			for (i = 0; i < k && tight; i++) {
-				struct phase *ph = &cmds[i].ph[phase];
-				double *tmp = xcalloc(2 * ph->n, sizeof(double));
-
-				pk_bench_summarize(ph->wall, ph->n,
-				    o->confidence, tmp, &ph->s);
-				free(tmp);
-				tmp_ci = (ph->s.ci_high - ph->s.ci_low) / 2;
-				if (!(tmp_ci <= o->precision * ph->s.mean))
-					tight = 0;
+		if (o->precision > 0 && round >= o->min_runs && round >= 2 &&
+		    tight_enough(cmds, k, o, nphases))
+			break;
+		for (half = 0; half < nphases; half++) {
+			phase = nphases == 1 ? QUIET :
+			    (int)((round + (size_t)half) % 2);
+			if (hogs != NULL) {
+				if (phase == STRESS)
+					hogs_resume(hogs);
+				else
+					hogs_pause(hogs);
 			}
-			if (tight)
-				break;
-		}
-		for (j = 0; j < k; j++) {
-			struct bench_cmd *c = &cmds[(j + round) % k];
-
-			if (pk_stop) {
-				*rounds_done = round;
-				return -1;
+			rc = run_round(cmds, k, o, phase, round, devnull, attr);
+			if (rc != 0) {
+				progress(o, what, 0, 0, 0, &last, 1);
+				return rc;
 			}
-			if (run_once(c, o, devnull, attr, &r) == -1) {
-				pk_warn_errno("cannot execute '%s'", c->argv[0]);
-				return r.status;
-			}
-			if (pk_stop) {
-				/*
-				 * We killed it, or the terminal's SIGINT
-				 * reached it too: not a measurement.
-				 */
-				*rounds_done = round;
-				return -1;
-			}
-			c->ph[phase].ran = 1;
-			if (r.status != 0) {
-				c->ph[phase].failures++;
-				if (!o->ignore_failure) {
-					progress(o, what, 0, 0, 0, &last, 1);
-					return report_failure(c, &r);
-				}
-			}
-			if (o->check_output) {
-				if (!c->ph[phase].hashed && phase == QUIET) {
-					c->ph[QUIET].hash = r.hash;
-					c->ph[QUIET].hashed = 1;
-				} else if (r.hash != c->ph[QUIET].hash) {
-					c->ph[phase].mismatches++;
-				}
-			}
-			phase_push(&c->ph[phase], &r);
-			if (round == 0 && o->warmup == 0)
-				c->est = r.wall;
 		}
 		progress(o, what, round + 1, target ? target : o->max_runs,
 		    started, &last, 0);
 	}
 	progress(o, what, 0, 0, 0, &last, 1);
-	*rounds_done = round;
 	return 0;
 }
 
@@ -1518,13 +1586,13 @@ main(int argc, char *argv[])
 		.alpha = 0.05,
 	};
 	struct baseline *bases = NULL;
-	size_t nbases = 0, k, i, j, rounds = 0, nnames = 0;
+	size_t nbases = 0, k, i, j, nnames = 0;
 	struct bench_cmd *cmds;
 	struct pk_bad bad = { 0, 0 };
 	posix_spawnattr_t attr;
 	struct sigaction sa;
 	sigset_t none, all;
-	struct hogs hogs = { NULL, 0 };
+	struct hogs hogs = { NULL, 0, 0 };
 	struct ctx x;
 	char **names;
 	char *text;
@@ -1715,18 +1783,18 @@ main(int argc, char *argv[])
 	x.cmds = cmds;
 	x.k = k;
 	x.o = &o;
-	rc = run_phase(cmds, k, &o, QUIET, 0, &rounds, devnull, &attr);
-	if (rc == 0 && o.stress) {
+	if (o.stress) {
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 		if (ncpu < 1)
 			ncpu = 1;
 		x.ncpu_hogs = o.stress * (size_t)ncpu;
 		x.nmem_hogs = o.stress_mem ? (size_t)ncpu : 0;
 		hogs_start(&hogs, x.ncpu_hogs, x.nmem_hogs);
-		rc = run_phase(cmds, k, &o, STRESS, rounds ? rounds : 1, &rounds,
-		    devnull, &attr);
-		hogs_stop(&hogs);
+		hogs_pause(&hogs);
 	}
+	rc = run_rounds(cmds, k, &o, o.stress ? &hogs : NULL, devnull, &attr);
+	if (o.stress)
+		hogs_stop(&hogs);
 	posix_spawnattr_destroy(&attr);
 	close(devnull);
 	if (rc > 0) {

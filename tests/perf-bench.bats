@@ -233,11 +233,22 @@ print("%016x"%h)')
 	assert_line --regexp "^  true: slowdown [0-9.]+ ± [0-9.]+ .*CV [0-9.]+% -> [0-9.]+%"
 }
 
+@test "--stress interleaves quiet and stressed runs, the hogs stopped in between" {
+	n=$(nproc)
+	log=$BATS_TEST_TMPDIR/log
+	# Each run logs how many hogs are not stopped (ps state T) as it runs.
+	run -0 perf-bench -s -w 0 -r 4 --stress 1x -- \
+	    "ps -o stat= -C perf-bench-cpu | grep -vc '^T' >>$log; :"
+	# Rounds alternate quiet/stress and stress/quiet: drift of the machine
+	# falls on both phases alike, never on one block of runs.
+	assert_equal "$(tr '\n' ' ' <"$log")" "0 $n $n 0 0 $n $n 0 "
+}
+
 @test "SIGTERM during --stress leaves no hog behind and reports what it has" {
 	out=$BATS_TEST_TMPDIR/out
 	perf-bench -w 0 -r 2 --stress 1x -M 100 -- sleep 0.2 >"$out" 2>&1 &
 	pid=$!
-	# Wait for the hogs (the stress phase starts after about 0.4 s).
+	# Wait for the hogs (started, stopped, with the first round).
 	for _ in $(seq 100); do
 		hogs=$(pgrep -P "$pid" -d ' ' perf-bench-cpu || true)
 		[ -n "$hogs" ] && break
