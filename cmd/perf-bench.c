@@ -786,7 +786,9 @@ struct base_cmp {
 	int have;
 	double ratio, sd, lo, hi;
 	struct pk_bench_test welch, mw;
-	int regression;
+	double median_ratio;	/* NAN without the baseline's runs */
+	int robust;		/* judged by Mann-Whitney and the medians */
+	int significant, regression;
 };
 
 static void
@@ -805,7 +807,9 @@ compare_baseline(const struct bench_cmd *c, const struct bench_opts *o,
 	pk_bench_welch(ph->s.mean, ph->s.sd, ph->s.n, b->mean, b->sd, b->n,
 	    &bc->welch);
 	bc->mw.p = NAN;
-	if (b->ntimes > 0) {
+	bc->median_ratio = NAN;
+	if (b->ntimes >= 2) {
+		struct pk_bench_summary bs;
 		size_t nb = b->ntimes, n = ph->s.n + nb;
 		double *bt = xcalloc(nb, sizeof(double));
 
@@ -817,16 +821,36 @@ compare_baseline(const struct bench_cmd *c, const struct bench_opts *o,
 			    PK_BENCH_OUTLIER_Z, tmp, bt);
 		else
 			memcpy(bt, b->times, nb * sizeof(double));
-		pk_bench_mannwhitney(ph->kept, ph->s.n, bt, nb, tmp, idx,
-		    &bc->mw);
+		if (nb >= 2 && pk_bench_mannwhitney(ph->kept, ph->s.n, bt, nb,
+		    tmp, idx, &bc->mw) == 0) {
+			pk_bench_summarize(bt, nb, o->confidence, tmp, &bs);
+			if (bs.median > 0) {
+				bc->median_ratio = ph->s.median / bs.median;
+				bc->robust = 1;
+			}
+		}
 		free(bt);
 		free(tmp);
 		free(idx);
 	}
 	pk_bench_ratio(ph->s.mean, ph->s.se, b->mean, b->sd / sqrt((double)b->n),
 	    bc->welch.df, o->confidence, &bc->ratio, &bc->sd, &bc->lo, &bc->hi);
-	bc->regression = bc->welch.p < o->alpha &&
-	    bc->ratio > 1 + o->threshold;
+	/*
+	 * With the baseline's runs at hand, the gate is Mann-Whitney on the
+	 * runs and the ratio of the medians: one stray run (a cold cache, a
+	 * neighbour's burst) inflates a mean and its sd enough to hide a real
+	 * regression from Welch, or to fake one. Without them, Welch on the
+	 * stored mean and sd.
+	 */
+	if (bc->robust) {
+		bc->significant = bc->mw.p < o->alpha;
+		bc->regression = bc->significant &&
+		    bc->median_ratio > 1 + o->threshold;
+	} else {
+		bc->significant = bc->welch.p < o->alpha;
+		bc->regression = bc->significant &&
+		    bc->ratio > 1 + o->threshold;
+	}
 }
 
 /* ---- baselines ---- */
@@ -1043,6 +1067,10 @@ record(const struct ctx *x, size_t i, int phase)
 			json_object_set_new(s, "mean", num(c->base->mean));
 			json_object_set_new(s, "threshold", json_real(o->threshold));
 			json_object_set_new(s, "alpha", json_real(o->alpha));
+			json_object_set_new(s, "median_ratio",
+			    num(bc.median_ratio));
+			json_object_set_new(s, "test", json_string(bc.robust ?
+			    "mannwhitney" : "welch"));
 			json_object_set_new(s, "regression",
 			    json_boolean(bc.regression));
 			json_object_set_new(j, "baseline", s);
@@ -1260,12 +1288,17 @@ report(const struct ctx *x)
 				continue;
 			fmt_p(bc.welch.p, pbuf, sizeof(pbuf));
 			pk_out_printf("  %s: %.3f ± %.3f times the baseline "
-			    "(%g%% CI [%.3f, %.3f]), Welch p %s: %s\n",
+			    "(%g%% CI [%.3f, %.3f]), Welch p %s",
 			    x->cmds[i].name, bc.ratio, bc.sd,
-			    o->confidence * 100, bc.lo, bc.hi, pbuf,
-			    bc.regression ? "REGRESSION" :
-			    bc.welch.p < o->alpha && bc.ratio < 1 ? "faster" :
-			    "no regression");
+			    o->confidence * 100, bc.lo, bc.hi, pbuf);
+			if (bc.robust) {
+				fmt_p(bc.mw.p, pbuf, sizeof(pbuf));
+				pk_out_printf("; median %.3f times, "
+				    "Mann-Whitney p %s", bc.median_ratio, pbuf);
+			}
+			pk_out_printf(": %s\n", bc.regression ? "REGRESSION" :
+			    bc.significant && (bc.robust ? bc.median_ratio :
+			    bc.ratio) < 1 ? "faster" : "no regression");
 		}
 	}
 }
