@@ -320,6 +320,25 @@ print("%016x"%h)')
 	echo "$output" | jq -e '.type == "bench"'
 }
 
+@test "the man page's EXAMPLES run as printed, only shortened" {
+	cd "$BATS_TEST_TMPDIR"
+	printf '#!/bin/sh\necho step\n' >step
+	chmod +x step
+	mapfile -d '' ex < <(pk_man_examples perf-bench)
+	[ "${#ex[@]}" -eq 5 ] || fail "the EXAMPLES changed: update this test"
+	# Only the budgets and run counts are cut.
+	run -0 bash -c "${ex[0]/-t 2s/-t 0.3s}"
+	assert_line --regexp "^gzip -c -1 /etc/services: [0-9]+ runs"
+	run -0 bash -c "${ex[1]/perf-bench /perf-bench -r 5 }"
+	assert_line --regexp "^  slow: [0-9.]+ ± [0-9.]+ times the reference"
+	run -0 bash -c "${ex[2]/-r 30/-r 5}"
+	jq -e '.name == "step" and .runs == 5' base.jsonl
+	run -0 bash -c "${ex[3]/-r 30/-r 5}"
+	assert_line --regexp "^  step: .* times the baseline"
+	run -0 bash -c "${ex[4]/-r 50/-r 4}"
+	assert_line "./step (under stress): 4 runs"
+}
+
 @test "the example CI gate records, passes unchanged and fails a regression" {
 	base=$BATS_TEST_TMPDIR/gate.jsonl
 	export RUNS=20

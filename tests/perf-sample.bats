@@ -356,3 +356,30 @@ ticks_now() {
 	[ "${#lines[@]}" -eq 2 ]
 	[ "$(jqline 1 '[.cpu.util, .throttle.raw]')" = '[78.75,"0x50005"]' ]
 }
+
+@test "the man page's EXAMPLES run as printed, only shortened" {
+	cd "$BATS_TEST_TMPDIR"
+	mapfile -d '' ex < <(pk_man_examples perf-sample)
+	[ "${#ex[@]}" -eq 5 ] || fail "the EXAMPLES changed: update this test"
+	# Intervals and counts shortened, endless runs given a count.
+	run -0 bash -o pipefail -c "${ex[0]/-i 1s -n 10/-i 100ms -n 2}"
+	[ "${#lines[@]}" -eq 2 ]
+	echo "${lines[1]}" | jq -e '(.cpu.cores | length) == .cpu.ncpu'
+	cp "$(command -v sleep)" lane_detector
+	./lane_detector 30 &
+	pid=$!
+	run -0 bash -o pipefail -c "${ex[1]/-i 250ms/-i 250ms -n 4}"
+	pk_stop_pid "$pid"
+	assert_line --regexp '^\{"type":"profile",.*"component":"lane_detector"'
+	run -0 bash -o pipefail -c "${ex[2]/perf-sample /perf-sample -n 2 -i 100ms }"
+	cron=${ex[3]#"* * * * * "}
+	cron=${cron/-i 5s/-i 100ms}
+	run -0 bash -c "${cron//\/var\/lib\/prometheus\/node-exporter/$BATS_TEST_TMPDIR}"
+	grep -q '^perfkit_cpu_util' perfkit.prom
+	if command -v promtool >/dev/null; then
+		promtool check metrics <perfkit.prom
+	fi
+	cd "$ROOT"
+	run -0 bash -c "${ex[4]}"
+	echo "${lines[0]}" | jq -e '.throttle.now.under_voltage == true'
+}
