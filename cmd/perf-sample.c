@@ -251,7 +251,8 @@ help(void)
 	    "  -i, --interval DUR    time between samples (default 1s)\n"
 	    "  -m, --metrics LIST    groups: cpu,cores,freq,mem,swap,load,psi,temp,\n"
 	    "                        throttle,disk,net,all; +LIST adds to the default\n"
-	    "  -n, --count N         stop after N samples (default: never)\n"
+	    "  -n, --count N         stop after N samples (default: never;\n"
+	    "                        1 with -f prom on standard output)\n"
 	    "  -o, --textfile FILE   write each sample atomically to FILE in the\n"
 	    "                        Prometheus text format (node_exporter)\n"
 	    "  -p, --pid PID         a proc record for process PID\n"
@@ -380,6 +381,18 @@ parse_opts(int argc, char **argv, struct perf_sample_opts *o)
 	}
 	if (optind != argc)
 		usage();
+	/*
+	 * Expositions one after another are not an exposition: promtool and
+	 * every scraper reject the repeated families. On standard output the
+	 * Prometheus format is one sample; -o rewrites a file every interval.
+	 */
+	if (o->format == FMT_PROM && o->textfile == NULL) {
+		if (o->count > 1)
+			pk_die(PK_EXIT_USAGE, "--format prom writes one "
+			    "exposition to standard output: -n 1, or -o FILE "
+			    "to rewrite a text file every interval");
+		o->count = 1;
+	}
 	if (o->replay != NULL && (strcmp(o->procfs, "/proc") != 0 ||
 	    strcmp(o->sysfs, "/sys") != 0))
 		pk_die(PK_EXIT_USAGE, "--replay takes proc/ and sys/ from its "

@@ -188,6 +188,17 @@ teardown() {
 	assert_line 'perfkit_cpu_frequency_hertz{cpu="3"} 600000000'
 }
 
+@test "--format prom on stdout is one exposition that promtool takes, not one per sample" {
+	command -v promtool >/dev/null || skip "promtool is not installed"
+	# The fixture has samples for two intervals: only the first is written.
+	run -0 bash -c "perf-sample --replay '$FX/rpi' -f prom | promtool check metrics"
+	run -0 perf-sample --replay "$FX/rpi" -f prom
+	run -0 grep -c '^# TYPE perfkit_cpu_util_ratio gauge$' <<<"$output"
+	assert_output 1
+	run -2 --separate-stderr perf-sample --replay "$FX/rpi" -f prom -n 2
+	[[ $stderr == *"--format prom writes one exposition to standard output: -n 1, or -o FILE"* ]]
+}
+
 @test "--textfile writes the exposition atomically and nothing on stdout" {
 	command -v promtool >/dev/null || skip "promtool is not installed"
 	mkdir "$BATS_TEST_TMPDIR/textfiles"
