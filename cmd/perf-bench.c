@@ -44,7 +44,7 @@ static const char usage_str[] =
 
 enum {
 	OPT_ALPHA = 0x100, OPT_CONFIDENCE, OPT_EXPORT_HTML, OPT_EXPORT_JSON,
-	OPT_EXPORT_MD, OPT_MAX_CV, OPT_OUTLIERS, OPT_PRECISION, OPT_STRESS,
+	OPT_EXPORT_MD, OPT_MAX_CV, OPT_MAX_JITTER, OPT_OUTLIERS, OPT_PRECISION, OPT_STRESS,
 	OPT_STRESS_MEM, OPT_THRESHOLD, OPT_NO_PROGRESS
 };
 
@@ -67,6 +67,7 @@ static const struct option longopts[] = {
 	{ "export-json", required_argument, NULL, OPT_EXPORT_JSON },
 	{ "export-markdown", required_argument, NULL, OPT_EXPORT_MD },
 	{ "max-cv", required_argument, NULL, OPT_MAX_CV },
+	{ "max-jitter", required_argument, NULL, OPT_MAX_JITTER },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "outliers", required_argument, NULL, OPT_OUTLIERS },
 	{ "precision", required_argument, NULL, OPT_PRECISION },
@@ -91,6 +92,8 @@ struct bench_opts {
 	double confidence;
 	double max_cv;
 	int max_cv_set;
+	double max_jitter;	/* of the mean |run - previous run| / mean */
+	int max_jitter_set;
 	double threshold;	/* relative slowdown for --baseline */
 	double alpha;
 	int shell, check_output, ignore_failure, json, progress;
@@ -186,6 +189,8 @@ help(void)
 	    "      --export-json FILE   the bench records, a baseline for --baseline\n"
 	    "      --export-markdown FILE  a Markdown table\n"
 	    "      --max-cv PCT         status 1 if a coefficient of variation exceeds PCT\n"
+	    "      --max-jitter PCT     status 1 if the run-to-run jitter exceeds PCT\n"
+	    "                           of the mean\n"
 	    "                           (default: report only, against 5)\n"
 	    "      --no-progress        no progress bar on a terminal\n"
 	    "      --outliers keep|drop the outlier policy (default keep)\n"
@@ -985,9 +990,32 @@ test_json(const struct cmp *c)
 }
 
 static int
-unstable(const struct phase *ph, const struct bench_opts *o)
+unstable_cv(const struct phase *ph, const struct bench_opts *o)
 {
 	return ph->s.n > 1 && ph->s.cv > o->max_cv;
+}
+
+/*
+ * The jitter relative to the mean: what the CV misses, the run-to-run
+ * instability (a timing that flips between two levels has a jitter of
+ * twice its CV), where a slow drift has a large CV and a small jitter.
+ */
+static double
+jitter_rel(const struct phase *ph)
+{
+	return ph->s.n > 1 && ph->s.mean > 0 ? ph->s.jitter / ph->s.mean : NAN;
+}
+
+static int
+unstable_jitter(const struct phase *ph, const struct bench_opts *o)
+{
+	return ph->s.n > 1 && jitter_rel(ph) > o->max_jitter;
+}
+
+static int
+unstable(const struct phase *ph, const struct bench_opts *o)
+{
+	return unstable_cv(ph, o) || unstable_jitter(ph, o);
 }
 
 struct ctx {
@@ -1041,6 +1069,8 @@ record(const struct ctx *x, size_t i, int phase)
 	json_object_set_new(s, "z", json_real(PK_BENCH_OUTLIER_Z));
 	json_object_set_new(j, "outliers", s);
 	json_object_set_new(j, "max_cv", json_real(o->max_cv));
+	json_object_set_new(j, "max_jitter", json_real(o->max_jitter));
+	json_object_set_new(j, "jitter_rel", num(jitter_rel(ph)));
 	json_object_set_new(j, "stable", json_boolean(!unstable(ph, o)));
 	if (o->check_output) {
 		snprintf(hex, sizeof(hex), "%016llx", c->ph[QUIET].hash);
@@ -1186,9 +1216,10 @@ report_phase(const struct ctx *x, size_t i, int phase)
 	    s->min * sc, s->max * sc, s->p95 * sc, s->p99 * sc, u);
 	pk_out_printf("  user:   %.3f %s, sys %.3f %s, max RSS %.0f KiB\n",
 	    ph->su.mean * sc, u, ph->ss.mean * sc, u, ph->sr.max);
-	pk_out_printf("  CV %.2f%%, jitter %.3f %s: %s (threshold %g%%)\n",
-	    s->cv * 100, s->jitter * sc, u,
-	    unstable(ph, o) ? "UNSTABLE" : "stable", o->max_cv * 100);
+	pk_out_printf("  CV %.2f%%, jitter %.3f %s (%.2f%%): %s "
+	    "(thresholds %g%%, %g%%)\n", s->cv * 100, s->jitter * sc, u,
+	    jitter_rel(ph) * 100, unstable(ph, o) ? "UNSTABLE" : "stable",
+	    o->max_cv * 100, o->max_jitter * 100);
 	pk_out_printf("  outliers: %zu of %zu (|modified z| > %.1f), %s\n",
 	    s->outliers, ph->n, PK_BENCH_OUTLIER_Z,
 	    o->drop_outliers ? "dropped" : "kept");
@@ -1615,7 +1646,8 @@ main(int argc, char *argv[])
 {
 	struct bench_opts o = {
 		.warmup = 1, .min_runs = 10, .max_runs = 1000, .budget = 3,
-		.confidence = 0.95, .max_cv = 0.05, .threshold = 0.05,
+		.confidence = 0.95, .max_cv = 0.05, .max_jitter = 0.05,
+		.threshold = 0.05,
 		.alpha = 0.05,
 	};
 	struct baseline *bases = NULL;
@@ -1631,7 +1663,7 @@ main(int argc, char *argv[])
 	char *text;
 	size_t len;
 	int ch, devnull, status = PK_EXIT_OK, rc, regression = 0, diff = 0,
-	    shaky = 0, no_progress = 0;
+	    shaky = 0, jumpy = 0, no_progress = 0;
 	long ncpu;
 
 	pk_init(argv[0]);
@@ -1700,6 +1732,11 @@ main(int argc, char *argv[])
 		case OPT_MAX_CV:
 			o.max_cv = opt_pct(optarg, 0.001, 1000, "--max-cv");
 			o.max_cv_set = 1;
+			break;
+		case OPT_MAX_JITTER:
+			o.max_jitter = opt_pct(optarg, 0.001, 1000,
+			    "--max-jitter");
+			o.max_jitter_set = 1;
 			break;
 		case OPT_NO_PROGRESS:
 			no_progress = 1;
@@ -1884,18 +1921,23 @@ main(int argc, char *argv[])
 		}
 		diff |= cmds[i].ph[QUIET].mismatches > 0 ||
 		    cmds[i].ph[STRESS].mismatches > 0;
-		shaky |= unstable(&cmds[i].ph[QUIET], &o);
+		shaky |= unstable_cv(&cmds[i].ph[QUIET], &o) && o.max_cv_set;
+		jumpy |= unstable_jitter(&cmds[i].ph[QUIET], &o) &&
+		    o.max_jitter_set;
 	}
 	if (diff)
 		pk_warn("the output of the command differs between runs");
-	if (shaky && o.max_cv_set)
+	if (shaky)
 		pk_warn("the timing is unstable (CV above %g%%)", o.max_cv * 100);
+	if (jumpy)
+		pk_warn("the timing is unstable (jitter above %g%% of the mean)",
+		    o.max_jitter * 100);
 	if (regression)
 		pk_warn("a regression against the baseline '%s'", o.baseline);
 	if (status == PK_EXIT_OK) {
 		if (bad.count > 0)
 			status = pk_bad_finish(&bad);
-		else if (regression || diff || (shaky && o.max_cv_set))
+		else if (regression || diff || shaky || jumpy)
 			status = PK_EXIT_NEGATIVE;
 	}
 out:

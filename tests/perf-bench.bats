@@ -61,7 +61,7 @@ HELPERS=$PK_BUILD/tests/helpers
 	assert_line --partial "(mean ± σ), 95% CI ["
 	assert_line --partial "  median: "
 	assert_line --partial "max RSS"
-	assert_line --regexp "^  CV [0-9.]+%, jitter [0-9.]+ ms: (stable|UNSTABLE) \(threshold 5%\)$"
+	assert_line --regexp "^  CV [0-9.]+%, jitter [0-9.]+ ms \([0-9.]+%\): (stable|UNSTABLE) \(thresholds 5%, 5%\)$"
 	assert_line --regexp "^  outliers: [0-9]+ of 12 \(\|modified z\| > 3.5\), kept$"
 	# The histogram bars add up to the runs.
 	total=$(printf '%s\n' "$output" | awk '/\|/ && $NF ~ /^[0-9]+$/ && $0 ~ /ms \|/ {s += $NF} END {print s}')
@@ -168,7 +168,22 @@ print("%016x"%h)')
 	run -1 --separate-stderr perf-bench -s --max-cv 1 -r 8 -- \
 	    "if [ -e $state ]; then rm $state; sleep 0.03; else : >$state; fi"
 	[[ $stderr == *"the timing is unstable (CV above 1%)"* ]]
-	assert_line --partial "UNSTABLE (threshold 1%)"
+	assert_line --partial "UNSTABLE (thresholds 1%, 5%)"
+}
+
+@test "--max-jitter fails a timing that flips between two levels, which the CV lets pass" {
+	cd "$BATS_TEST_TMPDIR"
+	# About 7 ms and 100 ms in turn: the CV of two levels stays below
+	# 105% however far apart they are, the jitter here is about 170%.
+	flip='if [ -e f ]; then rm f; sleep 0.1; else : >f; sleep 0.005; fi'
+	run -0 --separate-stderr perf-bench -j -s -w 0 -r 12 --max-cv 150 -- "$flip"
+	echo "$output" | jq -e '.stable == false and .max_jitter == 0.05 and
+	    .wall_s.cv < 1.5 and .jitter_rel > 1.2'
+	run -1 --separate-stderr perf-bench -j -s -w 0 -r 12 --max-cv 150 --max-jitter 120 -- "$flip"
+	[[ $stderr == *"the timing is unstable (jitter above 120% of the mean)"* ]]
+	[[ $stderr != *"CV above"* ]]
+	run -0 perf-bench -s -w 0 -r 12 --max-jitter 1000 -- "$flip"
+	assert_line --regexp "^  CV [0-9.]+%, jitter [0-9.]+ ms \([0-9.]+%\): UNSTABLE \(thresholds 5%, 1000%\)$"
 }
 
 @test "two commands: interleaved, compared with Welch and Mann-Whitney" {
