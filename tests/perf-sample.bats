@@ -323,6 +323,27 @@ ticks_now() {
 	[ "$(printf '%s\n' "$output" | jq -c 'select(.type == "proc")' | wc -l)" -ge 2 ]
 }
 
+@test "--comm reads a process's name twice, not at every sample" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	strace -f -qq -o "$BATS_TEST_TMPDIR/log" true 2>/dev/null ||
+	    skip "ptrace is not permitted here"
+	root=$BATS_TEST_TMPDIR/root
+	mkdir -p "$root/proc" "$root/sys"
+	cp "$FX/server/0/proc/stat" "$FX/server/0/proc/loadavg" "$FX/server/0/proc/uptime" "$root/proc/"
+	for pid in $(seq 100 109); do
+		mkdir "$root/proc/$pid"
+		echo bash >"$root/proc/$pid/comm"
+	done
+	# LeakSanitizer cannot run under a tracer.
+	ASAN_OPTIONS=detect_leaks=0 run -0 strace -f -qq -e trace=openat -o "$BATS_TEST_TMPDIR/log" \
+	    perf-sample --procfs "$root/proc" --sysfs "$root/sys" -m load -i 10ms -n 10 -c robot
+	[ "${#lines[@]}" -eq 10 ]
+	# The first look and one more (a fork that exec'd in between); then
+	# only every 10 s. It was 11 reads each: one per sample and the first.
+	run -0 grep -c '/comm"' "$BATS_TEST_TMPDIR/log"
+	assert_output 20
+}
+
 @test "live: --comm follows processes by name" {
 	cp "$(command -v sleep)" "$BATS_TEST_TMPDIR/pk-sample-test"
 	"$BATS_TEST_TMPDIR/pk-sample-test" 30 &
