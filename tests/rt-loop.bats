@@ -308,7 +308,7 @@ setup_file() {
 	    .sched_fifo, .ready, [.recommendations[] | [.level, .check]]]' \
 	    >"$BATS_TEST_TMPDIR/got"
 	run -0 cat "$BATS_TEST_TMPDIR/got"
-	assert_output '["PREEMPT_RT","full",{"isolated":"1","nohz_full":"","smt":"on"},{"cpu0":"performance","cpu1":"powersave"},950000,{"sys_nice":false,"ipc_lock":false},false,false,[["error","sched_fifo"],["info","nohz_full"],["warn","governor"],["info","sched_rt_runtime_us"],["warn","memlock"],["warn","smt"]]]'
+	assert_output '["PREEMPT_RT","full",{"isolated":"1","nohz_full":"","smt":"on"},{"cpu0":"performance","cpu1":"powersave"},950000,{"sys_nice":false,"ipc_lock":false},false,false,[["error","sched_fifo"],["info","nohz_full"],["info","irq"],["warn","governor"],["info","sched_rt_runtime_us"],["warn","memlock"],["warn","smt"]]]'
 	run -2 --separate-stderr rt-loop --sysroot /
 	[[ $stderr == *"--sysroot goes with --preflight"* ]]
 }
