@@ -394,13 +394,13 @@ ticks_now() {
 	mapfile -d '' ex < <(pk_man_examples perf-sample)
 	[ "${#ex[@]}" -eq 5 ] || fail "the EXAMPLES changed: update this test"
 	# Intervals and counts shortened, endless runs given a count.
-	run -0 bash -o pipefail -c "${ex[0]/-i 1s -n 10/-i 100ms -n 2}"
+	run -0 --separate-stderr bash -o pipefail -c "${ex[0]/-i 1s -n 10/-i 100ms -n 2}"
 	[ "${#lines[@]}" -eq 2 ]
 	echo "${lines[1]}" | jq -e '(.cpu.cores | length) == .cpu.ncpu'
 	cp "$(command -v sleep)" lane_detector
 	./lane_detector 30 &
 	pid=$!
-	run -0 bash -o pipefail -c "${ex[1]/-i 250ms/-i 250ms -n 4}"
+	run -0 --separate-stderr bash -o pipefail -c "${ex[1]/-i 250ms/-i 250ms -n 4}"
 	pk_stop_pid "$pid"
 	assert_line --regexp '^\{"type":"profile",.*"component":"lane_detector"'
 	run -0 bash -o pipefail -c "${ex[2]/perf-sample /perf-sample -n 2 -i 100ms }"
@@ -412,6 +412,6 @@ ticks_now() {
 		promtool check metrics <perfkit.prom
 	fi
 	cd "$ROOT"
-	run -0 bash -c "${ex[4]}"
+	run -0 --separate-stderr bash -c "${ex[4]}"
 	echo "${lines[0]}" | jq -e '.throttle.now.under_voltage == true'
 }

@@ -342,16 +342,16 @@ setup_file() {
 	mapfile -d '' ex < <(pk_man_examples rt-loop)
 	[ "${#ex[@]}" -eq 4 ] || fail "the EXAMPLES changed: update this test"
 	# Durations shortened; CPU 3 of a 4-core Raspberry Pi made CPU 0.
-	run -0 bash -o pipefail -c "${ex[0]/-D 60s/-D 1s}"
+	run -0 --separate-stderr bash -o pipefail -c "${ex[0]/-D 60s/-D 1s}"
 	# The keys of the printed output.
 	echo "$output" | jq -e 'keys == (["min","mean","p50","p99","p999","max"] | sort)'
 	[ "$(sed -n 1p lat.hist)" = "# Histogram" ]
 	run -0 --separate-stderr bash -o pipefail -c "${ex[1]/-a 3/-a 0} -D 1s"
 	echo "$output" | rec summary | jq -e '.ticks + .skipped == 1000'
-	run -0 bash -o pipefail -c "${ex[2]/-l 100000/-l 2000}"
+	run -0 --separate-stderr bash -o pipefail -c "${ex[2]/-l 100000/-l 2000}"
 	echo "$output" | jq -e '.ticks == 2000 and (.misses | type) == "number" and
 	    (.skipped | type) == "number"'
-	run -0 bash -o pipefail -c "${ex[3]}"
+	run -0 --separate-stderr bash -o pipefail -c "${ex[3]}"
 }
 
 @test "--list-options lists the long options for the completions" {
