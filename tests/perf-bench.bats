@@ -345,7 +345,8 @@ print("%016x"%h)')
 	run -0 bash -c "${ex[0]/-t 2s/-t 0.3s}"
 	assert_line --regexp "^gzip -c -1 /etc/services: [0-9]+ runs"
 	run -0 bash -c "${ex[1]/perf-bench /perf-bench -r 5 }"
-	assert_line --regexp "^  slow: [0-9.]+ ± [0-9.]+ times the reference"
+	# Five runs of each on a busy machine need not tell 10 ms from 12 ms.
+	assert_line --regexp "^  (fast|slow): [0-9.]+ ± [0-9.]+ times the reference"
 	run -0 bash -c "${ex[2]/-r 30/-r 5}"
 	jq -e '.name == "step" and .runs == 5' base.jsonl
 	run -0 bash -c "${ex[3]/-r 30/-r 5}"
