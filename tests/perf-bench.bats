@@ -273,8 +273,10 @@ print("%016x"%h)')
 	n=$(nproc)
 	log=$BATS_TEST_TMPDIR/log
 	# Each run logs how many hogs are not stopped (ps state T) as it runs.
+	# Only this perf-bench's hogs: the children of the command's parent.
+	export LOG=$log
 	run -0 perf-bench -s -w 0 -r 4 --stress 1x -- \
-	    "ps -o stat= -C perf-bench-cpu | grep -vc '^T' >>$log; :"
+	    'ps -o stat=,comm= --ppid $PPID | awk '\''$2 == "perf-bench-cpu" && $1 !~ /^T/'\'' | wc -l >>"$LOG"'
 	# Rounds alternate quiet/stress and stress/quiet: drift of the machine
 	# falls on both phases alike, never on one block of runs.
 	assert_equal "$(tr '\n' ' ' <"$log")" "0 $n $n 0 0 $n $n 0 "
@@ -349,8 +351,11 @@ print("%016x"%h)')
 	assert_line --regexp "^  (fast|slow): [0-9.]+ ± [0-9.]+ times the reference"
 	run -0 bash -c "${ex[2]/-r 30/-r 5}"
 	jq -e '.name == "step" and .runs == 5' base.jsonl
-	run -0 bash -c "${ex[3]/-r 30/-r 5}"
-	assert_line --regexp "^  step: .* times the baseline"
+	# The same 1 ms script again: a busy shared machine can make it 10%
+	# slower between the two runs, which the gate rightly calls a regression.
+	run bash -c "${ex[3]/-r 30/-r 5}"
+	[ "$status" -eq 0 ] || [ "$status" -eq 1 ]
+	assert_line --regexp "^  step: .* times the baseline .*: (no regression|faster|REGRESSION)$"
 	run -0 bash -c "${ex[4]/-r 50/-r 4}"
 	assert_line "./step (under stress): 4 runs"
 }
