@@ -221,22 +221,22 @@ print("%016x"%h)')
 
 @test "--baseline: one stray run in the baseline hides no regression (Mann-Whitney, medians)" {
 	base=$BATS_TEST_TMPDIR/base.jsonl
-	run -0 perf-bench -r 20 -n step --export-json "$base" -- sleep 0.02
-	# One 2 s run planted in the baseline, its mean and sd recomputed: a
-	# mean of about 0.11 s and an sd of 0.43 s, which hide a 30% slowdown
+	run -0 perf-bench -r 20 -n step --export-json "$base" -- sleep 0.05
+	# One 5 s run planted in the baseline, its mean and sd recomputed: a
+	# mean of about 0.29 s and an sd of 1.08 s, which hide a 30% slowdown
 	# from Welch's t-test and from the ratio of the means.
-	jq -c '.times_s += [2.0] | .runs = (.times_s | length) |
+	jq -c '.times_s += [5.0] | .runs = (.times_s | length) |
 	    .wall_s.mean = (.times_s | add / length) |
 	    .wall_s.sd = (.times_s | (add / length) as $m |
 	        map((. - $m) * (. - $m)) | add / (length - 1) | sqrt)' \
 	    "$base" >"$base.new"
 	mv "$base.new" "$base"
-	run -1 --separate-stderr perf-bench -j -r 20 -n step -b "$base" --threshold 10 -- sleep 0.026
+	run -1 --separate-stderr perf-bench -j -r 20 -n step -b "$base" --threshold 10 -- sleep 0.065
 	echo "$output" | jq -e '.baseline.test == "mannwhitney" and .baseline.regression and
 	    .baseline.ratio < 1 and .baseline.welch_p > 0.05 and
 	    .baseline.median_ratio > 1.1 and .baseline.mannwhitney_p < 0.05'
 	[[ $stderr == *"a regression against the baseline"* ]]
-	run -0 --separate-stderr perf-bench -r 20 -n step -b "$base" --threshold 10 -- sleep 0.02
+	run -0 --separate-stderr perf-bench -r 20 -n step -b "$base" --threshold 10 -- sleep 0.05
 	assert_line --regexp "^  step: .* times the baseline .*; median [0-9.]+ times, Mann-Whitney p .*: (no regression|faster)$"
 }
 
