@@ -62,3 +62,18 @@ pk_help_usage() {
 	"$1" --help | awk 'NR==1{sub(/^usage: */,"")} /^$/{exit} {print}' |
 	    tr -s ' \n' '  ' | sed 's/^ //; s/ $//'
 }
+
+# Bats before 1.10 (Debian 12 has 1.8.2) lacks bats_pipe: the same for
+# "a \| b", the status of the rightmost command that failed (pipefail).
+if ! type bats_pipe >/dev/null 2>&1; then
+	bats_pipe() {
+		local -a left=()
+		while [ $# -gt 0 ] && [ "$1" != "|" ]; do
+			left+=("$1")
+			shift
+		done
+		shift
+		set -o pipefail
+		"${left[@]}" | "$@"
+	}
+fi
