@@ -181,6 +181,9 @@ struct alert_ctx {
 	unsigned long nrec, seq;
 	int hist_fd;
 	char ackdir[4096];
+	char statefile[4096];
+	int dirty;
+	double next_save;
 };
 
 /* ---------- configuration ---------- */
@@ -1310,6 +1313,7 @@ hist_append(struct alert_ctx *x, const json_t *rec)
 
 	if (x->hist_fd == -1)
 		return;
+	x->dirty = 1;
 	s = json_dumps(rec, JSON_COMPACT);
 	n = strlen(s);
 	s[n] = '\n';
@@ -1873,6 +1877,124 @@ reload(struct alert_ctx *x)
 	    x->config_path, n->nrules, n->nrx);
 }
 
+/*
+ * The alerts in progress, saved atomically to statedir/state.json (at most
+ * once a second while they change, and at exit), so that a restart resumes
+ * them: a firing alert resolves, escalates and takes acks as before.
+ */
+static void
+state_save(struct alert_ctx *x)
+{
+	struct config *c = x->cfg;
+	json_t *o = json_object(), *arr = json_array();
+	size_t i, n;
+	char *s;
+
+	for (i = 0; i < c->nrules; i++) {
+		const struct rule *r = &c->rules[i];
+
+		for (n = 0; n < r->ninst; n++) {
+			const struct inst *in = &r->insts[n];
+			json_t *e;
+
+			if (in->state == ST_INACTIVE && !in->flap.flapping)
+				continue;
+			e = json_pack("{s:s,s:s,s:s,s:i,s:f,s:i,s:i,s:f,s:b,s:i,"
+			    "s:I,s:i,s:b}",
+			    "rule", r->name, "host", in->host, "component",
+			    in->comp, "state", in->state, "since", in->since,
+			    "severity", in->sev, "escalation", in->esc,
+			    "next_esc", in->next_esc, "acked", in->acked,
+			    "notified", in->notified,
+			    "flap_bits", (json_int_t)in->flap.bits,
+			    "flap_n", in->flap.n, "flapping", in->flap.flapping);
+			if (!isnan(in->value))
+				json_object_set_new(e, "value",
+				    json_real(in->value));
+			json_array_append_new(arr, e);
+		}
+	}
+	json_object_set_new(o, "alerts", arr);
+	if (isfinite(x->last_ts))
+		json_object_set_new(o, "last_ts", json_real(x->last_ts));
+	s = json_dumps(o, JSON_COMPACT);
+	if (pk_atomic_write(x->statefile, s, strlen(s), 0600) == -1)
+		pk_warn_errno("cannot write '%s'", x->statefile);
+	free(s);
+	json_decref(o);
+	x->dirty = 0;
+	x->next_save = pk_mono() + 1;
+}
+
+static void
+state_load(struct alert_ctx *x)
+{
+	struct config *c = x->cfg;
+	json_error_t e;
+	json_t *o, *a;
+	size_t i, k;
+
+	if (access(x->statefile, F_OK) == -1)
+		return;
+	if ((o = json_load_file(x->statefile, 0, &e)) == NULL) {
+		pk_warn("%s:%d: %s (alerts in progress not restored)",
+		    x->statefile, e.line, e.text);
+		return;
+	}
+	if (json_is_number(json_object_get(o, "last_ts")))
+		x->last_ts = json_number_value(json_object_get(o, "last_ts"));
+	json_array_foreach(json_object_get(o, "alerts"), i, a) {
+		const char *rule = json_string_value(json_object_get(a, "rule"));
+		const char *host = json_string_value(json_object_get(a, "host"));
+		const char *comp = json_string_value(json_object_get(a,
+		    "component"));
+		struct inst *in;
+
+		if (rule == NULL || host == NULL || comp == NULL)
+			continue;
+		for (k = 0; k < c->nrules; k++)
+			if (strcmp(c->rules[k].name, rule) == 0)
+				break;
+		if (k == c->nrules)
+			continue;	/* the rule is gone */
+		in = inst_get(&c->rules[k], host, comp, 1);
+		in->state = (int)json_integer_value(json_object_get(a, "state"));
+		in->since = json_number_value(json_object_get(a, "since"));
+		in->sev = (int)json_integer_value(json_object_get(a, "severity"));
+		in->esc = (int)json_integer_value(json_object_get(a,
+		    "escalation"));
+		in->next_esc = json_number_value(json_object_get(a, "next_esc"));
+		in->acked = json_is_true(json_object_get(a, "acked"));
+		in->notified = (int)json_integer_value(json_object_get(a,
+		    "notified"));
+		in->flap.bits = (uint32_t)json_integer_value(json_object_get(a,
+		    "flap_bits"));
+		in->flap.n = (int)json_integer_value(json_object_get(a,
+		    "flap_n"));
+		in->flap.flapping = json_is_true(json_object_get(a, "flapping"));
+		in->flap.pct = pk_alert_flap_pct(&in->flap);
+		if (json_is_number(json_object_get(a, "value")))
+			in->value = json_number_value(json_object_get(a,
+			    "value"));
+		if (in->state < ST_INACTIVE || in->state > ST_FIRING)
+			in->state = ST_INACTIVE;
+		/* Alertmanager forgets them unless they are resent. */
+		if (in->state == ST_FIRING) {
+			json_t *rec = alert_record(&c->rules[k], in, "firing",
+			    in->since);
+			size_t m;
+
+			for (m = 0; m < c->nrx; m++)
+				if (c->rx[m].kind == RX_ALERTMANAGER &&
+				    rx_routes(&c->rx[m], rec))
+					json_object_set(c->rx[m].active, in->fp,
+					    rec);
+			json_decref(rec);
+		}
+	}
+	json_decref(o);
+}
+
 static void
 housekeeping(struct alert_ctx *x)
 {
@@ -1881,6 +2003,8 @@ housekeeping(struct alert_ctx *x)
 	check_absent(x);
 	check_acks(x);
 	x->next_scan = pk_mono() + 0.2;
+	if (x->dirty && x->statefile[0] != '\0' && pk_mono() >= x->next_save)
+		state_save(x);
 }
 
 static void
@@ -2371,12 +2495,16 @@ main(int argc, char **argv)
 		    0600);
 		if (x.hist_fd == -1)
 			pk_die_errno(PK_EXIT_IO, "cannot open '%s'", path);
+		snprintf(x.statefile, sizeof(x.statefile), "%s/state.json",
+		    dir);
 	}
 	x.vals = xcalloc((size_t)x.cfg->ps.npaths, sizeof(*x.vals));
 	for (size_t k = 0; k < x.cfg->nrules; k++)
 		x.cfg->rules[k].absent_seen = pk_now();
 	x.last_ts = -HUGE_VAL;
 	x.next_tick = -HUGE_VAL;
+	if (x.statefile[0] != '\0')
+		state_load(&x);
 	deliv_start(&x);
 	pk_sig_install(1);
 	if (i == argc) {
@@ -2386,6 +2514,8 @@ main(int argc, char **argv)
 			ioerr |= run_file(&x, argv[i]);
 	}
 	housekeeping(&x);
+	if (x.statefile[0] != '\0')
+		state_save(&x);
 	pk_out_idle();
 	if (x.d.started)
 		drain(&x.d, o.wait_s);

@@ -604,3 +604,18 @@ am_alerts() {
 	    run -0 "$ROOT/examples/perf-alert-cron.sh"
 	assert_line '{"type":"alert_stats","rule":"*","fired":3,"escalated":0,"acknowledged":0,"resolved":0,"by_severity":{"WARNING":2,"CRITICAL":1}}'
 }
+
+@test "a restart resumes the alerts in progress (state.json)" {
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	rules:
+	  - {name: hot, when: cpu.util > 90, escalate: {after: 10s}}
+	EOF
+	{ sample 1 95; sample 5 95; } | perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" >/dev/null
+	[ "$(stat -c %a "$BATS_TEST_TMPDIR/st/state.json")" = 600 ]
+	run -0 bash -c "{ printf '%s\n' '{\"type\":\"sample\",\"ts\":11,\"host\":\"bot1\",\"cpu\":{\"util\":95}}' \
+	    '{\"type\":\"sample\",\"ts\":12,\"host\":\"bot1\",\"cpu\":{\"util\":50}}'; } |
+	    perf-alert -c '$BATS_TEST_TMPDIR/r.yaml'"
+	run -0 jq -c 'select(.type=="alert") | [.ts, .event, .severity, .since, .duration_s]' <<<"$output"
+	assert_output "$(printf '%s\n' '[11,"escalated","CRITICAL",1,null]' '[12,"resolved","CRITICAL",1,11]')"
+}
