@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,7 +128,7 @@ struct receiver {
 	int min_sev;
 	json_t *labels;		/* route: labels that must be equal */
 	double repeat_s, rate_per_min, timeout_s, resend_s;
-	char *from, *user, *pass_env, *pass_file, *command;
+	char *from, *user, *pass_env, *pass_file, *command, *ca_file;
 	char **to;
 	size_t nto;
 	int starttls;
@@ -166,6 +167,7 @@ struct deliv {
 	struct job *head, *tail;
 	struct config *cfg;
 	int quit, busy, started;
+	atomic_int stopping;	/* abort transfers in progress: we are exiting */
 	char spool[4096];
 	pthread_t th;
 };
@@ -229,6 +231,7 @@ receiver_release(struct receiver *x)
 	free(x->pass_env);
 	free(x->pass_file);
 	free(x->command);
+	free(x->ca_file);
 }
 
 static void
@@ -473,7 +476,8 @@ parse_receiver(struct pk_ydoc *doc, const struct pk_ynode *n,
 	static const char *const keys[] = { "name", "type", "url", "urls",
 		"severity", "labels", "repeat_interval", "rate_limit",
 		"timeout", "resend_interval", "from", "to", "username",
-		"password_env", "password_file", "starttls", "command", NULL };
+		"password_env", "password_file", "starttls", "ca_file", "command",
+		NULL };
 	const struct pk_ynode *v;
 	const char *s;
 	int err = 0;
@@ -517,6 +521,7 @@ parse_receiver(struct pk_ydoc *doc, const struct pk_ynode *n,
 	err |= get_str(doc, n, "password_env", &x->pass_env);
 	err |= get_str(doc, n, "password_file", &x->pass_file);
 	err |= get_str(doc, n, "command", &x->command);
+	err |= get_str(doc, n, "ca_file", &x->ca_file);
 	if ((v = pk_ymap_get(n, "starttls")) != NULL)
 		err |= pk_ynode_bool(doc, v, &x->starttls);
 	if (err)
@@ -705,10 +710,30 @@ read_cb(char *out, size_t size, size_t n, void *arg)
 	return k;
 }
 
+static int
+progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+    curl_off_t un)
+{
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return atomic_load((atomic_int *)arg) ? 1 : 0;
+}
+
+/* Transfers give up at once when the program is exiting. */
+static void
+curl_abortable(CURL *c, atomic_int *stopping)
+{
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, stopping);
+}
+
 /* POST a JSON body; 0 when the server answered 2xx. */
 static int
 http_post(const char *url, const char *body, const char *key,
-    double timeout, char *err, size_t errsize)
+    double timeout, atomic_int *stopping, char *err, size_t errsize)
 {
 	struct curl_slist *h = NULL;
 	char hdr[256], ebuf[CURL_ERROR_SIZE] = "";
@@ -733,6 +758,7 @@ http_post(const char *url, const char *body, const char *key,
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_cb);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "perf-alert/" PK_VERSION);
+	curl_abortable(c, stopping);
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_cleanup(c);
@@ -778,7 +804,8 @@ am_alert(const json_t *a, double resend_s)
 }
 
 static int
-deliver_am(struct receiver *x, const struct job *j, char *err, size_t errsize)
+deliver_am(struct receiver *x, const struct job *j, atomic_int *stopping,
+    char *err, size_t errsize)
 {
 	json_t *arr = json_array(), *al = am_alert(j->alert, x->resend_s);
 	const char *fp = json_string_value(json_object_get(j->alert,
@@ -791,7 +818,7 @@ deliver_am(struct receiver *x, const struct job *j, char *err, size_t errsize)
 	json_array_append(arr, al);
 	body = json_dumps(arr, JSON_COMPACT);
 	snprintf(url, sizeof(url), "%s/api/v2/alerts", x->urls[j->peer]);
-	r = http_post(url, body, NULL, x->timeout_s, err, errsize);
+	r = http_post(url, body, NULL, x->timeout_s, stopping, err, errsize);
 	free(body);
 	json_decref(arr);
 	if (r == 0 && fp != NULL && state != NULL) {
@@ -828,8 +855,8 @@ read_secret(const struct receiver *x, char *buf, size_t size)
 }
 
 static int
-deliver_email(struct receiver *x, const struct job *j, char *err,
-    size_t errsize)
+deliver_email(struct receiver *x, const struct job *j, atomic_int *stopping,
+    char *err, size_t errsize)
 {
 	const json_t *a = j->alert;
 	char date[64], pass[512], ebuf[CURL_ERROR_SIZE] = "";
@@ -892,8 +919,11 @@ deliver_email(struct receiver *x, const struct job *j, char *err,
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(x->timeout_s * 1000));
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+	curl_abortable(c, stopping);
 	if (x->starttls)
 		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	if (x->ca_file != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, x->ca_file);
 	if (x->user != NULL) {
 		curl_easy_setopt(c, CURLOPT_USERNAME, x->user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, pass);
@@ -917,8 +947,8 @@ deliver_email(struct receiver *x, const struct job *j, char *err,
 }
 
 static int
-deliver_command(struct receiver *x, const struct job *j, char *err,
-    size_t errsize)
+deliver_command(struct receiver *x, const struct job *j, atomic_int *stopping,
+    char *err, size_t errsize)
 {
 	const json_t *a = j->alert;
 	static const char *const fields[] = { "rule", "state", "severity",
@@ -993,7 +1023,7 @@ deliver_command(struct receiver *x, const struct job *j, char *err,
 			snprintf(err, errsize, "waitpid: %s", strerror(errno));
 			goto out;
 		}
-		if (pk_mono() > deadline) {
+		if (pk_mono() > deadline || atomic_load(stopping)) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
 			snprintf(err, errsize, "command timed out");
@@ -1017,7 +1047,8 @@ out:
 }
 
 static int
-deliver(struct receiver *x, const struct job *j, char *err, size_t errsize)
+deliver(struct receiver *x, const struct job *j, atomic_int *stopping,
+    char *err, size_t errsize)
 {
 	char *body;
 	int r;
@@ -1025,22 +1056,22 @@ deliver(struct receiver *x, const struct job *j, char *err, size_t errsize)
 	switch (x->kind) {
 	case RX_WEBHOOK:
 		body = json_dumps(j->alert, JSON_COMPACT);
-		r = http_post(x->urls[0], body, j->key, x->timeout_s, err,
-		    errsize);
+		r = http_post(x->urls[0], body, j->key, x->timeout_s, stopping,
+		    err, errsize);
 		free(body);
 		return r;
 	case RX_ALERTMANAGER:
-		return deliver_am(x, j, err, errsize);
+		return deliver_am(x, j, stopping, err, errsize);
 	case RX_EMAIL:
-		return deliver_email(x, j, err, errsize);
+		return deliver_email(x, j, stopping, err, errsize);
 	default:
-		return deliver_command(x, j, err, errsize);
+		return deliver_command(x, j, stopping, err, errsize);
 	}
 }
 
 /* Resend the active alerts to every Alertmanager peer, before they expire. */
 static void
-am_resend(struct receiver *x)
+am_resend(struct receiver *x, atomic_int *stopping)
 {
 	json_t *arr = json_array(), *v;
 	const char *k;
@@ -1054,8 +1085,8 @@ am_resend(struct receiver *x)
 		for (p = 0; p < x->nurls; p++) {
 			snprintf(url, sizeof(url), "%s/api/v2/alerts",
 			    x->urls[p]);
-			if (http_post(url, body, NULL, x->timeout_s, err,
-			    sizeof(err)) == -1)
+			if (http_post(url, body, NULL, x->timeout_s, stopping,
+			    err, sizeof(err)) == -1)
 				pk_warn("%s: resend to %s failed: %s", x->name,
 				    x->urls[p], err);
 		}
@@ -1106,7 +1137,7 @@ deliv_main(void *arg)
 				x->next_resend = now + x->resend_s;
 				cfg->refs++;
 				pthread_mutex_unlock(&d->mu);
-				am_resend(x);
+				am_resend(x, &d->stopping);
 				cfg_put(d, cfg);
 				pthread_mutex_lock(&d->mu);
 				goto again;
@@ -1169,7 +1200,7 @@ deliv_main(void *arg)
 		d->busy++;
 		cfg->refs++;
 		pthread_mutex_unlock(&d->mu);
-		ok = deliver(x, j, err, sizeof(err)) == 0;
+		ok = deliver(x, j, &d->stopping, err, sizeof(err)) == 0;
 		if (ok) {
 			if (unlink(j->file) == -1 && errno != ENOENT)
 				pk_warn_errno("cannot remove '%s'", j->file);
@@ -2390,6 +2421,7 @@ deliv_start(struct alert_ctx *x)
 	sigset_t all, old;
 	int e;
 
+	atomic_init(&x->d.stopping, 0);
 	pthread_mutex_init(&x->d.mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -2417,6 +2449,7 @@ deliv_stop(struct alert_ctx *x)
 	struct job *j, *next;
 	unsigned long left = 0;
 
+	atomic_store(&x->d.stopping, 1);
 	pthread_mutex_lock(&x->d.mu);
 	x->d.quit = 1;
 	pthread_cond_broadcast(&x->d.cv);

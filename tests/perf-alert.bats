@@ -619,3 +619,40 @@ am_alerts() {
 	run -0 jq -c 'select(.type=="alert") | [.ts, .event, .severity, .since, .duration_s]' <<<"$output"
 	assert_output "$(printf '%s\n' '[11,"escalated","CRITICAL",1,null]' '[12,"resolved","CRITICAL",1,11]')"
 }
+
+@test "email: STARTTLS and AUTH with the password from the environment" {
+	/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || skip "no python3-aiosmtpd"
+	command -v openssl >/dev/null || skip "no openssl"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+	    -addext subjectAltName=IP:127.0.0.1 -keyout "$BATS_TEST_TMPDIR/key.pem" \
+	    -out "$BATS_TEST_TMPDIR/cert.pem" 2>/dev/null
+	port=$(pk_free_port)
+	mkdir "$BATS_TEST_TMPDIR/mail"
+	/usr/bin/python3 "$SMTPD" "$port" "$BATS_TEST_TMPDIR/mail" robot:s3cret \
+	    "$BATS_TEST_TMPDIR/cert.pem" "$BATS_TEST_TMPDIR/key.pem" 3>&- 2>/dev/null &
+	PIDS="${PIDS:-} $!"
+	pk_wait_port "$port" 20
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	retry_min: 100ms
+	rules:
+	  - {name: hot, when: cpu.util > 90}
+	receivers:
+	  - name: mail
+	    type: email
+	    url: "smtp://127.0.0.1:$port"
+	    starttls: true
+	    ca_file: $BATS_TEST_TMPDIR/cert.pem
+	    from: robot@example.org
+	    to: oncall@example.org
+	    username: robot
+	    password_env: PA_TEST_SMTP_PW
+	EOF
+	sample 1 95 >"$BATS_TEST_TMPDIR/in"
+	PA_TEST_SMTP_PW=s3cret run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
+	pk_wait_file "$BATS_TEST_TMPDIR/mail/1.eml" 10
+	grep -q '^X-Auth: yes' "$BATS_TEST_TMPDIR/mail/1.eml"
+	grep -q '^X-TLS: yes' "$BATS_TEST_TMPDIR/mail/1.eml"
+	# The password never appears on the command line or in the spool.
+	run -1 grep -rq s3cret "$BATS_TEST_TMPDIR/st"
+}
