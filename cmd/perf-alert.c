@@ -1496,7 +1496,8 @@ spool_one(struct alert_ctx *x, const struct receiver *r, const json_t *rec,
 		j->rx = xstrdup(r->name);
 		j->key = xstrdup(key);
 		j->peer = (int)p;
-		j->alert = json_incref((json_t *)rec);
+		/* The delivery thread gets its own copy, never a shared one. */
+		j->alert = json_deep_copy(rec);
 		deliv_push(&x->d, j);
 	}
 }
