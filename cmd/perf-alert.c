@@ -73,6 +73,7 @@ struct alert_opts {
 };
 
 enum { ST_INACTIVE, ST_PENDING, ST_FIRING };
+static const char *const statenames[] = { "inactive", "pending", "firing" };
 enum { RX_WEBHOOK, RX_ALERTMANAGER, RX_EMAIL, RX_COMMAND };
 
 #define MAXRX 16
@@ -1931,10 +1932,11 @@ state_save(struct alert_ctx *x)
 
 			if (in->state == ST_INACTIVE && !in->flap.flapping)
 				continue;
-			e = json_pack("{s:s,s:s,s:s,s:i,s:f,s:i,s:i,s:f,s:b,s:i,"
+			e = json_pack("{s:s,s:s,s:s,s:s,s:f,s:i,s:i,s:f,s:b,s:i,"
 			    "s:I,s:i,s:b}",
 			    "rule", r->name, "host", in->host, "component",
-			    in->comp, "state", in->state, "since", in->since,
+			    in->comp, "state", statenames[in->state],
+			    "since", in->since,
 			    "severity", in->sev, "escalation", in->esc,
 			    "next_esc", in->next_esc, "acked", in->acked,
 			    "notified", in->notified,
@@ -1980,7 +1982,9 @@ state_load(struct alert_ctx *x)
 		const char *host = json_string_value(json_object_get(a, "host"));
 		const char *comp = json_string_value(json_object_get(a,
 		    "component"));
+		const char *st;
 		struct inst *in;
+		size_t m;
 
 		if (rule == NULL || host == NULL || comp == NULL)
 			continue;
@@ -1990,7 +1994,11 @@ state_load(struct alert_ctx *x)
 		if (k == c->nrules)
 			continue;	/* the rule is gone */
 		in = inst_get(&c->rules[k], host, comp, 1);
-		in->state = (int)json_integer_value(json_object_get(a, "state"));
+		st = json_string_value(json_object_get(a, "state"));
+		in->state = ST_INACTIVE;
+		for (m = 0; st != NULL && m < 3; m++)
+			if (strcmp(st, statenames[m]) == 0)
+				in->state = (int)m;
 		in->since = json_number_value(json_object_get(a, "since"));
 		in->sev = (int)json_integer_value(json_object_get(a, "severity"));
 		in->esc = (int)json_integer_value(json_object_get(a,
@@ -2008,13 +2016,10 @@ state_load(struct alert_ctx *x)
 		if (json_is_number(json_object_get(a, "value")))
 			in->value = json_number_value(json_object_get(a,
 			    "value"));
-		if (in->state < ST_INACTIVE || in->state > ST_FIRING)
-			in->state = ST_INACTIVE;
 		/* Alertmanager forgets them unless they are resent. */
 		if (in->state == ST_FIRING) {
 			json_t *rec = alert_record(&c->rules[k], in, "firing",
 			    in->since);
-			size_t m;
 
 			for (m = 0; m < c->nrx; m++)
 				if (c->rx[m].kind == RX_ALERTMANAGER &&

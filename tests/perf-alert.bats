@@ -656,3 +656,29 @@ am_alerts() {
 	# The password never appears on the command line or in the spool.
 	run -1 grep -rq s3cret "$BATS_TEST_TMPDIR/st"
 }
+
+@test "SIGTERM with a delivery hung: prompt exit, the state saved, the notification spooled" {
+	touch "$BATS_TEST_TMPDIR/hang"
+	start_http
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	rules:
+	  - {name: hot, when: cpu.util > 90}
+	receivers:
+	  - {name: hook, type: webhook, url: "http://127.0.0.1:$HTTP_PORT/", timeout: 60s}
+	EOF
+	start_live -c "$BATS_TEST_TMPDIR/r.yaml"
+	sample 1 95 >&5
+	wait_lines "$BATS_TEST_TMPDIR/out" 2
+	sleep 0.5	# the POST is held by the receiver
+	kill -TERM "$PA_PID"
+	i=0
+	while kill -0 "$PA_PID" 2>/dev/null; do
+		i=$((i + 1)); [ "$i" -lt 100 ] || fail "still running 10s after SIGTERM"; sleep 0.1
+	done
+	run -0 wait "$PA_PID"
+	exec 5>&-
+	[ "$(ls "$BATS_TEST_TMPDIR/st/spool" | wc -l)" -eq 1 ]
+	run -0 jq -c '.alerts[] | [.rule, .state, .since]' "$BATS_TEST_TMPDIR/st/state.json"
+	assert_output '["hot","firing",1]'
+}
