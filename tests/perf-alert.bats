@@ -455,7 +455,14 @@ am_alerts() {
 			i=$((i + 1)); [ "$i" -lt 100 ] || fail "peer $p: $(am_alerts "$p")"; sleep 0.1
 		done
 	done
-	sleep 1.5	# a resend or two
+	# Active alerts are resent (every second here), each time valid for
+	# four more intervals: Alertmanager's endsAt moves forward.
+	e1=$(curl -sf "http://127.0.0.1:$1/api/v2/alerts" | jq -r '.[0].endsAt')
+	i=0
+	until [[ "$(curl -sf "http://127.0.0.1:$2/api/v2/alerts" | jq -r '.[0].endsAt')" > "$e1" ]] &&
+	    [[ "$(curl -sf "http://127.0.0.1:$1/api/v2/alerts" | jq -r '.[0].endsAt')" > "$e1" ]]; do
+		i=$((i + 1)); [ "$i" -lt 100 ] || fail "no resend: endsAt still $e1"; sleep 0.1
+	done
 	printf '{"type":"sample","ts":%s,"host":"pi4","temp_c":{"cpu_thermal":60}}\n' "$((now + 1))" >&5
 	for p in "$1" "$2"; do
 		i=0
