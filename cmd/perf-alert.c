@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1154,8 +1155,19 @@ deliv_main(void *arg)
 			size_t b;
 
 			x = find_rx(cfg, j->rx);
-			if (x == NULL)
-				continue;
+			if (x == NULL) {
+				/* Gone from the configuration: the file stays. */
+				pk_warn("no receiver '%s' any more: '%s' stays in "
+				    "the spool", j->rx, j->file);
+				if (prev == NULL)
+					d->head = j->next;
+				else
+					prev->next = j->next;
+				if (d->tail == j)
+					d->tail = prev;
+				job_free(j);
+				goto again;
+			}
 			for (b = 0; b < nblocked; b++)
 				if (blocked[b].x == x && blocked[b].peer == j->peer)
 					break;
@@ -1195,7 +1207,6 @@ deliv_main(void *arg)
 		 * The job stays in the queue, in its place, while it is being
 		 * delivered: only this thread removes jobs.
 		 */
-		(void)prev;
 		if (x->rate_per_min > 0)
 			x->tokens -= 1;
 		d->busy++;
@@ -1300,6 +1311,13 @@ spool_recover(struct deliv *d)
 	while ((e = readdir(dir)) != NULL) {
 		size_t l = strlen(e->d_name);
 
+		/* A write that a crash interrupted was never queued. */
+		if (strstr(e->d_name, ".json.tmp.") != NULL) {
+			snprintf(path, sizeof(path), "%s/%s", d->spool,
+			    e->d_name);
+			unlink(path);
+			continue;
+		}
 		if (l < 6 || strcmp(e->d_name + l - 5, ".json") != 0)
 			continue;
 		if (n == cap) {
@@ -2482,7 +2500,7 @@ main(int argc, char **argv)
 	struct alert_ctx x;
 	const char *dir;
 	char path[4096];
-	int i, status, ioerr = 0;
+	int i, status, ioerr = 0, lockfd = -1;
 
 	pk_init(argv[0]);
 	memset(&o, 0, sizeof(o));
@@ -2525,6 +2543,14 @@ main(int argc, char **argv)
 		pk_die(PK_EXIT_IO, "cannot initialise libcurl");
 	if (dir != NULL) {
 		mkdir_p(dir);
+		/* One instance per state directory: the spool has one reader. */
+		snprintf(path, sizeof(path), "%s/lock", dir);
+		lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (lockfd == -1)
+			pk_die_errno(PK_EXIT_IO, "cannot open '%s'", path);
+		if (flock(lockfd, LOCK_EX | LOCK_NB) == -1)
+			pk_die_errno(PK_EXIT_IO, "'%s' is in use by another "
+			    "perf-alert", dir);
 		snprintf(x.d.spool, sizeof(x.d.spool), "%s/spool", dir);
 		mkdir_p(x.d.spool);
 		snprintf(x.ackdir, sizeof(x.ackdir), "%s/ack", dir);
@@ -2561,6 +2587,8 @@ main(int argc, char **argv)
 	deliv_stop(&x);
 	if (x.hist_fd != -1)
 		close(x.hist_fd);
+	if (lockfd != -1)
+		close(lockfd);
 	free(x.vals);
 	curl_global_cleanup();
 	pk_close_stdout();

@@ -689,3 +689,13 @@ am_alerts() {
 	run -0 jq -c '.alerts[] | [.rule, .state, .since]' "$BATS_TEST_TMPDIR/st/state.json"
 	assert_output '["hot","firing",1]'
 }
+
+@test "one instance per state directory" {
+	printf 'state_dir: %s\nrules:\n  - {name: hot, when: cpu.util > 90}\n' "$BATS_TEST_TMPDIR/st" >"$BATS_TEST_TMPDIR/r.yaml"
+	start_live -c "$BATS_TEST_TMPDIR/r.yaml"
+	sample 1 50 >&5
+	wait_lines "$BATS_TEST_TMPDIR/out" 1
+	run -4 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" /dev/null
+	[[ "$stderr" == *"is in use by another perf-alert"* ]]
+	stop_live
+}
