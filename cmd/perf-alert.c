@@ -17,14 +17,12 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +30,7 @@
 #include <jansson.h>
 
 #include "pk_alert_expr.h"
+#include "pk_alert_send.h"
 #include "pk_err.h"
 #include "pk_io.h"
 #include "pk_jscan.h"
@@ -40,8 +39,6 @@
 #include "pk_opt.h"
 #include "pk_time.h"
 #include "pk_yaml.h"
-
-extern char **environ;
 
 static const char usage_str[] =
     "usage: perf-alert [-hnu] [-c config] [-s statedir] [-w wait] [--strict]\n"
@@ -672,137 +669,11 @@ find_rx(struct config *c, const char *name)
 	return NULL;
 }
 
-static void
-rfc3339(double t, char *buf, size_t size)
-{
-	time_t s = (time_t)floor(t);
-	struct tm tm;
-	char tmp[32];
-	int ms = (int)((t - floor(t)) * 1000);
-
-	gmtime_r(&s, &tm);
-	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, size, "%s.%03dZ", tmp, ms > 999 ? 999 : ms);
-}
-
-static size_t
-discard_cb(char *p, size_t size, size_t n, void *arg)
-{
-	(void)p;
-	(void)arg;
-	return size * n;
-}
-
-struct readbuf {
-	const char *p;
-	size_t left;
-};
-
-static size_t
-read_cb(char *out, size_t size, size_t n, void *arg)
-{
-	struct readbuf *rb = arg;
-	size_t k = size * n;
-
-	if (k > rb->left)
-		k = rb->left;
-	memcpy(out, rb->p, k);
-	rb->p += k;
-	rb->left -= k;
-	return k;
-}
-
-static int
-progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
-    curl_off_t un)
-{
-	(void)dt;
-	(void)dn;
-	(void)ut;
-	(void)un;
-	return atomic_load((atomic_int *)arg) ? 1 : 0;
-}
-
-/* Transfers give up at once when the program is exiting. */
-static void
-curl_abortable(CURL *c, atomic_int *stopping)
-{
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, stopping);
-}
-
-/* POST a JSON body; 0 when the server answered 2xx. */
-static int
-http_post(const char *url, const char *body, const char *key,
-    double timeout, atomic_int *stopping, char *err, size_t errsize)
-{
-	struct curl_slist *h = NULL;
-	char hdr[256], ebuf[CURL_ERROR_SIZE] = "";
-	long code = 0;
-	CURL *c;
-	CURLcode rc;
-
-	if ((c = curl_easy_init()) == NULL) {
-		snprintf(err, errsize, "curl_easy_init failed");
-		return -1;
-	}
-	h = curl_slist_append(h, "Content-Type: application/json");
-	if (key != NULL) {
-		snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", key);
-		h = curl_slist_append(h, hdr);
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_cb);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "perf-alert/" PK_VERSION);
-	curl_abortable(c, stopping);
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_cleanup(c);
-	curl_slist_free_all(h);
-	if (rc != CURLE_OK) {
-		snprintf(err, errsize, "%s", ebuf[0] ? ebuf :
-		    curl_easy_strerror(rc));
-		return -1;
-	}
-	if (code < 200 || code > 299) {
-		snprintf(err, errsize, "HTTP status %ld", code);
-		return -1;
-	}
-	return 0;
-}
-
-/* The Alertmanager API v2 form of an alert record. */
+/* The Alertmanager API v2 form: firing ones valid for 4 resend intervals. */
 static json_t *
 am_alert(const json_t *a, double resend_s)
 {
-	json_t *o = json_object(), *labels, *ann;
-	const char *state = json_string_value(json_object_get(a, "state"));
-	char t[64];
-
-	labels = json_deep_copy(json_object_get(a, "labels"));
-	json_object_set_new(labels, "severity",
-	    json_copy(json_object_get(a, "severity")));
-	json_object_set_new(o, "labels", labels);
-	ann = json_deep_copy(json_object_get(a, "annotations"));
-	json_object_set_new(o, "annotations", ann ? ann : json_object());
-	rfc3339(json_number_value(json_object_get(a, "since")), t, sizeof(t));
-	json_object_set_new(o, "startsAt", json_string(t));
-	if (state != NULL && strcmp(state, "resolved") == 0)
-		rfc3339(json_number_value(json_object_get(a, "ts")), t,
-		    sizeof(t));
-	else
-		/* As Prometheus does: valid for a few resend intervals. */
-		rfc3339(pk_now() + 4 * resend_s, t, sizeof(t));
-	json_object_set_new(o, "endsAt", json_string(t));
-	json_object_set_new(o, "generatorURL",
-	    json_string("http://localhost/perf-alert"));
-	return o;
+	return pk_alert_am(a, pk_now() + 4 * resend_s);
 }
 
 static int
@@ -820,7 +691,8 @@ deliver_am(struct receiver *x, const struct job *j, atomic_int *stopping,
 	json_array_append(arr, al);
 	body = json_dumps(arr, JSON_COMPACT);
 	snprintf(url, sizeof(url), "%s/api/v2/alerts", x->urls[j->peer]);
-	r = http_post(url, body, NULL, x->timeout_s, stopping, err, errsize);
+	r = pk_alert_http_post(url, body, NULL, x->timeout_s, stopping, err,
+	    errsize);
 	free(body);
 	json_decref(arr);
 	if (r == 0 && fp != NULL && state != NULL) {
@@ -861,9 +733,8 @@ deliver_email(struct receiver *x, const struct job *j, atomic_int *stopping,
     char *err, size_t errsize)
 {
 	const json_t *a = j->alert;
-	char date[64], pass[512], ebuf[CURL_ERROR_SIZE] = "";
-	struct curl_slist *rcpt = NULL;
-	struct readbuf rb;
+	char date[64], pass[512];
+	struct pk_alert_smtp smtp;
 	const char *k;
 	json_t *v;
 	char *msg = NULL, *js;
@@ -871,9 +742,7 @@ deliver_email(struct receiver *x, const struct job *j, atomic_int *stopping,
 	time_t now = time(NULL);
 	struct tm tm;
 	FILE *f;
-	CURL *c;
-	CURLcode rc;
-	long code = 0;
+	int rc;
 
 	if (read_secret(x, pass, sizeof(pass)) == -1) {
 		snprintf(err, errsize, "cannot read '%s': %s", x->pass_file,
@@ -903,49 +772,19 @@ deliver_email(struct receiver *x, const struct job *j, atomic_int *stopping,
 	fprintf(f, "\r\n%s\r\n", js);
 	free(js);
 	fclose(f);
-	rb.p = msg;
-	rb.left = msglen;
-	if ((c = curl_easy_init()) == NULL) {
-		free(msg);
-		snprintf(err, errsize, "curl_easy_init failed");
-		return -1;
-	}
-	for (i = 0; i < x->nto; i++)
-		rcpt = curl_slist_append(rcpt, x->to[i]);
-	curl_easy_setopt(c, CURLOPT_URL, x->urls[0]);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_MAIL_FROM, x->from);
-	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
-	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
-	curl_easy_setopt(c, CURLOPT_READDATA, &rb);
-	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(x->timeout_s * 1000));
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-	curl_abortable(c, stopping);
-	if (x->starttls)
-		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
-	if (x->ca_file != NULL)
-		curl_easy_setopt(c, CURLOPT_CAINFO, x->ca_file);
-	if (x->user != NULL) {
-		curl_easy_setopt(c, CURLOPT_USERNAME, x->user);
-		curl_easy_setopt(c, CURLOPT_PASSWORD, pass);
-	}
-	/*
-	 * libcurl fails the transfer unless the server's reply to the end of
-	 * the message is 250: a 451 (try again later) leaves it spooled.
-	 */
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_cleanup(c);
-	curl_slist_free_all(rcpt);
+	smtp.url = x->urls[0];
+	smtp.from = x->from;
+	smtp.to = x->to;
+	smtp.nto = x->nto;
+	smtp.user = x->user;
+	smtp.password = pass;
+	smtp.ca_file = x->ca_file;
+	smtp.starttls = x->starttls;
+	smtp.timeout = x->timeout_s;
+	rc = pk_alert_smtp_send(&smtp, msg, msglen, stopping, err, errsize);
 	free(msg);
 	memset(pass, 0, sizeof(pass));
-	if (rc != CURLE_OK) {
-		snprintf(err, errsize, "%s (server reply %ld)", ebuf[0] ? ebuf :
-		    curl_easy_strerror(rc), code);
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 static int
@@ -955,18 +794,10 @@ deliver_command(struct receiver *x, const struct job *j, atomic_int *stopping,
 	const json_t *a = j->alert;
 	static const char *const fields[] = { "rule", "state", "severity",
 		"host", "fingerprint", NULL };
-	char *argv[4], **envp, *body;
-	posix_spawn_file_actions_t fa;
-	size_t nenv = 0, i, blen, off = 0;
-	int pfd[2], st, rc, k;
-	pid_t pid;
-	double deadline;
+	char *envp[8], *body;
+	size_t nenv = 0, i;
+	int rc, k;
 
-	for (i = 0; environ[i] != NULL; i++)
-		;
-	envp = xcalloc(i + 8, sizeof(char *));
-	for (i = 0; environ[i] != NULL; i++)
-		envp[nenv++] = environ[i];
 	for (k = 0; fields[k] != NULL; k++) {
 		const char *v = json_string_value(json_object_get(a, fields[k]));
 		char *e, up[32];
@@ -981,70 +812,13 @@ deliver_command(struct receiver *x, const struct job *j, atomic_int *stopping,
 	}
 	if (asprintf(&envp[nenv++], "PERF_ALERT_KEY=%s", j->key) == -1)
 		pk_die(PK_EXIT_IO, "out of memory");
-	argv[0] = (char *)"/bin/sh";
-	argv[1] = (char *)"-c";
-	argv[2] = x->command;
-	argv[3] = NULL;
-	rc = -1;
-	if (pipe2(pfd, O_CLOEXEC) == -1) {
-		snprintf(err, errsize, "pipe: %s", strerror(errno));
-		goto out;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pfd[0], 0);
-	k = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pfd[0]);
-	if (k != 0) {
-		close(pfd[1]);
-		snprintf(err, errsize, "cannot run /bin/sh: %s", strerror(k));
-		goto out;
-	}
+	envp[nenv] = NULL;
 	body = json_dumps(a, JSON_COMPACT);
-	blen = strlen(body);
-	while (off < blen) {
-		ssize_t w = write(pfd[1], body + off, blen - off);
-
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	if (off == blen)
-		(void)!write(pfd[1], "\n", 1);
+	rc = pk_alert_command(x->command, envp, body, strlen(body),
+	    x->timeout_s, stopping, err, errsize);
 	free(body);
-	close(pfd[1]);
-	deadline = pk_mono() + x->timeout_s;
-	for (;;) {
-		pid_t w = waitpid(pid, &st, WNOHANG);
-
-		if (w == pid)
-			break;
-		if (w == -1 && errno != EINTR) {
-			snprintf(err, errsize, "waitpid: %s", strerror(errno));
-			goto out;
-		}
-		if (pk_mono() > deadline || atomic_load(stopping)) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &st, 0);
-			snprintf(err, errsize, "command timed out");
-			goto out;
-		}
-		usleep(10000);
-	}
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		rc = 0;
-	else if (WIFEXITED(st))
-		snprintf(err, errsize, "command exited with status %d",
-		    WEXITSTATUS(st));
-	else
-		snprintf(err, errsize, "command killed by signal %d",
-		    WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-out:
-	for (i = nenv - 6; i < nenv; i++)
+	for (i = 0; i < nenv; i++)
 		free(envp[i]);
-	free(envp);
 	return rc;
 }
 
@@ -1058,8 +832,8 @@ deliver(struct receiver *x, const struct job *j, atomic_int *stopping,
 	switch (x->kind) {
 	case RX_WEBHOOK:
 		body = json_dumps(j->alert, JSON_COMPACT);
-		r = http_post(x->urls[0], body, j->key, x->timeout_s, stopping,
-		    err, errsize);
+		r = pk_alert_http_post(x->urls[0], body, j->key, x->timeout_s,
+		    stopping, err, errsize);
 		free(body);
 		return r;
 	case RX_ALERTMANAGER:
@@ -1087,8 +861,8 @@ am_resend(struct receiver *x, atomic_int *stopping)
 		for (p = 0; p < x->nurls; p++) {
 			snprintf(url, sizeof(url), "%s/api/v2/alerts",
 			    x->urls[p]);
-			if (http_post(url, body, NULL, x->timeout_s, stopping,
-			    err, sizeof(err)) == -1)
+			if (pk_alert_http_post(url, body, NULL, x->timeout_s,
+			    stopping, err, sizeof(err)) == -1)
 				pk_warn("%s: resend to %s failed: %s", x->name,
 				    x->urls[p], err);
 		}

@@ -312,7 +312,12 @@ pk_alert_template(const char *tpl,
 {
 	size_t o = 0;
 
-#define PUT(ch) do { char c_ = (ch); if (o + 1 < size) out[o] = c_; o++; } while (0)
+#define PUT(ch) do { \
+		char c_ = (ch); \
+		if (o + 1 < size) \
+			out[o] = c_; \
+		o++; \
+	} while (0)
 	while (*tpl != '\0') {
 		const char *end;
 

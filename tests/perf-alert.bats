@@ -699,3 +699,16 @@ am_alerts() {
 	[[ "$stderr" == *"is in use by another perf-alert"* ]]
 	stop_live
 }
+
+@test "command receiver: the command starts with no signals blocked" {
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	rules:
+	  - {name: hot, when: cpu.util > 90}
+	receivers:
+	  - {name: run, type: command, command: "grep SigBlk /proc/self/status >$BATS_TEST_TMPDIR/mask"}
+	EOF
+	sample 1 95 | perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" >/dev/null
+	run -0 cat "$BATS_TEST_TMPDIR/mask"
+	assert_output "SigBlk:	0000000000000000"
+}
