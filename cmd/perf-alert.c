@@ -31,6 +31,7 @@
 
 #include "pk_alert_expr.h"
 #include "pk_alert_send.h"
+#include "pk_alert_spool.h"
 #include "pk_err.h"
 #include "pk_io.h"
 #include "pk_jscan.h"
@@ -150,11 +151,7 @@ struct config {
 };
 
 struct job {
-	char *file;
-	char *rx;
-	int peer;
-	char *key;
-	json_t *alert;
+	struct pk_alert_spool_entry e;
 	int attempts;
 	double next_try;	/* monotonic */
 	struct job *next;
@@ -639,10 +636,7 @@ fail:
 static void
 job_free(struct job *j)
 {
-	free(j->file);
-	free(j->rx);
-	free(j->key);
-	json_decref(j->alert);
+	pk_alert_spool_entry_release(&j->e);
 	free(j);
 }
 
@@ -680,17 +674,17 @@ static int
 deliver_am(struct receiver *x, const struct job *j, atomic_int *stopping,
     char *err, size_t errsize)
 {
-	json_t *arr = json_array(), *al = am_alert(j->alert, x->resend_s);
-	const char *fp = json_string_value(json_object_get(j->alert,
+	json_t *arr = json_array(), *al = am_alert(j->e.alert, x->resend_s);
+	const char *fp = json_string_value(json_object_get(j->e.alert,
 	    "fingerprint"));
-	const char *state = json_string_value(json_object_get(j->alert,
+	const char *state = json_string_value(json_object_get(j->e.alert,
 	    "state"));
 	char url[2048], *body;
 	int r;
 
 	json_array_append(arr, al);
 	body = json_dumps(arr, JSON_COMPACT);
-	snprintf(url, sizeof(url), "%s/api/v2/alerts", x->urls[j->peer]);
+	snprintf(url, sizeof(url), "%s/api/v2/alerts", x->urls[j->e.peer]);
 	r = pk_alert_http_post(url, body, NULL, x->timeout_s, stopping, err,
 	    errsize);
 	free(body);
@@ -699,7 +693,7 @@ deliver_am(struct receiver *x, const struct job *j, atomic_int *stopping,
 		if (strcmp(state, "resolved") == 0)
 			json_object_del(x->active, fp);
 		else
-			json_object_set(x->active, fp, j->alert);
+			json_object_set(x->active, fp, j->e.alert);
 	}
 	json_decref(al);
 	return r;
@@ -732,7 +726,7 @@ static int
 deliver_email(struct receiver *x, const struct job *j, atomic_int *stopping,
     char *err, size_t errsize)
 {
-	const json_t *a = j->alert;
+	const json_t *a = j->e.alert;
 	char date[64], pass[512];
 	struct pk_alert_smtp smtp;
 	const char *k;
@@ -758,14 +752,14 @@ deliver_email(struct receiver *x, const struct job *j, atomic_int *stopping,
 	fprintf(f, "Date: %s\r\nFrom: <%s>\r\nTo: ", date, x->from);
 	for (i = 0; i < x->nto; i++)
 		fprintf(f, "%s<%s>", i ? ", " : "", x->to[i]);
-	fprintf(f, "\r\nMessage-ID: <%s@perf-alert>\r\n", j->key);
+	fprintf(f, "\r\nMessage-ID: <%s@perf-alert>\r\n", j->e.key);
 	fprintf(f, "Subject: [%s] %s %s on %s\r\n",
 	    json_string_value(json_object_get(a, "severity")),
 	    json_string_value(json_object_get(a, "rule")),
 	    json_string_value(json_object_get(a, "state")),
 	    json_string_value(json_object_get(a, "host")));
 	fprintf(f, "MIME-Version: 1.0\r\nContent-Type: text/plain; "
-	    "charset=utf-8\r\nX-Perf-Alert-Key: %s\r\n\r\n", j->key);
+	    "charset=utf-8\r\nX-Perf-Alert-Key: %s\r\n\r\n", j->e.key);
 	json_object_foreach((json_t *)json_object_get(a, "annotations"), k, v)
 		fprintf(f, "%s: %s\r\n", k, json_string_value(v));
 	js = json_dumps(a, JSON_COMPACT);
@@ -791,7 +785,7 @@ static int
 deliver_command(struct receiver *x, const struct job *j, atomic_int *stopping,
     char *err, size_t errsize)
 {
-	const json_t *a = j->alert;
+	const json_t *a = j->e.alert;
 	static const char *const fields[] = { "rule", "state", "severity",
 		"host", "fingerprint", NULL };
 	char *envp[8], *body;
@@ -810,7 +804,7 @@ deliver_command(struct receiver *x, const struct job *j, atomic_int *stopping,
 			pk_die(PK_EXIT_IO, "out of memory");
 		envp[nenv++] = e;
 	}
-	if (asprintf(&envp[nenv++], "PERF_ALERT_KEY=%s", j->key) == -1)
+	if (asprintf(&envp[nenv++], "PERF_ALERT_KEY=%s", j->e.key) == -1)
 		pk_die(PK_EXIT_IO, "out of memory");
 	envp[nenv] = NULL;
 	body = json_dumps(a, JSON_COMPACT);
@@ -831,8 +825,8 @@ deliver(struct receiver *x, const struct job *j, atomic_int *stopping,
 
 	switch (x->kind) {
 	case RX_WEBHOOK:
-		body = json_dumps(j->alert, JSON_COMPACT);
-		r = pk_alert_http_post(x->urls[0], body, j->key, x->timeout_s,
+		body = json_dumps(j->e.alert, JSON_COMPACT);
+		r = pk_alert_http_post(x->urls[0], body, j->e.key, x->timeout_s,
 		    stopping, err, errsize);
 		free(body);
 		return r;
@@ -928,11 +922,11 @@ deliv_main(void *arg)
 		for (j = d->head; j != NULL; prev = j, j = j->next) {
 			size_t b;
 
-			x = find_rx(cfg, j->rx);
+			x = find_rx(cfg, j->e.receiver);
 			if (x == NULL) {
 				/* Gone from the configuration: the file stays. */
 				pk_warn("no receiver '%s' any more: '%s' stays in "
-				    "the spool", j->rx, j->file);
+				    "the spool", j->e.receiver, j->e.file);
 				if (prev == NULL)
 					d->head = j->next;
 				else
@@ -943,7 +937,7 @@ deliv_main(void *arg)
 				goto again;
 			}
 			for (b = 0; b < nblocked; b++)
-				if (blocked[b].x == x && blocked[b].peer == j->peer)
+				if (blocked[b].x == x && blocked[b].peer == j->e.peer)
 					break;
 			if (b < nblocked)
 				continue;
@@ -955,7 +949,7 @@ deliv_main(void *arg)
 					wake = t;
 				if (nblocked < MAXBLOCKED) {
 					blocked[nblocked].x = x;
-					blocked[nblocked++].peer = j->peer;
+					blocked[nblocked++].peer = j->e.peer;
 				}
 				continue;
 			}
@@ -988,14 +982,14 @@ deliv_main(void *arg)
 		pthread_mutex_unlock(&d->mu);
 		ok = deliver(x, j, &d->stopping, err, sizeof(err)) == 0;
 		if (ok) {
-			if (unlink(j->file) == -1 && errno != ENOENT)
-				pk_warn_errno("cannot remove '%s'", j->file);
+			if (pk_alert_spool_remove(&j->e) == -1)
+				pk_warn_errno("cannot remove '%s'", j->e.file);
 		} else {
 			double back = cfg->retry_min * pow(2, j->attempts);
 
 			if (j->attempts < 3 || j->attempts % 10 == 0)
 				pk_warn("%s: delivery of %s failed (attempt %d): %s",
-				    j->rx, j->key, j->attempts + 1, err);
+				    j->e.receiver, j->e.key, j->attempts + 1, err);
 			if (back > cfg->retry_max)
 				back = cfg->retry_max;
 			j->attempts++;
@@ -1037,87 +1031,27 @@ deliv_push(struct deliv *d, struct job *j)
 	pthread_mutex_unlock(&d->mu);
 }
 
-static int
-job_from_file(struct job *j, const char *path, char *why, size_t size)
-{
-	json_error_t e;
-	json_t *o = json_load_file(path, 0, &e), *a;
-	const char *rx, *key;
-
-	if (o == NULL) {
-		snprintf(why, size, "%s", e.text);
-		return -1;
-	}
-	rx = json_string_value(json_object_get(o, "receiver"));
-	key = json_string_value(json_object_get(o, "key"));
-	a = json_object_get(o, "alert");
-	if (rx == NULL || key == NULL || !json_is_object(a)) {
-		json_decref(o);
-		snprintf(why, size, "not a spool entry");
-		return -1;
-	}
-	j->file = xstrdup(path);
-	j->rx = xstrdup(rx);
-	j->key = xstrdup(key);
-	j->peer = (int)json_integer_value(json_object_get(o, "peer"));
-	j->alert = json_incref(a);
-	json_decref(o);
-	return 0;
-}
-
-static int
-namecmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Queue what a previous run left in the spool, oldest first. */
 static void
 spool_recover(struct deliv *d)
 {
-	DIR *dir = opendir(d->spool);
-	struct dirent *e;
-	char **names = NULL, path[8192], why[256];
-	size_t n = 0, cap = 0, i;
+	char **paths, why[256];
+	size_t n, i;
 
-	if (dir == NULL)
-		pk_die_errno(PK_EXIT_IO, "cannot open '%s'", d->spool);
-	while ((e = readdir(dir)) != NULL) {
-		size_t l = strlen(e->d_name);
-
-		/* A write that a crash interrupted was never queued. */
-		if (strstr(e->d_name, ".json.tmp.") != NULL) {
-			snprintf(path, sizeof(path), "%s/%s", d->spool,
-			    e->d_name);
-			unlink(path);
-			continue;
-		}
-		if (l < 6 || strcmp(e->d_name + l - 5, ".json") != 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			names = realloc(names, cap * sizeof(*names));
-			if (names == NULL)
-				pk_die(PK_EXIT_IO, "out of memory");
-		}
-		names[n++] = xstrdup(e->d_name);
-	}
-	closedir(dir);
-	if (n > 0)
-		qsort(names, n, sizeof(*names), namecmp);
+	if (pk_alert_spool_list(d->spool, &paths, &n) == -1)
+		pk_die_errno(PK_EXIT_IO, "cannot read the spool '%s'", d->spool);
 	for (i = 0; i < n; i++) {
 		struct job *j = xcalloc(1, sizeof(*j));
 
-		snprintf(path, sizeof(path), "%s/%s", d->spool, names[i]);
-		if (job_from_file(j, path, why, sizeof(why)) == -1) {
-			pk_warn("%s: %s (left in place)", path, why);
+		if (pk_alert_spool_read(paths[i], &j->e, why, sizeof(why)) == -1) {
+			pk_warn("%s: %s (left in place)", paths[i], why);
 			free(j);
 		} else {
 			deliv_push(d, j);
 		}
-		free(names[i]);
+		free(paths[i]);
 	}
-	free(names);
+	free(paths);
 }
 
 /* ---------- state directory ---------- */
@@ -1268,29 +1202,12 @@ spool_one(struct alert_ctx *x, const struct receiver *r, const json_t *rec,
 	size_t p, npeer = r->kind == RX_ALERTMANAGER ? r->nurls : 1;
 
 	for (p = 0; p < npeer; p++) {
-		json_t *e = json_object();
-		struct job *j;
-		char path[8192], *s;
+		struct job *j = xcalloc(1, sizeof(*j));
 
-		json_object_set_new(e, "receiver", json_string(r->name));
-		json_object_set_new(e, "peer", json_integer((json_int_t)p));
-		json_object_set_new(e, "key", json_string(key));
-		json_object_set_new(e, "created", json_real(pk_now()));
-		json_object_set(e, "alert", (json_t *)rec);
-		s = json_dumps(e, JSON_COMPACT);
-		snprintf(path, sizeof(path), "%s/%016.0f-%d-%06lu.json",
-		    x->d.spool, pk_now() * 1000, (int)getpid(), ++x->seq);
-		if (pk_atomic_write(path, s, strlen(s), 0600) == -1)
-			pk_die_errno(PK_EXIT_IO, "cannot write '%s'", path);
-		free(s);
-		json_decref(e);
-		j = xcalloc(1, sizeof(*j));
-		j->file = xstrdup(path);
-		j->rx = xstrdup(r->name);
-		j->key = xstrdup(key);
-		j->peer = (int)p;
-		/* The delivery thread gets its own copy, never a shared one. */
-		j->alert = json_deep_copy(rec);
+		if (pk_alert_spool_write(x->d.spool, ++x->seq, r->name, (int)p,
+		    key, rec, &j->e) == -1)
+			pk_die_errno(PK_EXIT_IO, "cannot write to the spool '%s'",
+			    x->d.spool);
 		deliv_push(&x->d, j);
 	}
 }
