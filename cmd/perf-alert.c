@@ -924,9 +924,9 @@ deliv_main(void *arg)
 
 			x = find_rx(cfg, j->e.receiver);
 			if (x == NULL) {
-				/* Gone from the configuration: the file stays. */
-				pk_warn("no receiver '%s' any more: '%s' stays in "
-				    "the spool", j->e.receiver, j->e.file);
+				/* Gone from the configuration: keep its file. */
+				pk_warn("no receiver '%s' any more: '%s' stays "
+				    "in the spool", j->e.receiver, j->e.file);
 				if (prev == NULL)
 					d->head = j->next;
 				else
@@ -937,7 +937,8 @@ deliv_main(void *arg)
 				goto again;
 			}
 			for (b = 0; b < nblocked; b++)
-				if (blocked[b].x == x && blocked[b].peer == j->e.peer)
+				if (blocked[b].x == x &&
+				    blocked[b].peer == j->e.peer)
 					break;
 			if (b < nblocked)
 				continue;
@@ -988,8 +989,9 @@ deliv_main(void *arg)
 			double back = cfg->retry_min * pow(2, j->attempts);
 
 			if (j->attempts < 3 || j->attempts % 10 == 0)
-				pk_warn("%s: delivery of %s failed (attempt %d): %s",
-				    j->e.receiver, j->e.key, j->attempts + 1, err);
+				pk_warn("%s: delivery of %s failed (attempt "
+				    "%d): %s", j->e.receiver, j->e.key,
+				    j->attempts + 1, err);
 			if (back > cfg->retry_max)
 				back = cfg->retry_max;
 			j->attempts++;
