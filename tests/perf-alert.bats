@@ -319,8 +319,11 @@ stop_live() {
 	wait_lines "$BATS_TEST_TMPDIR/out" 2
 	printf 'rules:\n  - {name: hot, when: cpu.util >}\n' >"$BATS_TEST_TMPDIR/r.yaml"
 	kill -HUP "$PA_PID"
-	pk_wait_file "$BATS_TEST_TMPDIR/err" 10
-	grep -q "invalid configuration, keeping the old one" "$BATS_TEST_TMPDIR/err"
+	i=0
+	until grep -q "invalid configuration, keeping the old one" "$BATS_TEST_TMPDIR/err"; do
+		i=$((i + 1)); [ "$i" -lt 100 ]; sleep 0.1
+	done
+	grep -q "r.yaml:2:" "$BATS_TEST_TMPDIR/err"
 	kill -0 "$PA_PID"
 	sample 2 50 >&5	# the old rule resolves it
 	sample 3 95 >&5
@@ -583,7 +586,7 @@ am_alerts() {
 	  - {name: hook, type: webhook, url: "http://127.0.0.1:$HTTP_PORT/", rate_limit: 3}
 	EOF
 	for i in $(seq 1 10); do sample "$i" $(( i % 2 ? 95 : 50 )); done >"$BATS_TEST_TMPDIR/in"
-	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 1s "$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 3s "$BATS_TEST_TMPDIR/in"
 	[[ "$stderr" == *"7 notifications left in the spool"* ]]
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/posts.jsonl")" -eq 3 ]
 	[ "$(ls "$BATS_TEST_TMPDIR/st/spool" | wc -l)" -eq 7 ]
