@@ -162,7 +162,9 @@ $(O)/tests/mock.o: tests/unit/mock.c tests/unit/mock.h
 
 # Fuzz targets replayed over their seed corpus and every crash ever found
 # (tests/fuzz/regress/TARGET), without libFuzzer, as part of `make check`.
-$(O)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
+# Targets may include a program (cmd/X.c) to reach its static loaders.
+$(O)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) \
+    $(wildcard cmd/*.c) $(LIB)
 	@mkdir -p $(@D)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(PK_CFLAGS) -Wno-missing-prototypes $(CFLAGS) $(SANFLAGS) \
