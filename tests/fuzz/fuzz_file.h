@@ -32,16 +32,21 @@ fuzz_file(const uint8_t *data, size_t size)
 	return path;
 }
 
-/* Diagnostics are expected: keep the fuzzer's own output readable. */
+/*
+ * Diagnostics are expected: keep the fuzzer's own output readable. The
+ * stdio stream goes to /dev/null, not file descriptor 2, on which the
+ * sanitizers write their reports.
+ */
 static int
 fuzz_quiet(void)
 {
-	static int done;
+	static FILE *null;
 
-	if (!done) {
-		if (freopen("/dev/null", "w", stderr) == NULL)
+	if (null == NULL) {
+		null = fopen("/dev/null", "w");
+		if (null == NULL)
 			return -1;
-		done = 1;
+		stderr = null;
 	}
 	return 0;
 }
