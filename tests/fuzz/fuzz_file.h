@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 /* The path of a file holding exactly data; NULL if it cannot be made. */
-static const char *
+static inline const char *
 fuzz_file(const uint8_t *data, size_t size)
 {
 	static char path[64];
@@ -37,7 +37,7 @@ fuzz_file(const uint8_t *data, size_t size)
  * stdio stream goes to /dev/null, not file descriptor 2, on which the
  * sanitizers write their reports.
  */
-static int
+static inline int
 fuzz_quiet(void)
 {
 	static FILE *null;
