@@ -906,7 +906,8 @@ baseline_load(const char *path, struct baseline **out, size_t *nout,
 		name = pk_path_str(j, "name");
 		if (name == NULL || pk_path_num(j, "wall_s.mean", &mean) == -1 ||
 		    pk_path_num(j, "wall_s.sd", &sd) == -1 ||
-		    pk_path_num(j, "runs", &n) == -1 || n < 2 || !(mean > 0) ||
+		    pk_path_num(j, "runs", &n) == -1 ||
+		    !(n >= 2 && n <= 1e9 && n == floor(n)) || !(mean > 0) ||
 		    !(sd >= 0)) {
 			pk_bad_line(bad, r.name, r.lineno, "a bench record "
 			    "needs name, runs >= 2, wall_s.mean and wall_s.sd");

@@ -267,6 +267,8 @@ add_term(struct config *c, const char *name, enum term_kind kind,
 {
 	struct term *t = &c->terms[c->nterms++];
 
+	/* The slots of extra terms come from realloc: path starts unset. */
+	memset(t, 0, sizeof(*t));
 	t->name = xstrdup(name);
 	t->kind = kind;
 	t->weight = weight;

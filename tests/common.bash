@@ -11,6 +11,8 @@ FIXTURES=$TESTS_DIR/fixtures
 ROOT=$(cd "$TESTS_DIR/.." && pwd)
 : "${PK_BUILD:=$ROOT/build}"
 PATH=$PK_BUILD/bin:$PATH
+# make check-valgrind: wrappers that run each program under valgrind.
+[ -z "${PK_WRAP_BIN:-}" ] || PATH=$PK_WRAP_BIN:$PATH
 export PATH
 
 # A free TCP port on 127.0.0.1.

@@ -243,10 +243,13 @@ print("%016x"%h)')
 @test "--baseline: a malformed line is reported, the valid records still used" {
 	base=$BATS_TEST_TMPDIR/base.jsonl
 	run -0 perf-bench -r 10 -n step --export-json "$base" -- sleep 0.01
-	{ echo '{"type":"bench","name":"other",'; cat "$base"; echo '{"type":"bench","name":"x"}'; } >"$BATS_TEST_TMPDIR/bad.jsonl"
+	{ echo '{"type":"bench","name":"other",'; cat "$base"; echo '{"type":"bench","name":"x"}'
+	  # Found by fuzz_bench_baseline: a run count beyond size_t was converted.
+	  echo '{"type":"bench","name":"y","runs":1e300,"wall_s":{"mean":1,"sd":0}}'; } >"$BATS_TEST_TMPDIR/bad.jsonl"
 	run -3 --separate-stderr perf-bench -r 10 -n step -b "$BATS_TEST_TMPDIR/bad.jsonl" -- sleep 0.01
 	[[ $stderr == *"perf-bench: $BATS_TEST_TMPDIR/bad.jsonl:1: invalid JSON"* ]]
 	[[ $stderr == *"perf-bench: $BATS_TEST_TMPDIR/bad.jsonl:3: a bench record needs name, runs >= 2, wall_s.mean and wall_s.sd"* ]]
+	[[ $stderr == *"perf-bench: $BATS_TEST_TMPDIR/bad.jsonl:4: a bench record needs name, runs >= 2, wall_s.mean and wall_s.sd"* ]]
 	assert_line --regexp "^  step: .* times the baseline"
 	run -4 --separate-stderr perf-bench -r 3 -b "$BATS_TEST_TMPDIR/missing" -- true
 	[[ $stderr == *"cannot read '$BATS_TEST_TMPDIR/missing'"* ]]

@@ -393,6 +393,9 @@ cpu end medium 401"
 }
 
 @test "SIGHUP reloads the targets; an invalid config keeps the old ones" {
+	# The sync point, the first profile on out, comes at event time 60 s,
+	# before line 300; only a fast reader has read line 300 by then.
+	[ -z "${PK_VALGRIND:-}" ] || skip "races with the reader under valgrind"
 	printf 'components:\n  lane_detector:\n    latency_p95_ms: 100\n' >"$BATS_TEST_TMPDIR/p.yaml"
 	mkfifo "$BATS_TEST_TMPDIR/fifo"
 	perf-profile -c "$BATS_TEST_TMPDIR/p.yaml" <"$BATS_TEST_TMPDIR/fifo" \

@@ -437,6 +437,15 @@ for t in range(60):
 	assert_output '[62.5,50]'
 }
 
+@test "an extra term without a valid path is a config error, not a crash" {
+	# Found by fuzz_qualityctl_conf: the term's path was left uninitialised
+	# by realloc and freed when the config was rejected.
+	printf 'pressure:\n  extra:\n    a: { weight: 1 }\n    b: { path: x..y }\n    c: 7\n' >"$BATS_TEST_TMPDIR/q.yaml"
+	run -2 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" </dev/null
+	[[ $stderr == *"q.yaml:3:"*"'path' is required"* ]]
+	[[ $stderr == *"'x..y' is not a dotted path"* ]]
+}
+
 @test "--on-change runs the command with the level in its environment" {
 	log=$BATS_TEST_TMPDIR/log
 	run -0 --separate-stderr perf-qualityctl -c "$Q" \
