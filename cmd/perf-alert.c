@@ -248,26 +248,6 @@ config_free(struct config *c)
 	free(c);
 }
 
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		pk_die(PK_EXIT_IO, "out of memory");
-	return p;
-}
-
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (p == NULL)
-		pk_die(PK_EXIT_IO, "out of memory");
-	return p;
-}
-
 static int
 get_str(struct pk_ydoc *doc, const struct pk_ynode *map, const char *key,
     char **out)
@@ -279,7 +259,7 @@ get_str(struct pk_ydoc *doc, const struct pk_ynode *map, const char *key,
 		return 0;
 	if (pk_ynode_str(doc, n, &s) == -1)
 		return -1;
-	*out = xstrdup(s);
+	*out = pk_xstrdup(s);
 	return 0;
 }
 
@@ -326,18 +306,18 @@ get_strv(struct pk_ydoc *doc, const struct pk_ynode *map, const char *key,
 	if (v->type == PK_YSCALAR) {
 		if (pk_ynode_str(doc, v, &s) == -1)
 			return -1;
-		*out = xcalloc(1, sizeof(char *));
-		(*out)[0] = xstrdup(s);
+		*out = pk_xcalloc(1, sizeof(char *));
+		(*out)[0] = pk_xstrdup(s);
 		*n = 1;
 		return 0;
 	}
 	if (pk_ynode_expect(doc, v, PK_YSEQ, key) == -1)
 		return -1;
-	*out = xcalloc(v->n, sizeof(char *));
+	*out = pk_xcalloc(v->n, sizeof(char *));
 	for (i = 0; i < v->n; i++) {
 		if (pk_ynode_str(doc, v->items[i], &s) == -1)
 			return -1;
-		(*out)[(*n)++] = xstrdup(s);
+		(*out)[(*n)++] = pk_xstrdup(s);
 	}
 	return 0;
 }
@@ -412,12 +392,12 @@ parse_rule(struct pk_ydoc *doc, struct config *c, const struct pk_ynode *n,
 	if ((m = pk_ymap_get(n, "match")) != NULL) {
 		if (pk_ynode_expect(doc, m, PK_YMAP, "match") == -1)
 			return -1;
-		r->match = xcalloc(m->n, sizeof(*r->match));
+		r->match = pk_xcalloc(m->n, sizeof(*r->match));
 		for (i = 0; i < m->n; i++) {
 			if (pk_ynode_str(doc, m->items[i], &s) == -1)
 				return -1;
-			r->match[i].path = xstrdup(m->keys[i]->str);
-			r->match[i].val = xstrdup(s);
+			r->match[i].path = pk_xstrdup(m->keys[i]->str);
+			r->match[i].val = pk_xstrdup(s);
 			r->nmatch++;
 			r->match[i].id = pk_jpaths_add(&c->ps, m->keys[i]->str);
 			if (r->match[i].id < 0)
@@ -550,7 +530,7 @@ config_load(const char *path)
 
 	if ((doc = pk_yaml_load_file(path)) == NULL)
 		return NULL;
-	c = xcalloc(1, sizeof(*c));
+	c = pk_xcalloc(1, sizeof(*c));
 	c->retry_min = 0.5;
 	c->retry_max = 60;
 	c->flap_low = 25;
@@ -591,7 +571,7 @@ config_load(const char *path)
 	}
 	if (pk_ynode_expect(doc, v, PK_YSEQ, "rules") == -1)
 		goto fail;
-	c->rules = xcalloc(v->n, sizeof(*c->rules));
+	c->rules = pk_xcalloc(v->n, sizeof(*c->rules));
 	for (i = 0; i < v->n; i++) {
 		c->nrules++;
 		if (parse_rule(doc, c, v->items[i], &c->rules[i]) == -1)
@@ -604,7 +584,7 @@ config_load(const char *path)
 			pk_yerror(doc, v, "at most %d receivers", MAXRX);
 			goto fail;
 		}
-		c->rx = xcalloc(v->n, sizeof(*c->rx));
+		c->rx = pk_xcalloc(v->n, sizeof(*c->rx));
 		for (i = 0; i < v->n; i++) {
 			size_t j;
 
@@ -1043,7 +1023,7 @@ spool_recover(struct deliv *d)
 	if (pk_alert_spool_list(d->spool, &paths, &n) == -1)
 		pk_die_errno(PK_EXIT_IO, "cannot read the spool '%s'", d->spool);
 	for (i = 0; i < n; i++) {
-		struct job *j = xcalloc(1, sizeof(*j));
+		struct job *j = pk_xcalloc(1, sizeof(*j));
 
 		if (pk_alert_spool_read(paths[i], &j->e, why, sizeof(why)) == -1) {
 			pk_warn("%s: %s (left in place)", paths[i], why);
@@ -1204,7 +1184,7 @@ spool_one(struct alert_ctx *x, const struct receiver *r, const json_t *rec,
 	size_t p, npeer = r->kind == RX_ALERTMANAGER ? r->nurls : 1;
 
 	for (p = 0; p < npeer; p++) {
-		struct job *j = xcalloc(1, sizeof(*j));
+		struct job *j = pk_xcalloc(1, sizeof(*j));
 
 		if (pk_alert_spool_write(x->d.spool, ++x->seq, r->name, (int)p,
 		    key, rec, &j->e) == -1)
@@ -1961,7 +1941,7 @@ cmd_stats(const struct alert_opts *o)
 			if (st == NULL)
 				pk_die(PK_EXIT_IO, "out of memory");
 			memset(&st[n], 0, sizeof(st[n]));
-			st[n++].rule = xstrdup(rule);
+			st[n++].rule = pk_xstrdup(rule);
 		}
 		s = &st[i];
 		if (strcmp(ev, "firing") == 0) {
@@ -2033,17 +2013,9 @@ cmd_stats(const struct alert_opts *o)
 /* ---------- main ---------- */
 
 static void
-usage(void)
-{
-	fputs(usage_str, stderr);
-	exit(PK_EXIT_USAGE);
-}
-
-static void
 help(void)
 {
-	fputs(usage_str, stdout);
-	fputs("\n"
+	pk_help(usage_str,
 	    "  -c, --config FILE     the rules and receivers (YAML)\n"
 	    "  -m, --message TEXT    ack: a comment recorded with the ack\n"
 	    "  -n, --check           check the configuration and exit\n"
@@ -2053,9 +2025,7 @@ help(void)
 	    "                        pending deliveries (default 10s)\n"
 	    "      --strict          the first bad input line is fatal\n"
 	    "  -h, --help            this help\n"
-	    "      --version         print the version\n", stdout);
-	pk_close_stdout();
-	exit(PK_EXIT_OK);
+	    "      --version         print the version\n");
 }
 
 static int
@@ -2101,7 +2071,7 @@ parse_opts(struct alert_opts *o, int argc, char **argv)
 			pk_close_stdout();
 			exit(PK_EXIT_OK);
 		default:
-			usage();
+			pk_usage(usage_str);
 		}
 	}
 	return optind;
@@ -2204,13 +2174,13 @@ main(int argc, char **argv)
 
 		i = parse_opts(&o, argc - 1, argv + 1) + 1;
 		if (stats && i < argc)
-			usage();
+			pk_usage(usage_str);
 		return stats ? cmd_stats(&o) : cmd_ack(&o, argc - i, argv + i);
 	}
 	i = parse_opts(&o, argc, argv);
 	if (o.config == NULL) {
 		pk_warn("no configuration (-c)");
-		usage();
+		pk_usage(usage_str);
 	}
 	memset(&x, 0, sizeof(x));
 	x.o = &o;
@@ -2256,7 +2226,7 @@ main(int argc, char **argv)
 		snprintf(x.statefile, sizeof(x.statefile), "%s/state.json",
 		    dir);
 	}
-	x.vals = xcalloc((size_t)x.cfg->ps.npaths, sizeof(*x.vals));
+	x.vals = pk_xcalloc((size_t)x.cfg->ps.npaths, sizeof(*x.vals));
 	for (size_t k = 0; k < x.cfg->nrules; k++)
 		x.cfg->rules[k].absent_seen = pk_now();
 	x.last_ts = -HUGE_VAL;

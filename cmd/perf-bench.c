@@ -160,17 +160,9 @@ on_signal(int sig)
 }
 
 static void
-usage(void)
-{
-	fputs(usage_str, stderr);
-	exit(PK_EXIT_USAGE);
-}
-
-static void
 help(void)
 {
-	fputs(usage_str, stdout);
-	fputs("\n"
+	pk_help(usage_str,
 	    "  -b, --baseline FILE      compare with the records of an earlier --export-json;\n"
 	    "                           status 1 on a significant regression\n"
 	    "  -c, --check-output       hash each run's output, status 1 if any differs\n"
@@ -199,9 +191,7 @@ help(void)
 	    "      --stress-mem         add nproc memory-bandwidth hogs to --stress\n"
 	    "      --threshold PCT      slowdown that counts as a regression (default 5)\n"
 	    "  -h, --help               this help\n"
-	    "      --version            print the version\n", stdout);
-	pk_close_stdout();
-	exit(PK_EXIT_OK);
+	    "      --version            print the version\n");
 }
 
 /* "12%" or "12": a percentage in [min, max], as a fraction. */
@@ -234,26 +224,6 @@ opt_factor(const char *s)
 	return (unsigned long)pk_opt_u64(s, 1, 64, "--stress");
 }
 
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-
-	if (p == NULL)
-		pk_die_errno(PK_EXIT_IO, "out of memory");
-	return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		pk_die_errno(PK_EXIT_IO, "out of memory");
-	return p;
-}
-
 /*
  * Find the executable as execvp(3) would, once, so that every run execs it
  * directly. Returns 0, or PK_EXIT_NOTFOUND / PK_EXIT_NOEXEC with errno set.
@@ -279,7 +249,7 @@ resolve(const char *file, char **out)
 			errno = EACCES;
 			return PK_EXIT_NOEXEC;
 		}
-		*out = xstrdup(file);
+		*out = pk_xstrdup(file);
 		return 0;
 	}
 	path = getenv("PATH");
@@ -290,7 +260,7 @@ resolve(const char *file, char **out)
 		if (end == NULL)
 			end = p + strlen(p);
 		dlen = (size_t)(end - p);
-		buf = xcalloc(dlen + flen + 3, 1);
+		buf = pk_xcalloc(dlen + flen + 3, 1);
 		if (dlen == 0)
 			snprintf(buf, dlen + flen + 3, "./%s", file);
 		else
@@ -524,7 +494,7 @@ hogs_start(struct hogs *h, size_t ncpu, size_t nmem)
 	pid_t parent = getpid(), pid;
 	size_t i;
 
-	h->pids = xcalloc(ncpu + nmem, sizeof(pid_t));
+	h->pids = pk_xcalloc(ncpu + nmem, sizeof(pid_t));
 	h->n = 0;
 	fflush(stdout);
 	fflush(stderr);
@@ -640,7 +610,7 @@ tight_enough(struct bench_cmd *cmds, size_t k, const struct bench_opts *o,
 	for (i = 0; i < k && tight; i++)
 		for (p = 0; p < nphases && tight; p++) {
 			struct phase *ph = &cmds[i].ph[p];
-			double *tmp = xcalloc(2 * ph->n + 2, sizeof(double));
+			double *tmp = pk_xcalloc(2 * ph->n + 2, sizeof(double));
 
 			pk_bench_summarize(ph->wall, ph->n, o->confidence, tmp,
 			    &ph->s);
@@ -740,10 +710,10 @@ run_rounds(struct bench_cmd *cmds, size_t k, const struct bench_opts *o,
 static void
 summarize_phase(struct phase *ph, const struct bench_opts *o)
 {
-	double *tmp = xcalloc(2 * ph->n + 2, sizeof(double));
+	double *tmp = pk_xcalloc(2 * ph->n + 2, sizeof(double));
 	size_t nk;
 
-	ph->kept = xcalloc(ph->n + 1, sizeof(double));
+	ph->kept = pk_xcalloc(ph->n + 1, sizeof(double));
 	if (o->drop_outliers) {
 		nk = pk_bench_drop_outliers(ph->wall, ph->n, PK_BENCH_OUTLIER_Z,
 		    tmp, ph->kept);
@@ -775,8 +745,8 @@ compare(const struct phase *a, const struct phase *b, double confidence,
     struct cmp *c)
 {
 	size_t na = a->s.n, nb = b->s.n;
-	double *tmp = xcalloc(na + nb, sizeof(double));
-	size_t *idx = xcalloc(na + nb, sizeof(size_t));
+	double *tmp = pk_xcalloc(na + nb, sizeof(double));
+	size_t *idx = pk_xcalloc(na + nb, sizeof(size_t));
 
 	pk_bench_welch(a->s.mean, a->s.sd, na, b->s.mean, b->s.sd, nb,
 	    &c->welch);
@@ -816,10 +786,10 @@ compare_baseline(const struct bench_cmd *c, const struct bench_opts *o,
 	if (b->ntimes >= 2) {
 		struct pk_bench_summary bs;
 		size_t nb = b->ntimes, n = ph->s.n + nb;
-		double *bt = xcalloc(nb, sizeof(double));
+		double *bt = pk_xcalloc(nb, sizeof(double));
 
-		tmp = xcalloc(2 * n, sizeof(double));
-		idx = xcalloc(n, sizeof(size_t));
+		tmp = pk_xcalloc(2 * n, sizeof(double));
+		idx = pk_xcalloc(n, sizeof(size_t));
 		/* The baseline's runs under the same outlier policy. */
 		if (o->drop_outliers)
 			nb = pk_bench_drop_outliers(b->times, nb,
@@ -922,13 +892,13 @@ baseline_load(const char *path, struct baseline **out, size_t *nout,
 		}
 		b = &v[k++];
 		memset(b, 0, sizeof(*b));
-		b->name = xstrdup(name);
+		b->name = pk_xstrdup(name);
 		b->mean = mean;
 		b->sd = sd;
 		b->n = (size_t)n;
 		times = json_object_get(j, "times_s");
 		if (json_is_array(times) && json_array_size(times) > 0) {
-			b->times = xcalloc(json_array_size(times),
+			b->times = pk_xcalloc(json_array_size(times),
 			    sizeof(double));
 			json_array_foreach(times, i, t)
 				if (json_is_number(t))
@@ -1594,7 +1564,7 @@ static size_t
 split_commands(int argc, char **argv, const struct bench_opts *o,
     char **names, size_t nnames, struct bench_cmd **out)
 {
-	struct bench_cmd *cmds = xcalloc((size_t)argc, sizeof(*cmds));
+	struct bench_cmd *cmds = pk_xcalloc((size_t)argc, sizeof(*cmds));
 	size_t k = 0, len, t;
 	int i, start;
 
@@ -1609,7 +1579,7 @@ split_commands(int argc, char **argv, const struct bench_opts *o,
 			cmds[k].shargv[1] = "-c";
 			cmds[k].shargv[2] = argv[i];
 			cmds[k].argv = cmds[k].shargv;
-			cmds[k].name = xstrdup(k < nnames ? names[k] : argv[i]);
+			cmds[k].name = pk_xstrdup(k < nnames ? names[k] : argv[i]);
 			k++;
 			start = i + 1;
 			continue;
@@ -1621,11 +1591,11 @@ split_commands(int argc, char **argv, const struct bench_opts *o,
 		if (start < argc)
 			argv[start] = NULL;
 		if (k < nnames) {
-			cmds[k].name = xstrdup(names[k]);
+			cmds[k].name = pk_xstrdup(names[k]);
 		} else {
 			for (len = 0, t = (size_t)i; t < (size_t)start; t++)
 				len += strlen(argv[t]) + 1;
-			cmds[k].name = xcalloc(len + 1, 1);
+			cmds[k].name = pk_xcalloc(len + 1, 1);
 			for (len = 0, t = (size_t)i; t < (size_t)start; t++) {
 				if (t > (size_t)i)
 					cmds[k].name[len++] = ' ';
@@ -1668,7 +1638,7 @@ main(int argc, char *argv[])
 	long ncpu;
 
 	pk_init(argv[0]);
-	names = xcalloc((size_t)argc, sizeof(*names));
+	names = pk_xcalloc((size_t)argc, sizeof(*names));
 	while ((ch = getopt_long(argc, argv, "+b:chijM:m:n:r:st:w:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -1775,13 +1745,13 @@ main(int argc, char *argv[])
 			free(names);
 			return PK_EXIT_OK;
 		default:
-			usage();
+			pk_usage(usage_str);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc == 0)
-		usage();
+		pk_usage(usage_str);
 	if (o.min_runs > o.max_runs)
 		pk_die(PK_EXIT_USAGE, "--min-runs %lu is above --max-runs %lu",
 		    o.min_runs, o.max_runs);
@@ -1795,7 +1765,7 @@ main(int argc, char *argv[])
 	k = split_commands(argc, argv, &o, names, nnames, &cmds);
 	free(names);
 	if (k == 0)
-		usage();
+		pk_usage(usage_str);
 	if (nnames > k)
 		pk_die(PK_EXIT_USAGE, "%zu names for %zu commands", nnames, k);
 	for (i = 0; i < k; i++) {

@@ -1492,17 +1492,9 @@ summary_table(struct state *s)
 /* ---- main ---- */
 
 static void
-usage(void)
-{
-	fputs(usage_str, stderr);
-	exit(PK_EXIT_USAGE);
-}
-
-static void
 help(void)
 {
-	fputs(usage_str, stdout);
-	fputs("\n"
+	pk_help(usage_str,
 	    "  -c, --config FILE     targets and windows (YAML)\n"
 	    "  -i, --interval DUR    profile records every DUR of event time "
 	    "(default: the window, 0 none)\n"
@@ -1515,9 +1507,7 @@ help(void)
 	    "(default 10m)\n"
 	    "      --strict          the first bad line is fatal\n"
 	    "  -h, --help            this help\n"
-	    "      --version         print the version\n", stdout);
-	pk_close_stdout();
-	exit(PK_EXIT_OK);
+	    "      --version         print the version\n");
 }
 
 static void
@@ -1575,7 +1565,7 @@ parse_opts(int argc, char **argv, struct perf_profile_opts *o)
 			pk_close_stdout();
 			exit(PK_EXIT_OK);
 		default:
-			usage();
+			pk_usage(usage_str);
 		}
 	}
 	if (o->json && !o->summary)

@@ -180,17 +180,9 @@ struct qctl {
 };
 
 static void
-usage(void)
-{
-	fputs(usage_str, stderr);
-	exit(PK_EXIT_USAGE);
-}
-
-static void
 help(void)
 {
-	fputs(usage_str, stdout);
-	fputs("\n"
+	pk_help(usage_str,
 	    "  -c, --config FILE      pressure terms, thresholds, levels, components\n"
 	    "  -d, --state-dir DIR    state file and override (default:\n"
 	    "                         $PERF_QUALITYCTL_DIR, $XDG_RUNTIME_DIR/perf-qualityctl,\n"
@@ -207,9 +199,7 @@ help(void)
 	    "\n"
 	    "  set LEVEL              hold LEVEL (ULTRA_LOW LOW MEDIUM HIGH ULTRA_HIGH)\n"
 	    "  release                give control back to the controller\n"
-	    "  status                 print the state file\n", stdout);
-	pk_close_stdout();
-	exit(PK_EXIT_OK);
+	    "  status                 print the state file\n");
 }
 
 /* ---- configuration --------------------------------------------------- */
@@ -241,26 +231,6 @@ config_free(struct config *c)
 	free(c);
 }
 
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n, size);
-
-	if (p == NULL)
-		pk_die(PK_EXIT_IO, "out of memory");
-	return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		pk_die(PK_EXIT_IO, "out of memory");
-	return p;
-}
-
 static void
 add_term(struct config *c, const char *name, enum term_kind kind,
     double weight, double low, double high)
@@ -269,7 +239,7 @@ add_term(struct config *c, const char *name, enum term_kind kind,
 
 	/* The slots of extra terms come from realloc: path starts unset. */
 	memset(t, 0, sizeof(*t));
-	t->name = xstrdup(name);
+	t->name = pk_xstrdup(name);
 	t->kind = kind;
 	t->weight = weight;
 	t->low = low;
@@ -290,13 +260,13 @@ static const struct levelset default_levels[PK_QUALITY_NLEVELS] = {
 static struct config *
 config_default(void)
 {
-	struct config *c = xcalloc(1, sizeof(*c));
+	struct config *c = pk_xcalloc(1, sizeof(*c));
 
 	pk_quality_params_default(&c->params);
 	c->combine_max = 1;
 	c->stale = 10;
 	c->trip_default = 85;
-	c->terms = xcalloc(5, sizeof(*c->terms));
+	c->terms = pk_xcalloc(5, sizeof(*c->terms));
 	add_term(c, "cpu", T_CPU, 1, 60, 95);
 	add_term(c, "memory", T_MEM, 1, 70, 95);
 	add_term(c, "temperature", T_TEMP, 1, 20, 5);
@@ -421,7 +391,7 @@ parse_pressure(struct pk_ydoc *doc, struct config *c, const struct pk_ynode *m)
 					pk_yerror(doc, p, "'%s' is not a dotted "
 					    "path (e.g. psi.io.some_avg10)", s);
 				else
-					t->path = xstrdup(s);
+					t->path = pk_xstrdup(s);
 			}
 		}
 	}
@@ -528,13 +498,13 @@ parse_features(struct pk_ydoc *doc, struct config *c, const struct pk_ynode *m)
 
 	if (pk_ynode_expect(doc, m, PK_YMAP, "features") == -1)
 		return;
-	c->features = xcalloc(m->n + 1, sizeof(*c->features));
+	c->features = pk_xcalloc(m->n + 1, sizeof(*c->features));
 	for (i = 0; i < m->n; i++) {
 		int l;
 
 		if (get_level(doc, m->items[i], &l) == -1)
 			continue;
-		c->features[c->nfeatures].name = xstrdup(m->keys[i]->str);
+		c->features[c->nfeatures].name = pk_xstrdup(m->keys[i]->str);
 		c->features[c->nfeatures++].min_level = l;
 	}
 }
@@ -563,7 +533,7 @@ parse_level_map(struct pk_ydoc *doc, const struct pk_ynode *m,
 				pk_yerror(doc, m->items[i], "'%s' is not a CPU "
 				    "list (e.g. 0-3,6)", s);
 			else
-				cc->cpus[l] = xstrdup(s);
+				cc->cpus[l] = pk_xstrdup(s);
 		}
 	}
 }
@@ -583,7 +553,7 @@ parse_components(struct pk_ydoc *doc, struct config *c,
 		pk_yerror(doc, m, "at most %d components", MAX_COMPONENTS);
 		return;
 	}
-	c->comps = xcalloc(m->n + 1, sizeof(*c->comps));
+	c->comps = pk_xcalloc(m->n + 1, sizeof(*c->comps));
 	for (i = 0; i < m->n; i++) {
 		const struct pk_ynode *s = m->items[i];
 		struct compcfg *cc = &c->comps[c->ncomps++];
@@ -591,7 +561,7 @@ parse_components(struct pk_ydoc *doc, struct config *c,
 		const char *str;
 		long long v;
 
-		cc->name = xstrdup(m->keys[i]->str);
+		cc->name = pk_xstrdup(m->keys[i]->str);
 		cc->fps_low = cc->fps_high = cc->lat_low = cc->lat_high = NAN;
 		if (strlen(cc->name) >= NAME_MAX_LEN)
 			pk_yerror(doc, m->keys[i], "component name too long");
@@ -608,7 +578,7 @@ parse_components(struct pk_ydoc *doc, struct config *c,
 			get_bounds(doc, n, &cc->lat_low, &cc->lat_high);
 		if ((n = pk_ymap_get(s, "pid_file")) != NULL &&
 		    pk_ynode_str(doc, n, &str) == 0)
-			cc->pid_file = xstrdup(str);
+			cc->pid_file = pk_xstrdup(str);
 		if ((n = pk_ymap_get(s, "nice")) != NULL) {
 			cc->has_nice = 1;
 			parse_level_map(doc, n, cc, 1);
@@ -1059,7 +1029,7 @@ run_on_change(struct qctl *q, const struct pk_quality_change *ch)
 	}
 	while (environ[n] != NULL)
 		n++;
-	envp = xcalloc(n + 8, sizeof(*envp));
+	envp = pk_xcalloc(n + 8, sizeof(*envp));
 	for (i = 0; i < n; i++)
 		if (strncmp(environ[i], "PK_QUALITY_", 11) != 0)
 			envp[k++] = environ[i];
@@ -1380,9 +1350,9 @@ reload(struct qctl *q)
 	config_free(q->cfg);
 	q->cfg = c;
 	free(q->vals);
-	q->vals = xcalloc((size_t)c->paths.npaths + 1, sizeof(*q->vals));
+	q->vals = pk_xcalloc((size_t)c->paths.npaths + 1, sizeof(*q->vals));
 	free(q->inputs);
-	q->inputs = xcalloc(c->nterms, sizeof(*q->inputs));
+	q->inputs = pk_xcalloc(c->nterms, sizeof(*q->inputs));
 	pk_quality_set_params(&q->ctl, &c->params);
 	comps_bind(q);
 	pk_warn("%s: reloaded", q->o->config);
@@ -1605,7 +1575,7 @@ cmd_set(const char *dir, int argc, char **argv)
 	int level;
 
 	if (argc != 1)
-		usage();
+		pk_usage(usage_str);
 	level = pk_quality_level_parse(argv[0]);
 	if (level < 0)
 		pk_die(PK_EXIT_USAGE, "'%s' is not a level (ULTRA_LOW, LOW, "
@@ -1625,7 +1595,7 @@ cmd_release(const char *dir, int argc)
 	char path[4096];
 
 	if (argc != 0)
-		usage();
+		pk_usage(usage_str);
 	snprintf(path, sizeof(path), "%s/override", dir);
 	if (unlink(path) == -1 && errno != ENOENT)
 		pk_die_errno(PK_EXIT_IO, "cannot remove '%s'", path);
@@ -1640,7 +1610,7 @@ cmd_status(const char *dir, int argc)
 	size_t len;
 
 	if (argc != 0)
-		usage();
+		pk_usage(usage_str);
 	snprintf(path, sizeof(path), "%s/state.json", dir);
 	if (pk_read_file(path, &buf, &len) == -1) {
 		if (errno == ENOENT) {
@@ -1708,7 +1678,7 @@ main(int argc, char **argv)
 			pk_close_stdout();
 			return PK_EXIT_OK;
 		default:
-			usage();
+			pk_usage(usage_str);
 		}
 	}
 	argc -= optind;
@@ -1743,8 +1713,8 @@ main(int argc, char **argv)
 	q.cfg = config_load(o.config);
 	if (q.cfg == NULL)
 		return PK_EXIT_USAGE;
-	q.vals = xcalloc((size_t)q.cfg->paths.npaths + 1, sizeof(*q.vals));
-	q.inputs = xcalloc(q.cfg->nterms, sizeof(*q.inputs));
+	q.vals = pk_xcalloc((size_t)q.cfg->paths.npaths + 1, sizeof(*q.vals));
+	q.inputs = pk_xcalloc(q.cfg->nterms, sizeof(*q.inputs));
 	pk_quality_init(&q.ctl, &q.cfg->params);
 	comps_bind(&q);
 	if (sched_getaffinity(0, sizeof(set), &set) == 0) {

@@ -250,17 +250,9 @@ static const char *const status_keys[] = {
 static const char *const io_keys[] = { "read_bytes", "write_bytes", NULL };
 
 PK_NORETURN static void
-usage(void)
-{
-	fputs(usage_str, stderr);
-	exit(PK_EXIT_USAGE);
-}
-
-PK_NORETURN static void
 help(void)
 {
-	fputs(usage_str, stdout);
-	fputs("\n"
+	pk_help(usage_str,
 	    "  -c, --comm NAME       a proc record for every process named NAME\n"
 	    "  -f, --format FMT      json (default) or prom (Prometheus text)\n"
 	    "  -g, --cgroup PATH     cgroup v2 CPU, memory and pressure\n"
@@ -278,9 +270,7 @@ help(void)
 	    "      --sysfs DIR       read sysfs from DIR (default /sys)\n"
 	    "      --replay DIR      step through snapshots DIR/0, DIR/1, ...\n"
 	    "                        (each with proc/ and sys/) instead of sleeping\n"
-	    "      --version         print the version\n", stdout);
-	pk_close_stdout();
-	exit(PK_EXIT_OK);
+	    "      --version         print the version\n");
 }
 
 static unsigned
@@ -393,11 +383,11 @@ parse_opts(int argc, char **argv, struct perf_sample_opts *o)
 			pk_close_stdout();
 			exit(PK_EXIT_OK);
 		default:
-			usage();
+			pk_usage(usage_str);
 		}
 	}
 	if (optind != argc)
-		usage();
+		pk_usage(usage_str);
 	/*
 	 * Expositions one after another are not an exposition: promtool and
 	 * every scraper reject the repeated families. On standard output the
