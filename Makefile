@@ -5,6 +5,8 @@
 #   make                    build into build/
 #   make check              unit tests (cmocka) + command-line tests (bats) + lint
 #   make check SANITIZE=1   the same built with ASan+UBSan into build/san/
+#   make check-valgrind     the long-running programs' tests under valgrind
+#   make fuzz               every libFuzzer target for FUZZ_SECONDS each
 #   make bench              every program beside its anchor, ratios printed
 #   make install PREFIX=/usr DESTDIR=/tmp/pkg
 
@@ -42,7 +44,8 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 .SUFFIXES:
-.PHONY: all check unit bats lint bench install uninstall clean deps fuzz fuzz-replay
+.PHONY: all check unit bats lint bench install uninstall clean deps fuzz fuzz-replay \
+        check-valgrind
 
 LIBSRC  := $(sort $(wildcard lib/*.c))
 LIBOBJ  := $(LIBSRC:%.c=$(O)/%.o)
@@ -112,6 +115,11 @@ unit: $(UNITS) $(FUZZREPLAY)
 bats: all $(TESTHELPERS) $(EXAMPLE_PLUGINS)
 	$(Q)PK_BUILD=$(abspath $(O)) tests/run-bats
 
+# The long-running programs' bats tests with every binary under valgrind
+# (memcheck, definite leaks are errors); the normal build, not SANITIZE=1.
+check-valgrind: all $(TESTHELPERS) $(EXAMPLE_PLUGINS)
+	$(Q)PK_BUILD=$(abspath $(O)) tests/run-valgrind
+
 # Man pages must be clean mdoc; banned functions must not come back.
 BANNED = \<(atoi|atol|atoll|sprintf|vsprintf|strcpy|strcat|strtok|gets)[[:space:]]*\(
 lint:
@@ -162,7 +170,9 @@ $(O)/tests/mock.o: tests/unit/mock.c tests/unit/mock.h
 
 # Fuzz targets replayed over their seed corpus and every crash ever found
 # (tests/fuzz/regress/TARGET), without libFuzzer, as part of `make check`.
-$(O)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
+# Targets may include a program (cmd/X.c) to reach its static loaders.
+$(O)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) \
+    $(wildcard cmd/*.c) $(LIB)
 	@mkdir -p $(@D)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(PK_CFLAGS) -Wno-missing-prototypes $(CFLAGS) $(SANFLAGS) \

@@ -144,7 +144,7 @@ cpu_ns() {
 # same groups (CPU, memory, swap, load, disk, net), and perf-sample and
 # pidstat (CPU, memory, switches, I/O) following one and ten PIDs ---
 if command -v sar >/dev/null && command -v pidstat >/dev/null; then
-	w_ps=() w_sar=() w_pspid=() w_pid=()
+	w_ps=() w_sar=() w_pspid=() w_pid=() w_pscomm=() w_comm=()
 	for _ in $(seq "$REPS"); do
 		perf-sample -i 1s -m cpu,mem,swap,load,disk,net >/dev/null & a=$!
 		sar -u -r -S -q -d -n DEV 1 >/dev/null & b=$!
@@ -152,25 +152,32 @@ if command -v sar >/dev/null && command -v pidstat >/dev/null; then
 		perf-sample -i 1s -m load "${pargs[@]}" >/dev/null & d=$!
 		pidstat -u -r -w -d -p "${pids[0]}" 1 >/dev/null & e=$!
 		pidstat -u -r -w -d -p "$pidlist" 1 >/dev/null & f=$!
+		# Following by name: the whole process table, every sample.
+		perf-sample -i 1s -m load -c perfkit-none >/dev/null & g=$!
+		pidstat -u -r -w -d -C perfkit-none 1 >/dev/null & h=$!
 		sleep 1.5	# past start-up and the first sample
 		t0=$(awk '{ print $1 }' /proc/uptime)
-		c0=($(cpu_ns $a) $(cpu_ns $b) $(cpu_ns $c) $(cpu_ns $d) $(cpu_ns $e) $(cpu_ns $f))
+		c0=($(cpu_ns $a) $(cpu_ns $b) $(cpu_ns $c) $(cpu_ns $d) $(cpu_ns $e) $(cpu_ns $f) $(cpu_ns $g) $(cpu_ns $h))
 		sleep "$WINDOW"
 		t1=$(awk '{ print $1 }' /proc/uptime)
-		c1=($(cpu_ns $a) $(cpu_ns $b) $(cpu_ns $c) $(cpu_ns $d) $(cpu_ns $e) $(cpu_ns $f))
-		kill $a $b $c $d $e $f 2>/dev/null
-		wait $a $b $c $d $e $f 2>/dev/null
+		c1=($(cpu_ns $a) $(cpu_ns $b) $(cpu_ns $c) $(cpu_ns $d) $(cpu_ns $e) $(cpu_ns $f) $(cpu_ns $g) $(cpu_ns $h))
+		kill $a $b $c $d $e $f $g $h 2>/dev/null
+		wait $a $b $c $d $e $f $g $h 2>/dev/null
 		per() { awk -v x="$1" -v y="$2" -v t0="$t0" -v t1="$t1" -v k="$3" 'BEGIN { print (y - x) / 1000 / (t1 - t0) / k }'; }
 		w_ps+=("$(per "${c0[0]}" "${c1[0]}" 1)")
 		w_sar+=("$(per "${c0[1]}" "${c1[1]}" 1)")
 		w_pspid+=("$(awk -v a="$(per "${c0[2]}" "${c1[2]}" 1)" -v b="$(per "${c0[3]}" "${c1[3]}" 1)" 'BEGIN { print (b - a) / 9 }')")
 		w_pid+=("$(awk -v a="$(per "${c0[4]}" "${c1[4]}" 1)" -v b="$(per "${c0[5]}" "${c1[5]}" 1)" 'BEGIN { print (b - a) / 9 }')")
+		w_pscomm+=("$(per "${c0[6]}" "${c1[6]}" 1)")
+		w_comm+=("$(per "${c0[7]}" "${c1[7]}" 1)")
 	done
 	row "sar $(sar -V 2>&1 | awk 'NR==1{print $3}') (with sadc)" \
 	    "CPU µs per system-wide sample, -i 1s, same groups" \
 	    "$(printf '%s\n' "${w_ps[@]}" | median)" "$(printf '%s\n' "${w_sar[@]}" | median)"
 	row "pidstat -urwd" "CPU µs per extra PID per sample, -i 1s" \
 	    "$(printf '%s\n' "${w_pspid[@]}" | median)" "$(printf '%s\n' "${w_pid[@]}" | median)"
+	row "pidstat -urwd -C" "CPU µs per sample following a name ($(ls -d /proc/[0-9]* | wc -l) processes), -i 1s" \
+	    "$(printf '%s\n' "${w_pscomm[@]}" | median)" "$(printf '%s\n' "${w_comm[@]}" | median)"
 	row "pidstat" "peak RSS KiB, following 10 PIDs" "$s_rss" \
 	    "$(hwm pidstat -u -r -w -d -p "$pidlist" 1 3)"
 fi

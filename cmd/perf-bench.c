@@ -44,7 +44,7 @@ static const char usage_str[] =
 
 enum {
 	OPT_ALPHA = 0x100, OPT_CONFIDENCE, OPT_EXPORT_HTML, OPT_EXPORT_JSON,
-	OPT_EXPORT_MD, OPT_MAX_CV, OPT_OUTLIERS, OPT_PRECISION, OPT_STRESS,
+	OPT_EXPORT_MD, OPT_MAX_CV, OPT_MAX_JITTER, OPT_OUTLIERS, OPT_PRECISION, OPT_STRESS,
 	OPT_STRESS_MEM, OPT_THRESHOLD, OPT_NO_PROGRESS
 };
 
@@ -67,6 +67,7 @@ static const struct option longopts[] = {
 	{ "export-json", required_argument, NULL, OPT_EXPORT_JSON },
 	{ "export-markdown", required_argument, NULL, OPT_EXPORT_MD },
 	{ "max-cv", required_argument, NULL, OPT_MAX_CV },
+	{ "max-jitter", required_argument, NULL, OPT_MAX_JITTER },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "outliers", required_argument, NULL, OPT_OUTLIERS },
 	{ "precision", required_argument, NULL, OPT_PRECISION },
@@ -91,6 +92,8 @@ struct bench_opts {
 	double confidence;
 	double max_cv;
 	int max_cv_set;
+	double max_jitter;	/* of the mean |run - previous run| / mean */
+	int max_jitter_set;
 	double threshold;	/* relative slowdown for --baseline */
 	double alpha;
 	int shell, check_output, ignore_failure, json, progress;
@@ -144,6 +147,7 @@ struct run_result {
 struct hogs {
 	pid_t *pids;
 	size_t n;
+	int paused;
 };
 
 static volatile sig_atomic_t got_signal;
@@ -156,17 +160,9 @@ on_signal(int sig)
 }
 
 static void
-usage(void)
-{
-	fputs(usage_str, stderr);
-	exit(PK_EXIT_USAGE);
-}
-
-static void
 help(void)
 {
-	fputs(usage_str, stdout);
-	fputs("\n"
+	pk_help(usage_str,
 	    "  -b, --baseline FILE      compare with the records of an earlier --export-json;\n"
 	    "                           status 1 on a significant regression\n"
 	    "  -c, --check-output       hash each run's output, status 1 if any differs\n"
@@ -185,17 +181,17 @@ help(void)
 	    "      --export-json FILE   the bench records, a baseline for --baseline\n"
 	    "      --export-markdown FILE  a Markdown table\n"
 	    "      --max-cv PCT         status 1 if a coefficient of variation exceeds PCT\n"
+	    "      --max-jitter PCT     status 1 if the run-to-run jitter exceeds PCT\n"
+	    "                           of the mean\n"
 	    "                           (default: report only, against 5)\n"
 	    "      --no-progress        no progress bar on a terminal\n"
 	    "      --outliers keep|drop the outlier policy (default keep)\n"
 	    "      --precision PCT      run until the CI half-width is within PCT of the mean\n"
-	    "      --stress Nx          run again beside N x nproc CPU hogs\n"
+	    "      --stress Nx          also beside N x nproc CPU hogs, interleaved\n"
 	    "      --stress-mem         add nproc memory-bandwidth hogs to --stress\n"
 	    "      --threshold PCT      slowdown that counts as a regression (default 5)\n"
 	    "  -h, --help               this help\n"
-	    "      --version            print the version\n", stdout);
-	pk_close_stdout();
-	exit(PK_EXIT_OK);
+	    "      --version            print the version\n");
 }
 
 /* "12%" or "12": a percentage in [min, max], as a fraction. */
@@ -228,26 +224,6 @@ opt_factor(const char *s)
 	return (unsigned long)pk_opt_u64(s, 1, 64, "--stress");
 }
 
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-
-	if (p == NULL)
-		pk_die_errno(PK_EXIT_IO, "out of memory");
-	return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		pk_die_errno(PK_EXIT_IO, "out of memory");
-	return p;
-}
-
 /*
  * Find the executable as execvp(3) would, once, so that every run execs it
  * directly. Returns 0, or PK_EXIT_NOTFOUND / PK_EXIT_NOEXEC with errno set.
@@ -273,7 +249,7 @@ resolve(const char *file, char **out)
 			errno = EACCES;
 			return PK_EXIT_NOEXEC;
 		}
-		*out = xstrdup(file);
+		*out = pk_xstrdup(file);
 		return 0;
 	}
 	path = getenv("PATH");
@@ -284,7 +260,7 @@ resolve(const char *file, char **out)
 		if (end == NULL)
 			end = p + strlen(p);
 		dlen = (size_t)(end - p);
-		buf = xcalloc(dlen + flen + 3, 1);
+		buf = pk_xcalloc(dlen + flen + 3, 1);
 		if (dlen == 0)
 			snprintf(buf, dlen + flen + 3, "./%s", file);
 		else
@@ -479,13 +455,46 @@ hogs_stop(struct hogs *h)
 	h->n = 0;
 }
 
+/*
+ * Stop the hogs and wait until the kernel says each one is stopped, so the
+ * quiet half of a round starts with no hog on a CPU.
+ */
+static void
+hogs_pause(struct hogs *h)
+{
+	size_t i;
+	int st;
+
+	if (h->paused)
+		return;
+	for (i = 0; i < h->n; i++)
+		kill(h->pids[i], SIGSTOP);
+	for (i = 0; i < h->n; i++)
+		while (waitpid(h->pids[i], &st, WUNTRACED) == -1 &&
+		    errno == EINTR && !pk_stop)
+			;
+	h->paused = 1;
+}
+
+static void
+hogs_resume(struct hogs *h)
+{
+	size_t i;
+
+	if (!h->paused)
+		return;
+	for (i = 0; i < h->n; i++)
+		kill(h->pids[i], SIGCONT);
+	h->paused = 0;
+}
+
 static void
 hogs_start(struct hogs *h, size_t ncpu, size_t nmem)
 {
 	pid_t parent = getpid(), pid;
 	size_t i;
 
-	h->pids = xcalloc(ncpu + nmem, sizeof(pid_t));
+	h->pids = pk_xcalloc(ncpu + nmem, sizeof(pid_t));
 	h->n = 0;
 	fflush(stdout);
 	fflush(stderr);
@@ -500,6 +509,7 @@ hogs_start(struct hogs *h, size_t ncpu, size_t nmem)
 			hog_child(parent, i >= ncpu);
 		h->pids[h->n++] = pid;
 	}
+	h->paused = 0;
 }
 
 static void
@@ -542,25 +552,98 @@ report_failure(const struct bench_cmd *c, const struct run_result *r)
 	return r->status;
 }
 
-/*
- * Run every command once per round, rotating the order, so slow drift of
- * the machine spreads over all commands alike. Returns 0, the failing
- * status, or -1 when stopped by a signal.
- */
+/* Run every command once in one phase of a round, in a rotated order. */
 static int
-run_phase(struct bench_cmd *cmds, size_t k, const struct bench_opts *o,
-    int phase, size_t rounds_fixed, size_t *rounds_done, int devnull,
-    const posix_spawnattr_t *attr)
+run_round(struct bench_cmd *cmds, size_t k, const struct bench_opts *o,
+    int phase, size_t round, int devnull, const posix_spawnattr_t *attr)
 {
 	struct run_result r;
-	size_t round, i, j, target, w;
-	double started, last = 0, sum, tmp_ci;
+	size_t j;
+
+	for (j = 0; j < k; j++) {
+		struct bench_cmd *c = &cmds[(j + round) % k];
+
+		if (pk_stop)
+			return -1;
+		if (run_once(c, o, devnull, attr, &r) == -1) {
+			pk_warn_errno("cannot execute '%s'", c->argv[0]);
+			return r.status;
+		}
+		if (pk_stop)
+			/*
+			 * We killed it, or the terminal's SIGINT reached it
+			 * too: not a measurement.
+			 */
+			return -1;
+		c->ph[phase].ran = 1;
+		if (r.status != 0) {
+			c->ph[phase].failures++;
+			if (!o->ignore_failure)
+				return report_failure(c, &r);
+		}
+		if (o->check_output) {
+			if (!c->ph[QUIET].hashed) {
+				c->ph[QUIET].hash = r.hash;
+				c->ph[QUIET].hashed = 1;
+			} else if (r.hash != c->ph[QUIET].hash) {
+				c->ph[phase].mismatches++;
+			}
+		}
+		phase_push(&c->ph[phase], &r);
+		if (round == 0 && o->warmup == 0 && phase == QUIET)
+			c->est = r.wall;
+	}
+	return 0;
+}
+
+/*
+ * Whether every command's confidence interval is within --precision in
+ * every phase that runs.
+ */
+static int
+tight_enough(struct bench_cmd *cmds, size_t k, const struct bench_opts *o,
+    int nphases)
+{
+	size_t i;
+	int p, tight = 1;
+
+	for (i = 0; i < k && tight; i++)
+		for (p = 0; p < nphases && tight; p++) {
+			struct phase *ph = &cmds[i].ph[p];
+			double *tmp = pk_xcalloc(2 * ph->n + 2, sizeof(double));
+
+			pk_bench_summarize(ph->wall, ph->n, o->confidence, tmp,
+			    &ph->s);
+			free(tmp);
+			if (!((ph->s.ci_high - ph->s.ci_low) / 2 <=
+			    o->precision * ph->s.mean))
+				tight = 0;
+		}
+	return tight;
+}
+
+/*
+ * The measured rounds. Each round runs every command once, rotating the
+ * order, so slow drift of the machine spreads over all commands alike.
+ * With --stress (hogs != NULL) each round has a quiet and a stressed half,
+ * in alternating order, the hogs stopped and continued between them: the
+ * two phases see the same machine, and drift lands in neither the slowdown
+ * nor the comparison. Returns 0, the failing status, or -1 when stopped by
+ * a signal.
+ */
+static int
+run_rounds(struct bench_cmd *cmds, size_t k, const struct bench_opts *o,
+    struct hogs *hogs, int devnull, const posix_spawnattr_t *attr)
+{
+	struct run_result r;
+	size_t round, i, w, target = 0;
+	double started, last = 0, sum;
 	char what[64];
-	int tight;
+	int nphases = hogs != NULL ? NPHASES : 1, half, phase, rc;
 
 	snprintf(what, sizeof(what), "%s%s", k > 1 ? "commands" : cmds[0].name,
-	    phase == STRESS ? " (stress)" : "");
-	/* Warm-up rounds, which also estimate each command's duration. */
+	    hogs != NULL ? " (quiet/stress)" : "");
+	/* Warm-up rounds, quiet, which also estimate each command's duration. */
 	for (w = 0; w < o->warmup; w++)
 		for (i = 0; i < k; i++) {
 			if (pk_stop)
@@ -577,7 +660,6 @@ run_phase(struct bench_cmd *cmds, size_t k, const struct bench_opts *o,
 			cmds[i].est = w == 0 ? r.wall :
 			    (cmds[i].est * (double)w + r.wall) / (double)(w + 1);
 		}
-	target = rounds_fixed;
 	started = pk_mono();
 	for (round = 0;; round++) {
 		if (target == 0 && (round == 1 || (round == 0 && o->warmup))) {
@@ -600,77 +682,38 @@ run_phase(struct bench_cmd *cmds, size_t k, const struct bench_opts *o,
 		}
 		if (target != 0 && round >= target)
 			break;
-		if (o->precision > 0 && rounds_fixed == 0 &&
-		    round >= o->min_runs && round >= 2) {
-			tight = 1;
-			for (i = 0; i < k && tight; i++) {
-				struct phase *ph = &cmds[i].ph[phase];
-				double *tmp = xcalloc(2 * ph->n, sizeof(double));
-
-				pk_bench_summarize(ph->wall, ph->n,
-				    o->confidence, tmp, &ph->s);
-				free(tmp);
-				tmp_ci = (ph->s.ci_high - ph->s.ci_low) / 2;
-				if (!(tmp_ci <= o->precision * ph->s.mean))
-					tight = 0;
+		if (o->precision > 0 && round >= o->min_runs && round >= 2 &&
+		    tight_enough(cmds, k, o, nphases))
+			break;
+		for (half = 0; half < nphases; half++) {
+			phase = nphases == 1 ? QUIET :
+			    (int)((round + (size_t)half) % 2);
+			if (hogs != NULL) {
+				if (phase == STRESS)
+					hogs_resume(hogs);
+				else
+					hogs_pause(hogs);
 			}
-			if (tight)
-				break;
-		}
-		for (j = 0; j < k; j++) {
-			struct bench_cmd *c = &cmds[(j + round) % k];
-
-			if (pk_stop) {
-				*rounds_done = round;
-				return -1;
+			rc = run_round(cmds, k, o, phase, round, devnull, attr);
+			if (rc != 0) {
+				progress(o, what, 0, 0, 0, &last, 1);
+				return rc;
 			}
-			if (run_once(c, o, devnull, attr, &r) == -1) {
-				pk_warn_errno("cannot execute '%s'", c->argv[0]);
-				return r.status;
-			}
-			if (pk_stop) {
-				/*
-				 * We killed it, or the terminal's SIGINT
-				 * reached it too: not a measurement.
-				 */
-				*rounds_done = round;
-				return -1;
-			}
-			c->ph[phase].ran = 1;
-			if (r.status != 0) {
-				c->ph[phase].failures++;
-				if (!o->ignore_failure) {
-					progress(o, what, 0, 0, 0, &last, 1);
-					return report_failure(c, &r);
-				}
-			}
-			if (o->check_output) {
-				if (!c->ph[phase].hashed && phase == QUIET) {
-					c->ph[QUIET].hash = r.hash;
-					c->ph[QUIET].hashed = 1;
-				} else if (r.hash != c->ph[QUIET].hash) {
-					c->ph[phase].mismatches++;
-				}
-			}
-			phase_push(&c->ph[phase], &r);
-			if (round == 0 && o->warmup == 0)
-				c->est = r.wall;
 		}
 		progress(o, what, round + 1, target ? target : o->max_runs,
 		    started, &last, 0);
 	}
 	progress(o, what, 0, 0, 0, &last, 1);
-	*rounds_done = round;
 	return 0;
 }
 
 static void
 summarize_phase(struct phase *ph, const struct bench_opts *o)
 {
-	double *tmp = xcalloc(2 * ph->n + 2, sizeof(double));
+	double *tmp = pk_xcalloc(2 * ph->n + 2, sizeof(double));
 	size_t nk;
 
-	ph->kept = xcalloc(ph->n + 1, sizeof(double));
+	ph->kept = pk_xcalloc(ph->n + 1, sizeof(double));
 	if (o->drop_outliers) {
 		nk = pk_bench_drop_outliers(ph->wall, ph->n, PK_BENCH_OUTLIER_Z,
 		    tmp, ph->kept);
@@ -702,8 +745,8 @@ compare(const struct phase *a, const struct phase *b, double confidence,
     struct cmp *c)
 {
 	size_t na = a->s.n, nb = b->s.n;
-	double *tmp = xcalloc(na + nb, sizeof(double));
-	size_t *idx = xcalloc(na + nb, sizeof(size_t));
+	double *tmp = pk_xcalloc(na + nb, sizeof(double));
+	size_t *idx = pk_xcalloc(na + nb, sizeof(size_t));
 
 	pk_bench_welch(a->s.mean, a->s.sd, na, b->s.mean, b->s.sd, nb,
 	    &c->welch);
@@ -718,7 +761,9 @@ struct base_cmp {
 	int have;
 	double ratio, sd, lo, hi;
 	struct pk_bench_test welch, mw;
-	int regression;
+	double median_ratio;	/* NAN without the baseline's runs */
+	int robust;		/* judged by Mann-Whitney and the medians */
+	int significant, regression;
 };
 
 static void
@@ -737,28 +782,50 @@ compare_baseline(const struct bench_cmd *c, const struct bench_opts *o,
 	pk_bench_welch(ph->s.mean, ph->s.sd, ph->s.n, b->mean, b->sd, b->n,
 	    &bc->welch);
 	bc->mw.p = NAN;
-	if (b->ntimes > 0) {
+	bc->median_ratio = NAN;
+	if (b->ntimes >= 2) {
+		struct pk_bench_summary bs;
 		size_t nb = b->ntimes, n = ph->s.n + nb;
-		double *bt = xcalloc(nb, sizeof(double));
+		double *bt = pk_xcalloc(nb, sizeof(double));
 
-		tmp = xcalloc(2 * n, sizeof(double));
-		idx = xcalloc(n, sizeof(size_t));
+		tmp = pk_xcalloc(2 * n, sizeof(double));
+		idx = pk_xcalloc(n, sizeof(size_t));
 		/* The baseline's runs under the same outlier policy. */
 		if (o->drop_outliers)
 			nb = pk_bench_drop_outliers(b->times, nb,
 			    PK_BENCH_OUTLIER_Z, tmp, bt);
 		else
 			memcpy(bt, b->times, nb * sizeof(double));
-		pk_bench_mannwhitney(ph->kept, ph->s.n, bt, nb, tmp, idx,
-		    &bc->mw);
+		if (nb >= 2 && pk_bench_mannwhitney(ph->kept, ph->s.n, bt, nb,
+		    tmp, idx, &bc->mw) == 0) {
+			pk_bench_summarize(bt, nb, o->confidence, tmp, &bs);
+			if (bs.median > 0) {
+				bc->median_ratio = ph->s.median / bs.median;
+				bc->robust = 1;
+			}
+		}
 		free(bt);
 		free(tmp);
 		free(idx);
 	}
 	pk_bench_ratio(ph->s.mean, ph->s.se, b->mean, b->sd / sqrt((double)b->n),
 	    bc->welch.df, o->confidence, &bc->ratio, &bc->sd, &bc->lo, &bc->hi);
-	bc->regression = bc->welch.p < o->alpha &&
-	    bc->ratio > 1 + o->threshold;
+	/*
+	 * With the baseline's runs at hand, the gate is Mann-Whitney on the
+	 * runs and the ratio of the medians: one stray run (a cold cache, a
+	 * neighbour's burst) inflates a mean and its sd enough to hide a real
+	 * regression from Welch, or to fake one. Without them, Welch on the
+	 * stored mean and sd.
+	 */
+	if (bc->robust) {
+		bc->significant = bc->mw.p < o->alpha;
+		bc->regression = bc->significant &&
+		    bc->median_ratio > 1 + o->threshold;
+	} else {
+		bc->significant = bc->welch.p < o->alpha;
+		bc->regression = bc->significant &&
+		    bc->ratio > 1 + o->threshold;
+	}
 }
 
 /* ---- baselines ---- */
@@ -809,7 +876,8 @@ baseline_load(const char *path, struct baseline **out, size_t *nout,
 		name = pk_path_str(j, "name");
 		if (name == NULL || pk_path_num(j, "wall_s.mean", &mean) == -1 ||
 		    pk_path_num(j, "wall_s.sd", &sd) == -1 ||
-		    pk_path_num(j, "runs", &n) == -1 || n < 2 || !(mean > 0) ||
+		    pk_path_num(j, "runs", &n) == -1 ||
+		    !(n >= 2 && n <= 1e9 && n == floor(n)) || !(mean > 0) ||
 		    !(sd >= 0)) {
 			pk_bad_line(bad, r.name, r.lineno, "a bench record "
 			    "needs name, runs >= 2, wall_s.mean and wall_s.sd");
@@ -824,13 +892,13 @@ baseline_load(const char *path, struct baseline **out, size_t *nout,
 		}
 		b = &v[k++];
 		memset(b, 0, sizeof(*b));
-		b->name = xstrdup(name);
+		b->name = pk_xstrdup(name);
 		b->mean = mean;
 		b->sd = sd;
 		b->n = (size_t)n;
 		times = json_object_get(j, "times_s");
 		if (json_is_array(times) && json_array_size(times) > 0) {
-			b->times = xcalloc(json_array_size(times),
+			b->times = pk_xcalloc(json_array_size(times),
 			    sizeof(double));
 			json_array_foreach(times, i, t)
 				if (json_is_number(t))
@@ -893,9 +961,32 @@ test_json(const struct cmp *c)
 }
 
 static int
-unstable(const struct phase *ph, const struct bench_opts *o)
+unstable_cv(const struct phase *ph, const struct bench_opts *o)
 {
 	return ph->s.n > 1 && ph->s.cv > o->max_cv;
+}
+
+/*
+ * The jitter relative to the mean: what the CV misses, the run-to-run
+ * instability (a timing that flips between two levels has a jitter of
+ * twice its CV), where a slow drift has a large CV and a small jitter.
+ */
+static double
+jitter_rel(const struct phase *ph)
+{
+	return ph->s.n > 1 && ph->s.mean > 0 ? ph->s.jitter / ph->s.mean : NAN;
+}
+
+static int
+unstable_jitter(const struct phase *ph, const struct bench_opts *o)
+{
+	return ph->s.n > 1 && jitter_rel(ph) > o->max_jitter;
+}
+
+static int
+unstable(const struct phase *ph, const struct bench_opts *o)
+{
+	return unstable_cv(ph, o) || unstable_jitter(ph, o);
 }
 
 struct ctx {
@@ -949,6 +1040,8 @@ record(const struct ctx *x, size_t i, int phase)
 	json_object_set_new(s, "z", json_real(PK_BENCH_OUTLIER_Z));
 	json_object_set_new(j, "outliers", s);
 	json_object_set_new(j, "max_cv", json_real(o->max_cv));
+	json_object_set_new(j, "max_jitter", json_real(o->max_jitter));
+	json_object_set_new(j, "jitter_rel", num(jitter_rel(ph)));
 	json_object_set_new(j, "stable", json_boolean(!unstable(ph, o)));
 	if (o->check_output) {
 		snprintf(hex, sizeof(hex), "%016llx", c->ph[QUIET].hash);
@@ -975,6 +1068,10 @@ record(const struct ctx *x, size_t i, int phase)
 			json_object_set_new(s, "mean", num(c->base->mean));
 			json_object_set_new(s, "threshold", json_real(o->threshold));
 			json_object_set_new(s, "alpha", json_real(o->alpha));
+			json_object_set_new(s, "median_ratio",
+			    num(bc.median_ratio));
+			json_object_set_new(s, "test", json_string(bc.robust ?
+			    "mannwhitney" : "welch"));
 			json_object_set_new(s, "regression",
 			    json_boolean(bc.regression));
 			json_object_set_new(j, "baseline", s);
@@ -1090,9 +1187,10 @@ report_phase(const struct ctx *x, size_t i, int phase)
 	    s->min * sc, s->max * sc, s->p95 * sc, s->p99 * sc, u);
 	pk_out_printf("  user:   %.3f %s, sys %.3f %s, max RSS %.0f KiB\n",
 	    ph->su.mean * sc, u, ph->ss.mean * sc, u, ph->sr.max);
-	pk_out_printf("  CV %.2f%%, jitter %.3f %s: %s (threshold %g%%)\n",
-	    s->cv * 100, s->jitter * sc, u,
-	    unstable(ph, o) ? "UNSTABLE" : "stable", o->max_cv * 100);
+	pk_out_printf("  CV %.2f%%, jitter %.3f %s (%.2f%%): %s "
+	    "(thresholds %g%%, %g%%)\n", s->cv * 100, s->jitter * sc, u,
+	    jitter_rel(ph) * 100, unstable(ph, o) ? "UNSTABLE" : "stable",
+	    o->max_cv * 100, o->max_jitter * 100);
 	pk_out_printf("  outliers: %zu of %zu (|modified z| > %.1f), %s\n",
 	    s->outliers, ph->n, PK_BENCH_OUTLIER_Z,
 	    o->drop_outliers ? "dropped" : "kept");
@@ -1192,12 +1290,17 @@ report(const struct ctx *x)
 				continue;
 			fmt_p(bc.welch.p, pbuf, sizeof(pbuf));
 			pk_out_printf("  %s: %.3f ± %.3f times the baseline "
-			    "(%g%% CI [%.3f, %.3f]), Welch p %s: %s\n",
+			    "(%g%% CI [%.3f, %.3f]), Welch p %s",
 			    x->cmds[i].name, bc.ratio, bc.sd,
-			    o->confidence * 100, bc.lo, bc.hi, pbuf,
-			    bc.regression ? "REGRESSION" :
-			    bc.welch.p < o->alpha && bc.ratio < 1 ? "faster" :
-			    "no regression");
+			    o->confidence * 100, bc.lo, bc.hi, pbuf);
+			if (bc.robust) {
+				fmt_p(bc.mw.p, pbuf, sizeof(pbuf));
+				pk_out_printf("; median %.3f times, "
+				    "Mann-Whitney p %s", bc.median_ratio, pbuf);
+			}
+			pk_out_printf(": %s\n", bc.regression ? "REGRESSION" :
+			    bc.significant && (bc.robust ? bc.median_ratio :
+			    bc.ratio) < 1 ? "faster" : "no regression");
 		}
 	}
 }
@@ -1461,7 +1564,7 @@ static size_t
 split_commands(int argc, char **argv, const struct bench_opts *o,
     char **names, size_t nnames, struct bench_cmd **out)
 {
-	struct bench_cmd *cmds = xcalloc((size_t)argc, sizeof(*cmds));
+	struct bench_cmd *cmds = pk_xcalloc((size_t)argc, sizeof(*cmds));
 	size_t k = 0, len, t;
 	int i, start;
 
@@ -1476,7 +1579,7 @@ split_commands(int argc, char **argv, const struct bench_opts *o,
 			cmds[k].shargv[1] = "-c";
 			cmds[k].shargv[2] = argv[i];
 			cmds[k].argv = cmds[k].shargv;
-			cmds[k].name = xstrdup(k < nnames ? names[k] : argv[i]);
+			cmds[k].name = pk_xstrdup(k < nnames ? names[k] : argv[i]);
 			k++;
 			start = i + 1;
 			continue;
@@ -1488,11 +1591,11 @@ split_commands(int argc, char **argv, const struct bench_opts *o,
 		if (start < argc)
 			argv[start] = NULL;
 		if (k < nnames) {
-			cmds[k].name = xstrdup(names[k]);
+			cmds[k].name = pk_xstrdup(names[k]);
 		} else {
 			for (len = 0, t = (size_t)i; t < (size_t)start; t++)
 				len += strlen(argv[t]) + 1;
-			cmds[k].name = xcalloc(len + 1, 1);
+			cmds[k].name = pk_xcalloc(len + 1, 1);
 			for (len = 0, t = (size_t)i; t < (size_t)start; t++) {
 				if (t > (size_t)i)
 					cmds[k].name[len++] = ' ';
@@ -1514,27 +1617,28 @@ main(int argc, char *argv[])
 {
 	struct bench_opts o = {
 		.warmup = 1, .min_runs = 10, .max_runs = 1000, .budget = 3,
-		.confidence = 0.95, .max_cv = 0.05, .threshold = 0.05,
+		.confidence = 0.95, .max_cv = 0.05, .max_jitter = 0.05,
+		.threshold = 0.05,
 		.alpha = 0.05,
 	};
 	struct baseline *bases = NULL;
-	size_t nbases = 0, k, i, j, rounds = 0, nnames = 0;
+	size_t nbases = 0, k, i, j, nnames = 0;
 	struct bench_cmd *cmds;
 	struct pk_bad bad = { 0, 0 };
 	posix_spawnattr_t attr;
 	struct sigaction sa;
 	sigset_t none, all;
-	struct hogs hogs = { NULL, 0 };
+	struct hogs hogs = { NULL, 0, 0 };
 	struct ctx x;
 	char **names;
 	char *text;
 	size_t len;
 	int ch, devnull, status = PK_EXIT_OK, rc, regression = 0, diff = 0,
-	    shaky = 0, no_progress = 0;
+	    shaky = 0, jumpy = 0, no_progress = 0;
 	long ncpu;
 
 	pk_init(argv[0]);
-	names = xcalloc((size_t)argc, sizeof(*names));
+	names = pk_xcalloc((size_t)argc, sizeof(*names));
 	while ((ch = getopt_long(argc, argv, "+b:chijM:m:n:r:st:w:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -1600,6 +1704,11 @@ main(int argc, char *argv[])
 			o.max_cv = opt_pct(optarg, 0.001, 1000, "--max-cv");
 			o.max_cv_set = 1;
 			break;
+		case OPT_MAX_JITTER:
+			o.max_jitter = opt_pct(optarg, 0.001, 1000,
+			    "--max-jitter");
+			o.max_jitter_set = 1;
+			break;
 		case OPT_NO_PROGRESS:
 			no_progress = 1;
 			break;
@@ -1636,13 +1745,13 @@ main(int argc, char *argv[])
 			free(names);
 			return PK_EXIT_OK;
 		default:
-			usage();
+			pk_usage(usage_str);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc == 0)
-		usage();
+		pk_usage(usage_str);
 	if (o.min_runs > o.max_runs)
 		pk_die(PK_EXIT_USAGE, "--min-runs %lu is above --max-runs %lu",
 		    o.min_runs, o.max_runs);
@@ -1656,7 +1765,7 @@ main(int argc, char *argv[])
 	k = split_commands(argc, argv, &o, names, nnames, &cmds);
 	free(names);
 	if (k == 0)
-		usage();
+		pk_usage(usage_str);
 	if (nnames > k)
 		pk_die(PK_EXIT_USAGE, "%zu names for %zu commands", nnames, k);
 	for (i = 0; i < k; i++) {
@@ -1715,18 +1824,18 @@ main(int argc, char *argv[])
 	x.cmds = cmds;
 	x.k = k;
 	x.o = &o;
-	rc = run_phase(cmds, k, &o, QUIET, 0, &rounds, devnull, &attr);
-	if (rc == 0 && o.stress) {
+	if (o.stress) {
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 		if (ncpu < 1)
 			ncpu = 1;
 		x.ncpu_hogs = o.stress * (size_t)ncpu;
 		x.nmem_hogs = o.stress_mem ? (size_t)ncpu : 0;
 		hogs_start(&hogs, x.ncpu_hogs, x.nmem_hogs);
-		rc = run_phase(cmds, k, &o, STRESS, rounds ? rounds : 1, &rounds,
-		    devnull, &attr);
-		hogs_stop(&hogs);
+		hogs_pause(&hogs);
 	}
+	rc = run_rounds(cmds, k, &o, o.stress ? &hogs : NULL, devnull, &attr);
+	if (o.stress)
+		hogs_stop(&hogs);
 	posix_spawnattr_destroy(&attr);
 	close(devnull);
 	if (rc > 0) {
@@ -1783,18 +1892,23 @@ main(int argc, char *argv[])
 		}
 		diff |= cmds[i].ph[QUIET].mismatches > 0 ||
 		    cmds[i].ph[STRESS].mismatches > 0;
-		shaky |= unstable(&cmds[i].ph[QUIET], &o);
+		shaky |= unstable_cv(&cmds[i].ph[QUIET], &o) && o.max_cv_set;
+		jumpy |= unstable_jitter(&cmds[i].ph[QUIET], &o) &&
+		    o.max_jitter_set;
 	}
 	if (diff)
 		pk_warn("the output of the command differs between runs");
-	if (shaky && o.max_cv_set)
+	if (shaky)
 		pk_warn("the timing is unstable (CV above %g%%)", o.max_cv * 100);
+	if (jumpy)
+		pk_warn("the timing is unstable (jitter above %g%% of the mean)",
+		    o.max_jitter * 100);
 	if (regression)
 		pk_warn("a regression against the baseline '%s'", o.baseline);
 	if (status == PK_EXIT_OK) {
 		if (bad.count > 0)
 			status = pk_bad_finish(&bad);
-		else if (regression || diff || (shaky && o.max_cv_set))
+		else if (regression || diff || shaky || jumpy)
 			status = PK_EXIT_NEGATIVE;
 	}
 out:

@@ -26,7 +26,8 @@
 
 static const char usage_str[] =
     "usage: perf-profile [-hjsu] [-c config] [-i interval] [-p preset]\n"
-    "                    [-w window] [--strict] [file ...]\n";
+    "                    [-w window] [--leak-window span] [--strict] "
+    "[file ...]\n";
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -37,6 +38,7 @@ static const struct option longopts[] = {
 	{ "summary", no_argument, NULL, 's' },
 	{ "unbuffered", no_argument, NULL, 'u' },
 	{ "window", required_argument, NULL, 'w' },
+	{ "leak-window", required_argument, NULL, 'L' },
 	{ "strict", no_argument, NULL, 'S' },
 	{ "version", no_argument, NULL, PK_OPT_VERSION },
 	{ "list-options", no_argument, NULL, PK_OPT_LIST_OPTIONS },
@@ -44,11 +46,13 @@ static const struct option longopts[] = {
 };
 
 #define MAX_COMPONENTS	1024
+#define MAX_HOSTS	256
 #define MAX_EPISODES	10000
 #define RING_MAX	8192	/* values per metric and window */
 #define EVAL_STEP	1.0	/* checks run at most once per second */
 #define MIN_FIT_R2	0.8	/* a trend must fit this well to start */
 #define END_FIT_R2	0.5	/* ... and ends when it fits worse */
+#define LEAK_BUCKETS	512	/* points held in the leak window */
 
 /* The metrics kept per component, named as in the profile records. */
 enum metric {
@@ -104,7 +108,8 @@ struct comp_targets {
 };
 
 struct conf {
-	double window, interval, smooth;
+	double window, interval, smooth, leak_window;
+	double esc[2];		/* a severity level more after, two after */
 	double sys[NSYS];
 	double def[NTARGET];
 	struct comp_targets *comp;
@@ -119,8 +124,16 @@ struct episode {
 	unsigned comp;		/* index in the component table */
 };
 
+/* A host's event clock: hosts' logs need not overlap in time. */
+struct hostclk {
+	char *name;
+	double clock;		/* the largest ts of the host */
+	double next_tick;
+};
+
 struct component {
 	char *host, *name;
+	unsigned hidx;		/* its host's clock */
 	char *jhost, *jname;	/* as JSON strings, quoted and escaped */
 	int system;
 	double last_seen, last_eval;
@@ -131,13 +144,21 @@ struct component {
 	struct pk_profsev sev[NCHECK];
 	double val[NCHECK], thr[NCHECK];
 	long episode[NCHECK];	/* index of the open episode, or -1 */
+	/*
+	 * The leak window: RSS over leak_window, as means of buckets of
+	 * leak_window / LEAK_BUCKETS, so that a fast metric stream keeps
+	 * it bounded and its fit is not drowned in per-sample noise.
+	 */
+	struct pk_profwin leak;
+	double lb_t, lb_v, lb_t0;
+	unsigned lb_n;
 	struct pk_profagg *agg;	/* --summary only */
 };
 
 struct perf_profile_opts {
 	const char *config;
 	const char *preset;
-	double window, interval;
+	double window, interval, leak_window;
 	int summary, json, unbuffered, strict;
 };
 
@@ -169,8 +190,10 @@ struct state {
 	size_t ncomp;
 	unsigned *hash;		/* 1 + component index, 0 empty */
 	size_t hcap;
-	double clock;		/* the largest ts seen */
-	double next_tick;
+	double ts_limit;	/* pk_ts_plausible's cache */
+	struct hostclk hosts[MAX_HOSTS];
+	size_t nhosts;
+	int warned_hosts;
 	unsigned long long late, records;
 	int warned_late, warned_full;
 	double *scratch;
@@ -193,6 +216,9 @@ conf_defaults(struct conf *c, const char *preset)
 	c->window = 60;
 	c->interval = NAN;	/* the window */
 	c->smooth = 10;
+	c->leak_window = 600;
+	c->esc[0] = 60;
+	c->esc[1] = 300;
 	c->sys[S_CPU_UTIL_MAX] = 90;
 	c->sys[S_MEM_AVAIL_MIN] = 10;
 	c->sys[S_PSI_MEM_MAX] = 10;
@@ -250,8 +276,8 @@ static int
 conf_load(struct conf *c, const char *path, const char *preset)
 {
 	static const char *const top[] = {
-		"window", "interval", "smooth", "system", "defaults",
-		"components", NULL
+		"window", "interval", "smooth", "leak_window",
+		"escalate_after", "system", "defaults", "components", NULL
 	};
 	struct pk_ydoc *d;
 	struct pk_ynode *root, *n;
@@ -279,6 +305,26 @@ conf_load(struct conf *c, const char *path, const char *preset)
 	if ((n = pk_ymap_get(root, "interval")) != NULL &&
 	    pk_ynode_duration(d, n, 0, 86400, &c->interval) == -1)
 		err = -1;
+	if ((n = pk_ymap_get(root, "leak_window")) != NULL &&
+	    pk_ynode_duration(d, n, 1, 7 * 86400, &c->leak_window) == -1)
+		err = -1;
+	if ((n = pk_ymap_get(root, "escalate_after")) != NULL) {
+		if (pk_ynode_expect(d, n, PK_YSEQ, "escalate_after") == -1 ||
+		    n->n != 2) {
+			if (n->type == PK_YSEQ)
+				pk_yerror(d, n, "escalate_after is a list of two "
+				    "durations, such as [1m, 5m]");
+			err = -1;
+		} else if (pk_ynode_duration(d, n->items[0], 0.001, 7 * 86400,
+		    &c->esc[0]) == -1 || pk_ynode_duration(d, n->items[1],
+		    0.001, 7 * 86400, &c->esc[1]) == -1) {
+			err = -1;
+		} else if (c->esc[1] <= c->esc[0]) {
+			pk_yerror(d, n->items[1], "the second step of "
+			    "escalate_after must come after the first");
+			err = -1;
+		}
+	}
 	if ((n = pk_ymap_get(root, "smooth")) != NULL &&
 	    pk_ynode_duration(d, n, 0.001, 86400, &c->smooth) == -1)
 		err = -1;
@@ -365,6 +411,30 @@ json_quote(const char *str)
 	return q;
 }
 
+/* The clock of host, made on first sight; NULL when there are too many. */
+static struct hostclk *
+host_get(struct state *s, const char *host)
+{
+	struct hostclk *h;
+	size_t i;
+
+	for (i = 0; i < s->nhosts; i++)
+		if (strcmp(s->hosts[i].name, host) == 0)
+			return &s->hosts[i];
+	if (s->nhosts == MAX_HOSTS) {
+		if (!s->warned_hosts)
+			pk_warn("more than %d hosts: the others are passed "
+			    "through, not profiled", MAX_HOSTS);
+		s->warned_hosts = 1;
+		return NULL;
+	}
+	h = &s->hosts[s->nhosts++];
+	if ((h->name = strdup(host)) == NULL)
+		pk_die(PK_EXIT_IO, "out of memory");
+	h->clock = h->next_tick = NAN;
+	return h;
+}
+
 static struct component *
 comp_get(struct state *s, const char *host, const char *name, int system)
 {
@@ -397,11 +467,14 @@ comp_get(struct state *s, const char *host, const char *name, int system)
 	if (c->host == NULL || c->name == NULL)
 		pk_die(PK_EXIT_IO, "out of memory");
 	c->system = system;
+	c->hidx = (unsigned)(host_get(s, host) - s->hosts);
 	c->last_eval = -INFINITY;
 	c->trip_c = NAN;
 	for (m = 0; m < NMETRIC; m++)
 		pk_profwin_init(&c->win[m], s->conf.window, RING_MAX,
 		    s->conf.smooth);
+	pk_profwin_init(&c->leak, s->conf.leak_window, RING_MAX,
+	    s->conf.smooth);
 	for (m = 0; m < NCHECK; m++)
 		c->episode[m] = -1;
 	if (s->o->summary) {
@@ -415,6 +488,33 @@ comp_get(struct state *s, const char *host, const char *name, int system)
 	return c;
 }
 
+/* RSS into the leak window: a bucket's mean once it spans its step. */
+static void
+leak_add(struct state *s, struct component *c, double t, double v)
+{
+	if (c->lb_n == 0)
+		c->lb_t0 = t;
+	c->lb_t += t;
+	c->lb_v += v;
+	c->lb_n++;
+	if (t - c->lb_t0 < s->conf.leak_window / LEAK_BUCKETS)
+		return;
+	if (pk_profwin_add(&c->leak, c->lb_t / c->lb_n, c->lb_v / c->lb_n) ==
+	    -1)
+		pk_die(PK_EXIT_IO, "out of memory");
+	c->lb_t = c->lb_v = 0;
+	c->lb_n = 0;
+}
+
+/* Forget the RSS history (the process went away). */
+static void
+leak_reset(struct component *c)
+{
+	c->leak.n = c->leak.head = 0;
+	c->lb_t = c->lb_v = 0;
+	c->lb_n = 0;
+}
+
 static void
 add(struct state *s, struct component *c, enum metric m, double t, double v)
 {
@@ -423,9 +523,10 @@ add(struct state *s, struct component *c, enum metric m, double t, double v)
 	if (pk_profwin_add(&c->win[m], t, v) == -1)
 		pk_die(PK_EXIT_IO, "out of memory");
 	c->present |= 1u << m;
+	if (m == M_RSS)
+		leak_add(s, c, t, v);
 	if (c->agg != NULL)
 		pk_profagg_add(&c->agg[m], t, v);
-	(void)s;
 }
 
 static double
@@ -434,6 +535,15 @@ ewma(const struct component *c, enum metric m)
 	if (!(c->present & (1u << m)) || c->win[m].n == 0)
 		return NAN;
 	return c->win[m].ewma.value;
+}
+
+/* The RSS slope per minute over the leak window (NAN below 5 points). */
+static double
+leak_slope(const struct component *c)
+{
+	double r2;
+
+	return c->leak.n < 5 ? NAN : pk_profwin_slope(&c->leak, &r2);
 }
 
 /* ---- records ---- */
@@ -510,8 +620,7 @@ contributors(struct state *s, const struct component *c, enum check k,
 
 		if (o->system || strcmp(o->host, c->host) != 0)
 			continue;
-		v = k == C_LEAK ? pk_profwin_slope(&o->win[M_RSS], NULL) :
-		    ewma(o, m);
+		v = k == C_LEAK ? leak_slope(o) : ewma(o, m);
 		if (!isfinite(v) || v <= 0 || o->win[m].n == 0)
 			continue;
 		sum += v;
@@ -718,6 +827,16 @@ edge(struct state *s, struct component *c, enum check k, int what, double t)
 	emit(s, o);
 }
 
+/* The edge of check k of c, with the configured steps of escalation. */
+static int
+sev_update(struct state *s, struct component *c, enum check k, double t,
+    double e, int past, int clear)
+{
+	c->sev[k].after1 = s->conf.esc[0];
+	c->sev[k].after2 = s->conf.esc[1];
+	return pk_profsev_update(&c->sev[k], t, e, past, clear);
+}
+
 /*
  * One check: v against thr (a floor when floor is set). A threshold of 0
  * or NAN, or a missing value, disables the check (and ends a bottleneck
@@ -742,21 +861,24 @@ judge(struct state *s, struct component *c, enum check k, double t,
 		e = emin;
 	c->val[k] = v;
 	c->thr[k] = thr;
-	what = pk_profsev_update(&c->sev[k], t, e, e > 0,
+	what = sev_update(s, c, k, t, e, e > 0,
 	    e < -PK_PROFSEV_HYST);
 	if (what != PK_EDGE_NONE)
 		edge(s, c, k, what, t);
 }
 
-/* A trend check: the slope must also fit well and cover half the window. */
+/*
+ * A trend check over w, of span: the slope must also fit well and cover
+ * half the span.
+ */
 static void
 judge_trend(struct state *s, struct component *c, enum check k, double t,
-    enum metric m, double thr)
+    struct pk_profwin *w, double span, double thr)
 {
-	const struct pk_profwin *w = &c->win[m];
 	double slope, r2, e, cover;
 	int what, past, clear;
 
+	pk_profwin_expire(w, t);
 	if (!(thr > 0) || w->n < 5) {
 		judge(s, c, k, t, NAN, 0, 0, 0);
 		return;
@@ -766,11 +888,11 @@ judge_trend(struct state *s, struct component *c, enum check k, double t,
 	if (isnan(slope))
 		return;
 	e = pk_profsev_excess(slope, thr, 0);
-	past = e > 0 && r2 >= MIN_FIT_R2 && cover >= s->conf.window / 2;
+	past = e > 0 && r2 >= MIN_FIT_R2 && cover >= span / 2;
 	clear = e < -PK_PROFSEV_HYST || r2 < END_FIT_R2;
 	c->val[k] = slope;
 	c->thr[k] = thr;
-	what = pk_profsev_update(&c->sev[k], t, e, past, clear);
+	what = sev_update(s, c, k, t, e, past, clear);
 	if (what != PK_EDGE_NONE)
 		edge(s, c, k, what, t);
 }
@@ -815,7 +937,7 @@ evaluate(struct state *s, struct component *c, double t)
 			e = 0.10;
 		c->val[C_THERMAL] = v;
 		c->thr[C_THERMAL] = thr;
-		what = pk_profsev_update(&c->sev[C_THERMAL], t, e, e > 0,
+		what = sev_update(s, c, C_THERMAL, t, e, e > 0,
 		    e < -PK_PROFSEV_HYST);
 		if (what != PK_EDGE_NONE)
 			edge(s, c, C_THERMAL, what, t);
@@ -832,8 +954,9 @@ evaluate(struct state *s, struct component *c, double t)
 	    target(s, c, T_THROUGHPUT_MIN), 1, 0);
 	judge(s, c, C_QUEUE_DEPTH, t, ewma(c, M_QUEUE),
 	    target(s, c, T_QUEUE_MAX), 0, 0);
-	judge_trend(s, c, C_LEAK, t, M_RSS, target(s, c, T_RSS_GROWTH));
-	judge_trend(s, c, C_QUEUE_GROWTH, t, M_QUEUE,
+	judge_trend(s, c, C_LEAK, t, &c->leak, s->conf.leak_window,
+	    target(s, c, T_RSS_GROWTH));
+	judge_trend(s, c, C_QUEUE_GROWTH, t, &c->win[M_QUEUE], s->conf.window,
 	    target(s, c, T_QUEUE_GROWTH));
 }
 
@@ -882,7 +1005,9 @@ efficiency(const struct state *s, const struct component *c,
 		TERM(st[M_FPS].mean, target(s, c, T_FPS_MIN), 1);
 		TERM(st[M_THROUGHPUT].mean, target(s, c, T_THROUGHPUT_MIN), 1);
 		TERM(st[M_QUEUE].mean, target(s, c, T_QUEUE_MAX), 0);
-		TERM(st[M_RSS].trend_per_min, target(s, c, T_RSS_GROWTH), 0);
+		/* RSS growth counts while the leak check holds it a leak. */
+		TERM(c->sev[C_LEAK].active ? c->val[C_LEAK] : NAN,
+		    target(s, c, T_RSS_GROWTH), 0);
 		TERM(st[M_QUEUE].trend_per_min, target(s, c, T_QUEUE_GROWTH), 0);
 	}
 #undef TERM
@@ -919,13 +1044,16 @@ jb_num(struct state *s, double x)
 	jb_putn(s, buf, pk_profwin_fmtnum(buf, x));
 }
 
-/* ,"key":x (or "key":x first); a value that is not finite is left out. */
+/*
+ * ,"key":x, or "key":x right after the object's '{'; a value that is not
+ * finite is left out.
+ */
 static void
-jb_field(struct state *s, const char *key, double x, int first)
+jb_field(struct state *s, const char *key, double x)
 {
 	if (!isfinite(x))
 		return;
-	jb_put(s, first ? "\"" : ",\"");
+	jb_put(s, s->jn > 0 && s->jb[s->jn - 1] == '{' ? "\"" : ",\"");
 	jb_put(s, key);
 	jb_put(s, "\":");
 	jb_num(s, x);
@@ -971,16 +1099,17 @@ profile(struct state *s, struct component *c, double t)
 		jb_put(s, ",\"");
 		jb_put(s, metric_name[i]);
 		jb_put(s, "\":{");
-		jb_field(s, "mean", st[i].mean, 1);
-		jb_field(s, "min", st[i].min, 0);
-		jb_field(s, "max", st[i].max, 0);
-		jb_field(s, "stddev", st[i].sd, 0);
-		jb_field(s, "p50", st[i].p50, 0);
-		jb_field(s, "p95", st[i].p95, 0);
-		jb_field(s, "p99", st[i].p99, 0);
-		jb_field(s, "ewma", st[i].ewma, 0);
-		jb_field(s, "trend_per_min", st[i].trend_per_min, 0);
-		snprintf(num, sizeof(num), ",\"n\":%zu}", st[i].n);
+		jb_field(s, "mean", st[i].mean);
+		jb_field(s, "min", st[i].min);
+		jb_field(s, "max", st[i].max);
+		jb_field(s, "stddev", st[i].sd);
+		jb_field(s, "p50", st[i].p50);
+		jb_field(s, "p95", st[i].p95);
+		jb_field(s, "p99", st[i].p99);
+		jb_field(s, "ewma", st[i].ewma);
+		jb_field(s, "trend_per_min", st[i].trend_per_min);
+		snprintf(num, sizeof(num), "%s\"n\":%zu}",
+		    s->jb[s->jn - 1] == '{' ? "" : ",", st[i].n);
 		jb_put(s, num);
 	}
 	snprintf(num, sizeof(num), ",\"efficiency\":%d}",
@@ -989,29 +1118,32 @@ profile(struct state *s, struct component *c, double t)
 	pk_out_line(s->jb, s->jn);
 }
 
+/* The profiles of host h's components at t. */
 static void
-profile_all(struct state *s, double t)
+profile_host(struct state *s, const struct hostclk *h, double t)
 {
+	unsigned hi = (unsigned)(h - s->hosts);
 	size_t i;
 
 	for (i = 0; i < s->ncomp; i++)
-		profile(s, &s->comp[i], t);
+		if (s->comp[i].hidx == hi)
+			profile(s, &s->comp[i], t);
 }
 
-/* The event clock moves forward: emit the profiles of each tick passed. */
+/* A host's clock moves forward: emit the profiles of each tick passed. */
 static void
-tick(struct state *s, double t)
+tick(struct state *s, struct hostclk *h, double t)
 {
 	if (s->conf.interval <= 0)
 		return;
-	if (isnan(s->next_tick))
-		s->next_tick = (floor(t / s->conf.interval) + 1) *
+	if (isnan(h->next_tick))
+		h->next_tick = (floor(t / s->conf.interval) + 1) *
 		    s->conf.interval;
-	if (t < s->next_tick)
+	if (t < h->next_tick)
 		return;
-	profile_all(s, s->next_tick);
+	profile_host(s, h, h->next_tick);
 	/* A gap in the input gives one tick, not one per interval missed. */
-	s->next_tick = (floor(t / s->conf.interval) + 1) * s->conf.interval;
+	h->next_tick = (floor(t / s->conf.interval) + 1) * s->conf.interval;
 }
 
 static double
@@ -1112,6 +1244,7 @@ line(struct state *s, const struct pk_jsonl *r, const char *ln, size_t len)
 	struct pk_jscan_err err;
 	struct component *c;
 	char host[256], name[256];
+	struct hostclk *h;
 	int kind;		/* 1 sample, 2 proc, 3 metric */
 	double t;
 
@@ -1143,6 +1276,12 @@ line(struct state *s, const struct pk_jsonl *r, const char *ln, size_t len)
 		    kind == 1 ? "sample" : kind == 2 ? "proc" : "metric");
 		return;
 	}
+	if (!pk_ts_plausible(t, &s->ts_limit)) {
+		pk_bad_line(&s->bad, r->name, r->lineno, "ts %.17g is more "
+		    "than a day ahead of the clock (not seconds since the "
+		    "epoch?)", t);
+		return;
+	}
 	if (kind == 2 && s->vals[F_COMM].type != PK_JSTR) {
 		pk_bad_line(&s->bad, r->name, r->lineno,
 		    "a proc record without comm");
@@ -1154,26 +1293,31 @@ line(struct state *s, const struct pk_jsonl *r, const char *ln, size_t len)
 		return;
 	}
 	s->records++;
-	/* Profiles of the ticks this record passes come before it. */
-	if (t > s->clock || isnan(s->clock))
-		tick(s, t);
-	if (!s->o->summary)
-		pk_out_line(ln, len);
-	if (t < s->clock - s->conf.window) {
-		if (!s->warned_late)
-			pk_warn("%s:%lu: ts %.3f is more than the window behind "
-			    "%.3f: late records are passed through, not "
-			    "profiled", r->name, r->lineno, t, s->clock);
-		s->warned_late = 1;
-		s->late++;
-		return;
-	}
-	if (isnan(s->clock) || t > s->clock)
-		s->clock = t;
 	if (s->vals[F_HOST].type == PK_JSTR)
 		copy_name(&s->vals[F_HOST], host, sizeof(host));
 	else
 		snprintf(host, sizeof(host), "unknown");
+	if ((h = host_get(s, host)) == NULL) {
+		if (!s->o->summary)
+			pk_out_line(ln, len);
+		return;
+	}
+	/* Profiles of the ticks this record passes come before it. */
+	if (t > h->clock || isnan(h->clock))
+		tick(s, h, t);
+	if (!s->o->summary)
+		pk_out_line(ln, len);
+	if (t < h->clock - s->conf.window) {
+		if (!s->warned_late)
+			pk_warn("%s:%lu: ts %.3f is more than the window behind "
+			    "%.3f: late records are passed through, not "
+			    "profiled", r->name, r->lineno, t, h->clock);
+		s->warned_late = 1;
+		s->late++;
+		return;
+	}
+	if (isnan(h->clock) || t > h->clock)
+		h->clock = t;
 	if (kind == 1)
 		snprintf(name, sizeof(name), "system");
 	else
@@ -1188,11 +1332,12 @@ line(struct state *s, const struct pk_jsonl *r, const char *ln, size_t len)
 	else
 		on_app(s, c, t, kind == 2);
 	if (kind == 2 && s->vals[F_GONE].type == PK_JTRUE) {
-		end_all(s, c, s->clock);
+		end_all(s, c, h->clock);
+		leak_reset(c);
 		return;
 	}
-	/* Decisions run on the event clock, which never goes back. */
-	evaluate(s, c, s->clock);
+	/* Decisions run on the host's event clock, which never goes back. */
+	evaluate(s, c, h->clock);
 }
 
 /* ---- summary ---- */
@@ -1283,6 +1428,17 @@ summary_json(struct state *s)
 	}
 }
 
+/* A component's name, with @host when it is not of the first host. */
+static void
+comp_label(const struct state *s, const struct component *c, char *buf,
+    size_t size)
+{
+	if (strcmp(c->host, s->comp[0].host) != 0)
+		snprintf(buf, size, "%s@%s", c->name, c->host);
+	else
+		snprintf(buf, size, "%s", c->name);
+}
+
 static void
 summary_table(struct state *s)
 {
@@ -1297,10 +1453,7 @@ summary_table(struct state *s)
 		struct component *c = &s->comp[i];
 		char label[300];
 
-		if (s->ncomp > 1 && strcmp(c->host, s->comp[0].host) != 0)
-			snprintf(label, sizeof(label), "%s@%s", c->name, c->host);
-		else
-			snprintf(label, sizeof(label), "%s", c->name);
+		comp_label(s, c, label, sizeof(label));
 		for (m = 0; m < NMETRIC; m++) {
 			struct pk_profagg *g = &c->agg[m];
 
@@ -1323,11 +1476,13 @@ summary_table(struct state *s)
 	for (i = 0; i < s->nep; i++) {
 		struct episode *e = &s->ep[i];
 		struct component *c = &s->comp[e->comp];
+		char label[300];
 
+		comp_label(s, c, label, sizeof(label));
 		fmt_ts(e->since, a, sizeof(a));
 		pk_duration_fmt(e->end - e->since, dur, sizeof(dur));
 		pk_out_printf("%-20s %10s %-8s %-10s %-20s %s%s\n", a, dur,
-		    pk_profsev_name(e->peak), check_kind[e->check], c->name,
+		    pk_profsev_name(e->peak), check_kind[e->check], label,
 		    ep_metric(e, c), e->ongoing ? " (ongoing)" : "");
 	}
 	if (s->ep_lost > 0)
@@ -1337,17 +1492,9 @@ summary_table(struct state *s)
 /* ---- main ---- */
 
 static void
-usage(void)
-{
-	fputs(usage_str, stderr);
-	exit(PK_EXIT_USAGE);
-}
-
-static void
 help(void)
 {
-	fputs(usage_str, stdout);
-	fputs("\n"
+	pk_help(usage_str,
 	    "  -c, --config FILE     targets and windows (YAML)\n"
 	    "  -i, --interval DUR    profile records every DUR of event time "
 	    "(default: the window, 0 none)\n"
@@ -1356,11 +1503,11 @@ help(void)
 	    "  -s, --summary         no records: a summary at the end of input\n"
 	    "  -u, --unbuffered      flush after every record\n"
 	    "  -w, --window DUR      rolling window (default 60s)\n"
+	    "      --leak-window DUR the RSS trend of the leak check "
+	    "(default 10m)\n"
 	    "      --strict          the first bad line is fatal\n"
 	    "  -h, --help            this help\n"
-	    "      --version         print the version\n", stdout);
-	pk_close_stdout();
-	exit(PK_EXIT_OK);
+	    "      --version         print the version\n");
 }
 
 static void
@@ -1369,7 +1516,7 @@ parse_opts(int argc, char **argv, struct perf_profile_opts *o)
 	int ch;
 
 	memset(o, 0, sizeof(*o));
-	o->window = o->interval = NAN;
+	o->window = o->interval = o->leak_window = NAN;
 	while ((ch = getopt_long(argc, argv, "c:hi:jp:suw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -1405,6 +1552,10 @@ parse_opts(int argc, char **argv, struct perf_profile_opts *o)
 		case 'S':
 			o->strict = 1;
 			break;
+		case 'L':
+			o->leak_window = pk_opt_duration(optarg, 1, 7 * 86400,
+			    "leak window");
+			break;
 		case PK_OPT_VERSION:
 			pk_print_version();
 			pk_close_stdout();
@@ -1414,7 +1565,7 @@ parse_opts(int argc, char **argv, struct perf_profile_opts *o)
 			pk_close_stdout();
 			exit(PK_EXIT_OK);
 		default:
-			usage();
+			pk_usage(usage_str);
 		}
 	}
 	if (o->json && !o->summary)
@@ -1442,6 +1593,7 @@ reload(void *arg)
 	c.window = s->conf.window;
 	c.interval = s->conf.interval;
 	c.smooth = s->conf.smooth;
+	c.leak_window = s->conf.leak_window;
 	conf_release(&s->conf);
 	s->conf = c;
 	pk_warn("%s: config reloaded", s->o->config);
@@ -1509,10 +1661,10 @@ main(int argc, char **argv)
 		s.conf.window = o.window;
 	if (!isnan(o.interval))
 		s.conf.interval = o.interval;
+	if (!isnan(o.leak_window))
+		s.conf.leak_window = o.leak_window;
 	if (isnan(s.conf.interval))
 		s.conf.interval = s.conf.window;
-	s.clock = NAN;
-	s.next_tick = NAN;
 	pk_jpaths_init(&s.paths);
 	for (i = 0; i < NFIELD; i++)
 		if (pk_jpaths_add(&s.paths, field_path[i]) != i)
@@ -1537,13 +1689,15 @@ main(int argc, char **argv)
 		if (run_file(&s, argv[i]) == -1)
 			ioerr = 1;
 
-	/* The final profiles, as of the last event time. */
-	if (!isnan(s.clock) && s.conf.interval > 0)
-		profile_all(&s, s.clock);
+	/* The final profiles, as of each host's last event time. */
+	if (s.conf.interval > 0)
+		for (j = 0; j < s.nhosts; j++)
+			if (!isnan(s.hosts[j].clock))
+				profile_host(&s, &s.hosts[j], s.hosts[j].clock);
 	if (o.summary) {
 		for (j = 0; j < s.nep; j++)
 			if (s.ep[j].ongoing)
-				s.ep[j].end = s.clock;
+				s.ep[j].end = s.hosts[s.comp[s.ep[j].comp].hidx].clock;
 		if (o.json)
 			summary_json(&s);
 		else
@@ -1556,12 +1710,15 @@ main(int argc, char **argv)
 	for (j = 0; j < s.ncomp; j++) {
 		for (i = 0; i < NMETRIC; i++)
 			pk_profwin_release(&s.comp[j].win[i]);
+		pk_profwin_release(&s.comp[j].leak);
 		free(s.comp[j].host);
 		free(s.comp[j].name);
 		free(s.comp[j].jhost);
 		free(s.comp[j].jname);
 		free(s.comp[j].agg);
 	}
+	for (j = 0; j < s.nhosts; j++)
+		free(s.hosts[j].name);
 	free(s.comp);
 	free(s.hash);
 	free(s.scratch);

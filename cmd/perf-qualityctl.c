@@ -36,8 +36,8 @@
 extern char **environ;
 
 static const char usage_str[] =
-    "usage: perf-qualityctl [-hnu] [-c config] [-d dir] [-e command] [--strict]\n"
-    "                       [file ...]\n"
+    "usage: perf-qualityctl [-hnu] [-c config] [-d dir] [-e command] [-H host]\n"
+    "                       [--strict] [file ...]\n"
     "       perf-qualityctl [-d dir] set level\n"
     "       perf-qualityctl [-d dir] release\n"
     "       perf-qualityctl [-d dir] status\n";
@@ -49,6 +49,7 @@ static const struct option longopts[] = {
 	{ "state-dir", required_argument, NULL, 'd' },
 	{ "on-change", required_argument, NULL, 'e' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "host", required_argument, NULL, 'H' },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "unbuffered", no_argument, NULL, 'u' },
 	{ "strict", no_argument, NULL, OPT_STRICT },
@@ -60,6 +61,7 @@ static const struct option longopts[] = {
 #define MAX_COMPONENTS 64
 #define MAX_CHILDREN 8
 #define NAME_MAX_LEN 64
+#define METRIC_STEP 1.0	/* metric-driven evaluations, at most one a second */
 
 enum term_kind { T_CPU, T_MEM, T_TEMP, T_FPS, T_LAT, T_EXTRA };
 
@@ -107,7 +109,7 @@ struct config {
 	size_t ncomps;
 	struct pk_jpaths paths;
 	int id_type, id_ts, id_host, id_comp, id_fps, id_lat;
-	int id_cpu, id_mem, id_temp, id_trip;
+	int id_cpu, id_mem, id_temp, id_trip, id_interval;
 };
 
 /* A term's part in the last evaluation. */
@@ -133,6 +135,7 @@ struct qctl_opts {
 	const char *dir;
 	int dir_given;
 	const char *on_change;
+	const char *host;
 	int dry_run;
 	int unbuffered;
 	int strict;
@@ -147,9 +150,18 @@ struct qctl {
 	int comps_full_warned;
 	struct pk_jval *vals;
 	struct pk_bad bad;
-	char host[256];
+	char host[256];		/* the host followed; empty until known */
+	unsigned long long foreign;	/* records of other hosts ignored */
+	int foreign_warned;
+	unsigned long long late;	/* samples not after the last evaluation */
+	int late_warned;
 	double last_ts;
 	int have_ts;
+	double first_ts;	/* the first record of the host followed */
+	double ts_limit;	/* pk_ts_plausible's cache */
+	double sample_ts, eval_ts;	/* the last sample, the last evaluation */
+	double sample_gap;	/* the sampling interval, 0 until known */
+	int have_sample, have_eval;
 	/* the state directory */
 	char state_path[4096], override_path[4096];
 	int have_dir;
@@ -168,22 +180,16 @@ struct qctl {
 };
 
 static void
-usage(void)
-{
-	fputs(usage_str, stderr);
-	exit(PK_EXIT_USAGE);
-}
-
-static void
 help(void)
 {
-	fputs(usage_str, stdout);
-	fputs("\n"
+	pk_help(usage_str,
 	    "  -c, --config FILE      pressure terms, thresholds, levels, components\n"
 	    "  -d, --state-dir DIR    state file and override (default:\n"
 	    "                         $PERF_QUALITYCTL_DIR, $XDG_RUNTIME_DIR/perf-qualityctl,\n"
 	    "                         /tmp/perf-qualityctl-UID)\n"
 	    "  -e, --on-change CMD    run CMD (sh -c) on every level change\n"
+	    "  -H, --host NAME        follow the records of host NAME (default:\n"
+	    "                         the first host in the input)\n"
 	    "  -n, --dry-run          records only: no state file, override, command\n"
 	    "                         or renice (replaying a log beside a live run)\n"
 	    "  -u, --unbuffered       flush after every record\n"
@@ -193,9 +199,7 @@ help(void)
 	    "\n"
 	    "  set LEVEL              hold LEVEL (ULTRA_LOW LOW MEDIUM HIGH ULTRA_HIGH)\n"
 	    "  release                give control back to the controller\n"
-	    "  status                 print the state file\n", stdout);
-	pk_close_stdout();
-	exit(PK_EXIT_OK);
+	    "  status                 print the state file\n");
 }
 
 /* ---- configuration --------------------------------------------------- */
@@ -227,33 +231,15 @@ config_free(struct config *c)
 	free(c);
 }
 
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n, size);
-
-	if (p == NULL)
-		pk_die(PK_EXIT_IO, "out of memory");
-	return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		pk_die(PK_EXIT_IO, "out of memory");
-	return p;
-}
-
 static void
 add_term(struct config *c, const char *name, enum term_kind kind,
     double weight, double low, double high)
 {
 	struct term *t = &c->terms[c->nterms++];
 
-	t->name = xstrdup(name);
+	/* The slots of extra terms come from realloc: path starts unset. */
+	memset(t, 0, sizeof(*t));
+	t->name = pk_xstrdup(name);
 	t->kind = kind;
 	t->weight = weight;
 	t->low = low;
@@ -274,13 +260,13 @@ static const struct levelset default_levels[PK_QUALITY_NLEVELS] = {
 static struct config *
 config_default(void)
 {
-	struct config *c = xcalloc(1, sizeof(*c));
+	struct config *c = pk_xcalloc(1, sizeof(*c));
 
 	pk_quality_params_default(&c->params);
 	c->combine_max = 1;
 	c->stale = 10;
 	c->trip_default = 85;
-	c->terms = xcalloc(5, sizeof(*c->terms));
+	c->terms = pk_xcalloc(5, sizeof(*c->terms));
 	add_term(c, "cpu", T_CPU, 1, 60, 95);
 	add_term(c, "memory", T_MEM, 1, 70, 95);
 	add_term(c, "temperature", T_TEMP, 1, 20, 5);
@@ -405,7 +391,7 @@ parse_pressure(struct pk_ydoc *doc, struct config *c, const struct pk_ynode *m)
 					pk_yerror(doc, p, "'%s' is not a dotted "
 					    "path (e.g. psi.io.some_avg10)", s);
 				else
-					t->path = xstrdup(s);
+					t->path = pk_xstrdup(s);
 			}
 		}
 	}
@@ -512,13 +498,13 @@ parse_features(struct pk_ydoc *doc, struct config *c, const struct pk_ynode *m)
 
 	if (pk_ynode_expect(doc, m, PK_YMAP, "features") == -1)
 		return;
-	c->features = xcalloc(m->n + 1, sizeof(*c->features));
+	c->features = pk_xcalloc(m->n + 1, sizeof(*c->features));
 	for (i = 0; i < m->n; i++) {
 		int l;
 
 		if (get_level(doc, m->items[i], &l) == -1)
 			continue;
-		c->features[c->nfeatures].name = xstrdup(m->keys[i]->str);
+		c->features[c->nfeatures].name = pk_xstrdup(m->keys[i]->str);
 		c->features[c->nfeatures++].min_level = l;
 	}
 }
@@ -547,7 +533,7 @@ parse_level_map(struct pk_ydoc *doc, const struct pk_ynode *m,
 				pk_yerror(doc, m->items[i], "'%s' is not a CPU "
 				    "list (e.g. 0-3,6)", s);
 			else
-				cc->cpus[l] = xstrdup(s);
+				cc->cpus[l] = pk_xstrdup(s);
 		}
 	}
 }
@@ -567,7 +553,7 @@ parse_components(struct pk_ydoc *doc, struct config *c,
 		pk_yerror(doc, m, "at most %d components", MAX_COMPONENTS);
 		return;
 	}
-	c->comps = xcalloc(m->n + 1, sizeof(*c->comps));
+	c->comps = pk_xcalloc(m->n + 1, sizeof(*c->comps));
 	for (i = 0; i < m->n; i++) {
 		const struct pk_ynode *s = m->items[i];
 		struct compcfg *cc = &c->comps[c->ncomps++];
@@ -575,7 +561,7 @@ parse_components(struct pk_ydoc *doc, struct config *c,
 		const char *str;
 		long long v;
 
-		cc->name = xstrdup(m->keys[i]->str);
+		cc->name = pk_xstrdup(m->keys[i]->str);
 		cc->fps_low = cc->fps_high = cc->lat_low = cc->lat_high = NAN;
 		if (strlen(cc->name) >= NAME_MAX_LEN)
 			pk_yerror(doc, m->keys[i], "component name too long");
@@ -592,7 +578,7 @@ parse_components(struct pk_ydoc *doc, struct config *c,
 			get_bounds(doc, n, &cc->lat_low, &cc->lat_high);
 		if ((n = pk_ymap_get(s, "pid_file")) != NULL &&
 		    pk_ynode_str(doc, n, &str) == 0)
-			cc->pid_file = xstrdup(str);
+			cc->pid_file = pk_xstrdup(str);
 		if ((n = pk_ymap_get(s, "nice")) != NULL) {
 			cc->has_nice = 1;
 			parse_level_map(doc, n, cc, 1);
@@ -621,6 +607,7 @@ config_paths(struct config *c)
 	c->id_mem = pk_jpaths_add(ps, "mem.used_pct");
 	c->id_temp = pk_jpaths_add(ps, "temp_c");
 	c->id_trip = pk_jpaths_add(ps, "temp_trip_c");
+	c->id_interval = pk_jpaths_add(ps, "interval_s");
 	for (i = 0; i < c->nterms; i++)
 		if (c->terms[i].kind == T_EXTRA && c->terms[i].path != NULL)
 			c->terms[i].id = pk_jpaths_add(ps, c->terms[i].path);
@@ -775,7 +762,8 @@ inputs_json(const struct qctl *q)
  * mean fps of the components; q->inputs describes the terms.
  */
 static double
-pressure(struct qctl *q, double ts, const struct pk_jval *vals, double *fps)
+pressure(struct qctl *q, double ts, const struct pk_jval *vals, int sample,
+    double *fps)
 {
 	const struct config *c = q->cfg;
 	double num = 0, den = 0, mx = NAN, fsum = 0;
@@ -791,6 +779,9 @@ pressure(struct qctl *q, double ts, const struct pk_jval *vals, double *fps)
 
 		in->have = 0;
 		if (!t->enabled && t->kind != T_FPS)
+			continue;
+		/* A metric record has no system measures to read. */
+		if (!sample && t->kind != T_FPS && t->kind != T_LAT)
 			continue;
 		switch (t->kind) {
 		case T_CPU:
@@ -1038,7 +1029,7 @@ run_on_change(struct qctl *q, const struct pk_quality_change *ch)
 	}
 	while (environ[n] != NULL)
 		n++;
-	envp = xcalloc(n + 8, sizeof(*envp));
+	envp = pk_xcalloc(n + 8, sizeof(*envp));
 	for (i = 0; i < n; i++)
 		if (strncmp(environ[i], "PK_QUALITY_", 11) != 0)
 			envp[k++] = environ[i];
@@ -1359,9 +1350,9 @@ reload(struct qctl *q)
 	config_free(q->cfg);
 	q->cfg = c;
 	free(q->vals);
-	q->vals = xcalloc((size_t)c->paths.npaths + 1, sizeof(*q->vals));
+	q->vals = pk_xcalloc((size_t)c->paths.npaths + 1, sizeof(*q->vals));
 	free(q->inputs);
-	q->inputs = xcalloc(c->nterms, sizeof(*q->inputs));
+	q->inputs = pk_xcalloc(c->nterms, sizeof(*q->inputs));
 	pk_quality_set_params(&q->ctl, &c->params);
 	comps_bind(q);
 	pk_warn("%s: reloaded", q->o->config);
@@ -1382,14 +1373,16 @@ on_idle(void *arg)
 /* ---- the filter -------------------------------------------------------- */
 
 static void
-evaluate(struct qctl *q, double ts)
+evaluate(struct qctl *q, double ts, int sample)
 {
 	struct pk_quality_change ch;
 	struct pk_quality_impact im;
 	double p, fps, now;
 	int have_imp;
 
-	p = pressure(q, ts, q->vals, &fps);
+	q->eval_ts = ts;
+	q->have_eval = 1;
+	p = pressure(q, ts, q->vals, sample, &fps);
 	/* A stat(2) per sample would dominate a replay: 10 times a second. */
 	now = pk_mono();
 	if (now - q->last_check >= 0.1) {
@@ -1442,6 +1435,36 @@ line(struct qctl *q, struct pk_jsonl *r, char *s, size_t len)
 		return;
 	}
 	ts = pk_jval_num(&v[c->id_ts]);
+	if (!pk_ts_plausible(ts, &q->ts_limit)) {
+		pk_bad_line(&q->bad, r->name, r->lineno, "ts %.17g is more "
+		    "than a day ahead of the clock (not seconds since the "
+		    "epoch?)", ts);
+		return;
+	}
+	/*
+	 * One host is followed: the first named in the input, or --host.
+	 * The actuation (state file, command, renice) is local; pressure of
+	 * another host must neither drive it nor be averaged into it.
+	 */
+	if (v[c->id_host].type == PK_JSTR) {
+		char host[sizeof(q->host)];
+
+		pk_jval_str(&v[c->id_host], host, sizeof(host));
+		if (q->host[0] == '\0') {
+			memcpy(q->host, host, sizeof(host));
+		} else if (strcmp(host, q->host) != 0) {
+			if (!q->foreign_warned)
+				pk_warn("%s:%lu: a record of host '%s' is passed "
+				    "through, not controlled: this instance "
+				    "follows '%s' (see --host)", r->name,
+				    r->lineno, host, q->host);
+			q->foreign_warned = 1;
+			q->foreign++;
+			return;
+		}
+	}
+	if (!q->have_ts)
+		q->first_ts = ts;
 	if (!q->have_ts || ts > q->last_ts)
 		q->last_ts = ts;
 	q->have_ts = 1;
@@ -1467,11 +1490,43 @@ line(struct qctl *q, struct pk_jsonl *r, char *s, size_t len)
 			k->lat_ts = ts;
 			k->have_lat = 1;
 		}
+		/*
+		 * Without samples (an application-only stream, or perf-sample
+		 * gone), the application's own records drive the controller,
+		 * once a second at most. Samples are missed after stale
+		 * seconds, or three of their intervals if that is longer (a
+		 * Pi sampled every 30 s is not an application-only stream);
+		 * the first stale seconds of the input wait for one to come.
+		 */
+		if (ts - (q->have_sample ? q->sample_ts : q->first_ts) >=
+		    fmax(c->stale, 3 * q->sample_gap) &&
+		    (!q->have_eval || ts >= q->eval_ts + METRIC_STEP))
+			evaluate(q, ts, 0);
 		return;
 	}
-	if (v[c->id_host].type == PK_JSTR)
-		pk_jval_str(&v[c->id_host], q->host, sizeof(q->host));
-	evaluate(q, ts);
+	/*
+	 * A sample that is not newer than the last evaluation (a repeated
+	 * line, logs concatenated out of order) is an old measurement: fed
+	 * to the controller it would count twice towards two raw
+	 * evaluations in a row.
+	 */
+	if (q->have_eval && ts <= q->eval_ts) {
+		if (!q->late_warned)
+			pk_warn("%s:%lu: sample ts %.3f is not after the last "
+			    "evaluation at %.3f: passed through, not "
+			    "evaluated", r->name, r->lineno, ts, q->eval_ts);
+		q->late_warned = 1;
+		q->late++;
+		return;
+	}
+	if (v[c->id_interval].type == PK_JNUM &&
+	    pk_jval_num(&v[c->id_interval]) > 0)
+		q->sample_gap = pk_jval_num(&v[c->id_interval]);
+	else if (q->have_sample)
+		q->sample_gap = ts - q->sample_ts;
+	q->sample_ts = ts;
+	q->have_sample = 1;
+	evaluate(q, ts, 1);
 }
 
 static int
@@ -1520,7 +1575,7 @@ cmd_set(const char *dir, int argc, char **argv)
 	int level;
 
 	if (argc != 1)
-		usage();
+		pk_usage(usage_str);
 	level = pk_quality_level_parse(argv[0]);
 	if (level < 0)
 		pk_die(PK_EXIT_USAGE, "'%s' is not a level (ULTRA_LOW, LOW, "
@@ -1540,7 +1595,7 @@ cmd_release(const char *dir, int argc)
 	char path[4096];
 
 	if (argc != 0)
-		usage();
+		pk_usage(usage_str);
 	snprintf(path, sizeof(path), "%s/override", dir);
 	if (unlink(path) == -1 && errno != ENOENT)
 		pk_die_errno(PK_EXIT_IO, "cannot remove '%s'", path);
@@ -1555,7 +1610,7 @@ cmd_status(const char *dir, int argc)
 	size_t len;
 
 	if (argc != 0)
-		usage();
+		pk_usage(usage_str);
 	snprintf(path, sizeof(path), "%s/state.json", dir);
 	if (pk_read_file(path, &buf, &len) == -1) {
 		if (errno == ENOENT) {
@@ -1583,7 +1638,7 @@ main(int argc, char **argv)
 
 	pk_init(argv[0]);
 	memset(&o, 0, sizeof(o));
-	while ((ch = getopt_long(argc, argv, "+c:d:e:hnu", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:d:e:hH:nu", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o.config = optarg;
@@ -1597,6 +1652,12 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			help();
+			break;
+		case 'H':
+			if (*optarg == '\0' || strlen(optarg) >= 256)
+				pk_die(PK_EXIT_USAGE, "bad host name '%s'",
+				    optarg);
+			o.host = optarg;
 			break;
 		case 'n':
 			o.dry_run = 1;
@@ -1617,7 +1678,7 @@ main(int argc, char **argv)
 			pk_close_stdout();
 			return PK_EXIT_OK;
 		default:
-			usage();
+			pk_usage(usage_str);
 		}
 	}
 	argc -= optind;
@@ -1634,6 +1695,8 @@ main(int argc, char **argv)
 	memset(&q, 0, sizeof(q));
 	q.o = &o;
 	q.bad.strict = o.strict;
+	if (o.host != NULL)
+		snprintf(q.host, sizeof(q.host), "%s", o.host);
 	if (o.dry_run) {
 		/* Nothing outside standard output is read or touched. */
 	} else if (dir_prepare(o.dir) == 0) {
@@ -1653,8 +1716,8 @@ main(int argc, char **argv)
 	q.cfg = config_load(o.config);
 	if (q.cfg == NULL)
 		return PK_EXIT_USAGE;
-	q.vals = xcalloc((size_t)q.cfg->paths.npaths + 1, sizeof(*q.vals));
-	q.inputs = xcalloc(q.cfg->nterms, sizeof(*q.inputs));
+	q.vals = pk_xcalloc((size_t)q.cfg->paths.npaths + 1, sizeof(*q.vals));
+	q.inputs = pk_xcalloc(q.cfg->nterms, sizeof(*q.inputs));
 	pk_quality_init(&q.ctl, &q.cfg->params);
 	comps_bind(&q);
 	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
@@ -1673,6 +1736,12 @@ main(int argc, char **argv)
 	for (i = 0; i < argc && !pk_stop; i++)
 		if (filter(&q, argv[i]) == -1)
 			status = PK_EXIT_IO;
+	if (q.late > 0)
+		pk_warn("%llu sample%s out of time order not evaluated",
+		    q.late, q.late == 1 ? "" : "s");
+	if (q.foreign > 0)
+		pk_warn("%llu record%s of other hosts than '%s' not controlled",
+		    q.foreign, q.foreign == 1 ? "" : "s", q.host);
 	state_flush(&q, 1);
 	reap(&q, !pk_stop);	/* on SIGINT/SIGTERM, do not wait for them */
 	free(q.inputs);

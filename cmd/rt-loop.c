@@ -199,17 +199,9 @@ struct rt_writer {
 };
 
 static void
-usage(void)
-{
-	fputs(usage_str, stderr);
-	exit(PK_EXIT_USAGE);
-}
-
-static void
 help(void)
 {
-	fputs(usage_str, stdout);
-	fputs("\n"
+	pk_help(usage_str,
 	    "  -f, --freq HZ             loop frequency (default 1000)\n"
 	    "  -D, --duration TIME       run for TIME (\"10s\", \"5m\")\n"
 	    "  -l, --loops N             run N cycles (default: until SIGINT)\n"
@@ -234,9 +226,7 @@ help(void)
 	    "      --sysroot DIR         read /proc and /sys below DIR "
 	    "(preflight)\n"
 	    "  -h, --help                this help\n"
-	    "      --version             print the version\n", stdout);
-	pk_close_stdout();
-	exit(PK_EXIT_OK);
+	    "      --version             print the version\n");
 }
 
 static void
@@ -333,30 +323,30 @@ parse_opts(int argc, char **argv, struct rt_opts *o)
 			pk_close_stdout();
 			exit(PK_EXIT_OK);
 		default:
-			usage();
+			pk_usage(usage_str);
 		}
 	}
 	if (optind != argc) {
 		pk_warn("unexpected operand '%s'", argv[optind]);
-		usage();
+		pk_usage(usage_str);
 	}
 	if (has_d && has_l) {
 		pk_warn("-D and -l exclude each other");
-		usage();
+		pk_usage(usage_str);
 	}
 	if (o->plugin != NULL && strcmp(o->workload, "none") != 0) {
 		pk_warn("--workload and --plugin exclude each other");
-		usage();
+		pk_usage(usage_str);
 	}
 	if (o->sysroot != NULL && !o->preflight) {
 		pk_warn("--sysroot goes with --preflight");
-		usage();
+		pk_usage(usage_str);
 	}
 	o->period_ns = (int64_t)(1e9 / o->hz + 0.5);
 	if (o->spin_ns >= o->period_ns) {
 		pk_warn("--spin must be shorter than the period (%lld us)",
 		    (long long)(o->period_ns / 1000));
-		usage();
+		pk_usage(usage_str);
 	}
 }
 

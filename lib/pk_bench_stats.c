@@ -174,16 +174,23 @@ void
 pk_bench_ratio(double m1, double se1, double m2, double se2, double df,
     double confidence, double *ratio, double *sd, double *lo, double *hi)
 {
-	double r, s, q;
+	double r, s, q, rel;
+
 
 	r = m1 / m2;
-	s = fabs(r) * sqrt((se1 / m1) * (se1 / m1) + (se2 / m2) * (se2 / m2));
+	rel = sqrt((se1 / m1) * (se1 / m1) + (se2 / m2) * (se2 / m2));
+	s = fabs(r) * rel;
 	q = isnan(df) || df <= 0 ? pk_norm_quantile(0.5 + confidence / 2) :
 	    pk_t_quantile(0.5 + confidence / 2, df);
 	*ratio = r;
 	*sd = s;
-	*lo = r - q * s;
-	*hi = r + q * s;
+	/*
+	 * The interval of log(m1 / m2), whose standard error is rel to first
+	 * order, taken back: it stays positive, as a ratio of two durations
+	 * must, where r +- q s goes below zero once rel > 1 / q.
+	 */
+	*lo = r * exp(-q * rel);
+	*hi = r * exp(q * rel);
 }
 
 unsigned long long

@@ -67,9 +67,11 @@ int pk_bench_mannwhitney(const double *x, size_t n1, const double *y,
     size_t n2, double *tmp, size_t *idx, struct pk_bench_test *r);
 
 /*
- * The ratio m1 / m2 of two means with standard errors se1, se2, and its
- * confidence interval by the delta method with a t quantile of df degrees
- * of freedom (NAN df: normal quantile).
+ * The ratio m1 / m2 of two positive means with standard errors se1, se2:
+ * its standard deviation by the delta method, and its confidence interval
+ * on the log scale, r exp(+-q rel) with rel = sqrt((se1/m1)^2 + (se2/m2)^2)
+ * and q a t quantile of df degrees of freedom (NAN df: normal quantile).
+ * The interval is asymmetric and never reaches zero.
  */
 void pk_bench_ratio(double m1, double se1, double m2, double se2, double df,
     double confidence, double *ratio, double *sd, double *lo, double *hi);

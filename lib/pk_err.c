@@ -143,3 +143,24 @@ pk_sig_install(int reload)
 	if (sigaction(SIGHUP, &sa, NULL) == -1)
 		pk_die_errno(PK_EXIT_IO, "cannot install signal handlers");
 }
+
+void *
+pk_xcalloc(size_t n, size_t size)
+{
+	/* calloc(0, …) may return NULL: never mistake that for exhaustion. */
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		pk_die(PK_EXIT_IO, "out of memory");
+	return p;
+}
+
+char *
+pk_xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		pk_die(PK_EXIT_IO, "out of memory");
+	return p;
+}

@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 
 #include "pk_exit.h"
 
@@ -27,6 +28,13 @@ void pk_warn(const char *fmt, ...) PK_PRINTF(1, 2);
 void pk_warn_errno(const char *fmt, ...) PK_PRINTF(1, 2);
 int pk_error(const char *fmt, ...) PK_PRINTF(1, 2);
 void pk_vwarn(const char *fmt, va_list ap) PK_PRINTF(1, 0);
+
+/*
+ * For main() and the code it owns: allocation that dies with PK_EXIT_IO
+ * ("out of memory") instead of returning NULL. Library code returns errors.
+ */
+void *pk_xcalloc(size_t n, size_t size);
+char *pk_xstrdup(const char *s);
 
 /*
  * Install handlers for SIGINT and SIGTERM that set pk_stop, and for SIGHUP

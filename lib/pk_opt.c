@@ -2,10 +2,12 @@
 #include "pk_opt.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "pk_err.h"
+#include "pk_io.h"
 
 void
 pk_list_options(const struct option *opts)
@@ -37,4 +39,21 @@ pk_hostname(void)
 		name[sizeof(name) - 1] = '\0';
 	}
 	return name;
+}
+
+void
+pk_usage(const char *usage)
+{
+	fputs(usage, stderr);
+	exit(PK_EXIT_USAGE);
+}
+
+void
+pk_help(const char *usage, const char *options)
+{
+	fputs(usage, stdout);
+	fputs("\n", stdout);
+	fputs(options, stdout);
+	pk_close_stdout();
+	exit(PK_EXIT_OK);
 }

@@ -14,6 +14,13 @@
  * that the shell completions follow the code.
  */
 void pk_list_options(const struct option *opts);
+/* The usage on stderr, exit PK_EXIT_USAGE (a bad option or operand). */
+__attribute__((noreturn)) void pk_usage(const char *usage);
+/*
+ * --help: the usage (as the man page's SYNOPSIS), a blank line, then the
+ * options, on stdout; exit PK_EXIT_OK (or PK_EXIT_IO if stdout fails).
+ */
+__attribute__((noreturn)) void pk_help(const char *usage, const char *options);
 /* "prog (perfkit) VERSION" on stdout. */
 void pk_print_version(void);
 /* The host name for records (cached), "unknown" if it cannot be read. */

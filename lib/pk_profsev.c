@@ -41,11 +41,11 @@ far_level(double e)
 }
 
 static int
-long_level(double d)
+long_level(double d, double after1, double after2)
 {
-	if (d >= 300)
+	if (d >= after2)
 		return 2;
-	if (d >= 60)
+	if (d >= after1)
 		return 1;
 	return 0;
 }
@@ -53,13 +53,21 @@ long_level(double d)
 int
 pk_profsev_level(double e, double d, int cur)
 {
+	return pk_profsev_level_steps(e, d, cur, 60, 300);
+}
+
+int
+pk_profsev_level_steps(double e, double d, int cur, double after1,
+    double after2)
+{
 	int lv, lo;
 
-	lv = far_level(e) + long_level(d);
+	lv = far_level(e) + long_level(d, after1, after2);
 	if (lv > 3)
 		lv = 3;
 	if (cur >= 0 && lv < cur) {
-		lo = far_level(e + PK_PROFSEV_HYST) + long_level(d);
+		lo = far_level(e + PK_PROFSEV_HYST) +
+		    long_level(d, after1, after2);
 		if (lo > 3)
 			lo = 3;
 		lv = lo < cur ? lo : cur;
@@ -85,7 +93,8 @@ pk_profsev_update(struct pk_profsev *s, double t, double e, int past,
 		s->active = 0;
 		return PK_EDGE_END;
 	}
-	lv = pk_profsev_level(e > 0 ? e : 0, t - s->since, s->level);
+	lv = pk_profsev_level_steps(e > 0 ? e : 0, t - s->since, s->level,
+	    s->after1 > 0 ? s->after1 : 60, s->after2 > 0 ? s->after2 : 300);
 	if (lv == s->level)
 		return PK_EDGE_NONE;
 	s->level = lv;

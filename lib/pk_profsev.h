@@ -16,7 +16,7 @@
  * "how long" level, capped at critical:
  *
  *   far  = 0 if e < 0.10, 1 if e < 0.25, 2 if e < 0.50, else 3
- *   long = 0 if d < 60 s, 1 if d < 300 s, else 2
+ *   long = 0 if d < 60 s, 1 if d < 300 s, else 2   (the steps settable)
  *   severity = min(3, far + long)   (0 low, 1 medium, 2 high, 3 critical)
  *
  * where d is how long the bottleneck has lasted. A severity is lowered only
@@ -38,13 +38,24 @@ struct pk_profsev {
 	int level;
 	int peak;
 	double since;
+	/*
+	 * How long a bottleneck lasts before its severity gains one level
+	 * and two; 0 means the defaults, 60 s and 300 s.
+	 */
+	double after1, after2;
 };
 
 const char *pk_profsev_name(int level);
 /* The relative excess of v over thr (an upper limit) or under it (floor). */
 double pk_profsev_excess(double v, double thr, int floor);
-/* The severity for excess e after d seconds, given the current level (or -1). */
+/*
+ * The severity for excess e after d seconds, given the current level (or
+ * -1), with the default steps of duration.
+ */
 int pk_profsev_level(double e, double d, int cur);
+/* The same with the steps after1 < after2 (seconds). */
+int pk_profsev_level_steps(double e, double d, int cur, double after1,
+    double after2);
 /*
  * Feed one evaluation at time t with excess e; past says the condition
  * holds now (usually e > 0), clear that it is over (usually e < -0.05).

@@ -81,6 +81,15 @@ pk_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+int
+pk_ts_plausible(double ts, double *limit)
+{
+	if (ts <= *limit)
+		return 1;
+	*limit = pk_now() + PK_TS_AHEAD_MAX;
+	return ts <= *limit;
+}
+
 double
 pk_mono(void)
 {

@@ -37,6 +37,16 @@ pk_ns_to_ts(int64_t ns)
 	return ts;
 }
 
+/*
+ * Whether an event time can be believed: not more than PK_TS_AHEAD_MAX
+ * seconds ahead of the wall clock. A ts in milliseconds, or a corrupt one,
+ * would otherwise move an event clock that never goes back far into the
+ * future, and every later record would be late. *limit caches the bound
+ * (start it at 0), so the clock is read only when a ts passes it.
+ */
+#define PK_TS_AHEAD_MAX 86400.0
+int pk_ts_plausible(double ts, double *limit);
+
 /* Format a duration in seconds compactly ("1.5s", "250ms", "2h3m"). */
 void pk_duration_fmt(double secs, char *buf, size_t size);
 

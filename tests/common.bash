@@ -11,6 +11,8 @@ FIXTURES=$TESTS_DIR/fixtures
 ROOT=$(cd "$TESTS_DIR/.." && pwd)
 : "${PK_BUILD:=$ROOT/build}"
 PATH=$PK_BUILD/bin:$PATH
+# make check-valgrind: wrappers that run each program under valgrind.
+[ -z "${PK_WRAP_BIN:-}" ] || PATH=$PK_WRAP_BIN:$PATH
 export PATH
 
 # A free TCP port on 127.0.0.1.
@@ -61,6 +63,34 @@ pk_man_synopsis() {
 pk_help_usage() {
 	"$1" --help | awk 'NR==1{sub(/^usage: */,"")} /^$/{exit} {print}' |
 	    tr -s ' \n' '  ' | sed 's/^ //; s/ $//'
+}
+
+# The commands of a man page's EXAMPLES, as printed, each ended by a NUL:
+# .Dl lines and the lines of .Bd -literal blocks, "\e" made "\". In a
+# block, an unindented line starts a command and an indented one continues
+# it; where a block has "$ " prompts, only those lines start commands (the
+# others are output) and the prompt is dropped.
+pk_man_examples() {
+	awk '
+	function flush() { if (cmd != "") printf "%s%c", cmd, 0; cmd = "" }
+	/^\.Sh EXAMPLES/ { on = 1; next }
+	/^\.Sh / { on = 0 }
+	!on { next }
+	/^\.Dl / { flush(); line = substr($0, 5); sub(/^\$ /, "", line); cmd = line; flush(); next }
+	/^\.Bd -literal/ { blk = 1; n = 0; next }
+	/^\.Ed/ {
+		blk = 0; prompt = 0
+		for (i = 1; i <= n; i++) if (b[i] ~ /^\$ /) prompt = 1
+		for (i = 1; i <= n; i++) {
+			if (b[i] ~ /^[ \t]/) { if (cmd != "") cmd = cmd "\n" b[i]; continue }
+			flush()
+			if (prompt && b[i] !~ /^\$ /) continue
+			line = b[i]; sub(/^\$ /, "", line); cmd = line
+		}
+		flush(); next
+	}
+	blk { gsub(/\\e/, "\\"); b[++n] = $0 }
+	' "$ROOT/man/$1.1"
 }
 
 # Bats before 1.10 (Debian 12 has 1.8.2) lacks bats_pipe: the same for

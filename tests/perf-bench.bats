@@ -61,7 +61,7 @@ HELPERS=$PK_BUILD/tests/helpers
 	assert_line --partial "(mean ± σ), 95% CI ["
 	assert_line --partial "  median: "
 	assert_line --partial "max RSS"
-	assert_line --regexp "^  CV [0-9.]+%, jitter [0-9.]+ ms: (stable|UNSTABLE) \(threshold 5%\)$"
+	assert_line --regexp "^  CV [0-9.]+%, jitter [0-9.]+ ms \([0-9.]+%\): (stable|UNSTABLE) \(thresholds 5%, 5%\)$"
 	assert_line --regexp "^  outliers: [0-9]+ of 12 \(\|modified z\| > 3.5\), kept$"
 	# The histogram bars add up to the runs.
 	total=$(printf '%s\n' "$output" | awk '/\|/ && $NF ~ /^[0-9]+$/ && $0 ~ /ms \|/ {s += $NF} END {print s}')
@@ -168,7 +168,22 @@ print("%016x"%h)')
 	run -1 --separate-stderr perf-bench -s --max-cv 1 -r 8 -- \
 	    "if [ -e $state ]; then rm $state; sleep 0.03; else : >$state; fi"
 	[[ $stderr == *"the timing is unstable (CV above 1%)"* ]]
-	assert_line --partial "UNSTABLE (threshold 1%)"
+	assert_line --partial "UNSTABLE (thresholds 1%, 5%)"
+}
+
+@test "--max-jitter fails a timing that flips between two levels, which the CV lets pass" {
+	cd "$BATS_TEST_TMPDIR"
+	# About 7 ms and 100 ms in turn: the CV of two levels stays below
+	# 105% however far apart they are, the jitter here is about 170%.
+	flip='if [ -e f ]; then rm f; sleep 0.1; else : >f; sleep 0.005; fi'
+	run -0 --separate-stderr perf-bench -j -s -w 0 -r 12 --max-cv 150 -- "$flip"
+	echo "$output" | jq -e '.stable == false and .max_jitter == 0.05 and
+	    .wall_s.cv < 1.5 and .jitter_rel > 1.2'
+	run -1 --separate-stderr perf-bench -j -s -w 0 -r 12 --max-cv 150 --max-jitter 120 -- "$flip"
+	[[ $stderr == *"the timing is unstable (jitter above 120% of the mean)"* ]]
+	[[ $stderr != *"CV above"* ]]
+	run -0 perf-bench -s -w 0 -r 12 --max-jitter 1000 -- "$flip"
+	assert_line --regexp "^  CV [0-9.]+%, jitter [0-9.]+ ms \([0-9.]+%\): UNSTABLE \(thresholds 5%, 1000%\)$"
 }
 
 @test "two commands: interleaved, compared with Welch and Mann-Whitney" {
@@ -204,13 +219,37 @@ print("%016x"%h)')
 	    .baseline.ratio > 1.1 and .baseline.threshold == 0.1'
 }
 
+@test "--baseline: one stray run in the baseline hides no regression (Mann-Whitney, medians)" {
+	base=$BATS_TEST_TMPDIR/base.jsonl
+	run -0 perf-bench -r 20 -n step --export-json "$base" -- sleep 0.05
+	# One 5 s run planted in the baseline, its mean and sd recomputed: a
+	# mean of about 0.29 s and an sd of 1.08 s, which hide a 30% slowdown
+	# from Welch's t-test and from the ratio of the means.
+	jq -c '.times_s += [5.0] | .runs = (.times_s | length) |
+	    .wall_s.mean = (.times_s | add / length) |
+	    .wall_s.sd = (.times_s | (add / length) as $m |
+	        map((. - $m) * (. - $m)) | add / (length - 1) | sqrt)' \
+	    "$base" >"$base.new"
+	mv "$base.new" "$base"
+	run -1 --separate-stderr perf-bench -j -r 20 -n step -b "$base" --threshold 10 -- sleep 0.065
+	echo "$output" | jq -e '.baseline.test == "mannwhitney" and .baseline.regression and
+	    .baseline.ratio < 1 and .baseline.welch_p > 0.05 and
+	    .baseline.median_ratio > 1.1 and .baseline.mannwhitney_p < 0.05'
+	[[ $stderr == *"a regression against the baseline"* ]]
+	run -0 --separate-stderr perf-bench -r 20 -n step -b "$base" --threshold 10 -- sleep 0.05
+	assert_line --regexp "^  step: .* times the baseline .*; median [0-9.]+ times, Mann-Whitney p .*: (no regression|faster)$"
+}
+
 @test "--baseline: a malformed line is reported, the valid records still used" {
 	base=$BATS_TEST_TMPDIR/base.jsonl
 	run -0 perf-bench -r 10 -n step --export-json "$base" -- sleep 0.01
-	{ echo '{"type":"bench","name":"other",'; cat "$base"; echo '{"type":"bench","name":"x"}'; } >"$BATS_TEST_TMPDIR/bad.jsonl"
+	{ echo '{"type":"bench","name":"other",'; cat "$base"; echo '{"type":"bench","name":"x"}'
+	  # Found by fuzz_bench_baseline: a run count beyond size_t was converted.
+	  echo '{"type":"bench","name":"y","runs":1e300,"wall_s":{"mean":1,"sd":0}}'; } >"$BATS_TEST_TMPDIR/bad.jsonl"
 	run -3 --separate-stderr perf-bench -r 10 -n step -b "$BATS_TEST_TMPDIR/bad.jsonl" -- sleep 0.01
 	[[ $stderr == *"perf-bench: $BATS_TEST_TMPDIR/bad.jsonl:1: invalid JSON"* ]]
 	[[ $stderr == *"perf-bench: $BATS_TEST_TMPDIR/bad.jsonl:3: a bench record needs name, runs >= 2, wall_s.mean and wall_s.sd"* ]]
+	[[ $stderr == *"perf-bench: $BATS_TEST_TMPDIR/bad.jsonl:4: a bench record needs name, runs >= 2, wall_s.mean and wall_s.sd"* ]]
 	assert_line --regexp "^  step: .* times the baseline"
 	run -4 --separate-stderr perf-bench -r 3 -b "$BATS_TEST_TMPDIR/missing" -- true
 	[[ $stderr == *"cannot read '$BATS_TEST_TMPDIR/missing'"* ]]
@@ -233,11 +272,24 @@ print("%016x"%h)')
 	assert_line --regexp "^  true: slowdown [0-9.]+ ± [0-9.]+ .*CV [0-9.]+% -> [0-9.]+%"
 }
 
+@test "--stress interleaves quiet and stressed runs, the hogs stopped in between" {
+	n=$(nproc)
+	log=$BATS_TEST_TMPDIR/log
+	# Each run logs how many hogs are not stopped (ps state T) as it runs.
+	# Only this perf-bench's hogs: the children of the command's parent.
+	export LOG=$log
+	run -0 perf-bench -s -w 0 -r 4 --stress 1x -- \
+	    'ps -o stat=,comm= --ppid $PPID | awk '\''$2 == "perf-bench-cpu" && $1 !~ /^T/'\'' | wc -l >>"$LOG"'
+	# Rounds alternate quiet/stress and stress/quiet: drift of the machine
+	# falls on both phases alike, never on one block of runs.
+	assert_equal "$(tr '\n' ' ' <"$log")" "0 $n $n 0 0 $n $n 0 "
+}
+
 @test "SIGTERM during --stress leaves no hog behind and reports what it has" {
 	out=$BATS_TEST_TMPDIR/out
 	perf-bench -w 0 -r 2 --stress 1x -M 100 -- sleep 0.2 >"$out" 2>&1 &
 	pid=$!
-	# Wait for the hogs (the stress phase starts after about 0.4 s).
+	# Wait for the hogs (started, stopped, with the first round).
 	for _ in $(seq 100); do
 		hogs=$(pgrep -P "$pid" -d ' ' perf-bench-cpu || true)
 		[ -n "$hogs" ] && break
@@ -286,6 +338,29 @@ print("%016x"%h)')
 	for i in $(seq 200); do args+=(": $i"); done
 	run -141 bats_pipe perf-bench -j -s -w 0 -r 3 -- "${args[@]}" \| head -n1
 	echo "$output" | jq -e '.type == "bench"'
+}
+
+@test "the man page's EXAMPLES run as printed, only shortened" {
+	cd "$BATS_TEST_TMPDIR"
+	printf '#!/bin/sh\necho step\n' >step
+	chmod +x step
+	mapfile -d '' ex < <(pk_man_examples perf-bench)
+	[ "${#ex[@]}" -eq 5 ] || fail "the EXAMPLES changed: update this test"
+	# Only the budgets and run counts are cut.
+	run -0 bash -c "${ex[0]/-t 2s/-t 0.3s}"
+	assert_line --regexp "^gzip -c -1 /etc/services: [0-9]+ runs"
+	run -0 bash -c "${ex[1]/perf-bench /perf-bench -r 5 }"
+	# Five runs of each on a busy machine need not tell 10 ms from 12 ms.
+	assert_line --regexp "^  (fast|slow): [0-9.]+ ± [0-9.]+ times the reference"
+	run -0 bash -c "${ex[2]/-r 30/-r 5}"
+	jq -e '.name == "step" and .runs == 5' base.jsonl
+	# The same 1 ms script again: a busy shared machine can make it 10%
+	# slower between the two runs, which the gate rightly calls a regression.
+	run bash -c "${ex[3]/-r 30/-r 5}"
+	[ "$status" -eq 0 ] || [ "$status" -eq 1 ]
+	assert_line --regexp "^  step: .* times the baseline .*: (no regression|faster|REGRESSION)$"
+	run -0 bash -c "${ex[4]/-r 50/-r 4}"
+	assert_line "./step (under stress): 4 runs"
 }
 
 @test "the example CI gate records, passes unchanged and fails a regression" {

@@ -62,6 +62,22 @@ wait_grep() {
 	assert_output '["start",null,"MEDIUM"]'
 }
 
+@test "noise that reaches the down threshold is overload part of the time" {
+	# The man page's caveat: 72 +-5 (uniform; cpu.util maps 60..95 to
+	# 0..100) is not in the dead band, and steps down within a minute.
+	python3 -c '
+import json, random
+rnd = random.Random(3)
+for t in range(60):
+    p = 72 + rnd.uniform(-5, 5)
+    print(json.dumps({"type": "sample", "ts": 1000 + t, "host": "h",
+                      "cpu": {"util": round(60 + p * 0.35, 3)}}))
+' >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-qualityctl -n "$BATS_TEST_TMPDIR/in"
+	run -0 jq -r 'select(.reason == "pressure_high") | .detail' <<<"$output"
+	assert_line --index 0 "raw pressure >= 75 on 2 evaluations"
+}
+
 @test "a step to overload steps down within two samples" {
 	run -0 --separate-stderr perf-qualityctl -c "$Q" "$F/overload.jsonl"
 	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
@@ -255,6 +271,115 @@ wait_grep() {
 	assert_line --index 1 '["MEDIUM",{"value":15,"norm":100,"weight":1,"component":"cam"},"MEDIUM","ULTRA_HIGH"]'
 }
 
+@test "one host is followed: another host's records pass through, not controlled" {
+	# bot1 is overloaded from 20 s; bot2, interleaved, idles. Mixed into
+	# one controller, the two averaged to a pressure that never stepped
+	# down, and each record relabelled the state file's host.
+	for t in $(seq 0 40); do
+		u=30; [ "$t" -ge 20 ] && u=99
+		printf '{"type":"sample","ts":%d,"host":"bot1","cpu":{"util":%d}}\n' $((1000 + t)) "$u"
+		printf '{"type":"sample","ts":%d.5,"host":"bot2","cpu":{"util":10}}\n' $((1000 + t))
+	done >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-qualityctl -n "$BATS_TEST_TMPDIR/in"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
+	grep -v '"type":"quality"' "$BATS_TEST_TMPDIR/out" | cmp - "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.type == "quality" and .reason != "impact") | [.ts, .host, .level]' "$BATS_TEST_TMPDIR/out"
+	assert_line --index 0 '[1000,"bot1","ULTRA_HIGH"]'
+	assert_line --index 1 '[1021,"bot1","HIGH"]'
+	assert_line --index 2 '[1023,"bot1","MEDIUM"]'
+	[[ $stderr == *"in:2: a record of host 'bot2' is passed through, not controlled: this instance follows 'bot1' (see --host)"* ]]
+	[[ $stderr == *"41 records of other hosts than 'bot1' not controlled"* ]]
+	# --host picks the other one: idle, no change after the start.
+	run -0 --separate-stderr perf-qualityctl -n --host bot2 "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.type == "quality") | [.ts, .host, .reason]' <<<"$output"
+	assert_output '[1000.5,"bot2","start"]'
+	run -2 --separate-stderr perf-qualityctl -H '' </dev/null
+}
+
+@test "a repeated or out-of-order sample is not evaluated twice" {
+	# One spike to 95, its line repeated, and a sample from the past: a
+	# single spike changes nothing. Fed to the controller, the copy made
+	# "two raw evaluations in a row" and stepped down.
+	for t in $(seq 0 20); do
+		printf '{"type":"sample","ts":%d,"host":"h","cpu":{"util":62}}\n' $((100 + t))
+		if [ "$t" -eq 10 ]; then
+			printf '{"type":"sample","ts":110.5,"host":"h","cpu":{"util":95}}\n'
+			printf '{"type":"sample","ts":110.5,"host":"h","cpu":{"util":95}}\n'
+			printf '{"type":"sample","ts":50,"host":"h","cpu":{"util":95}}\n'
+		fi
+	done >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-qualityctl -n "$BATS_TEST_TMPDIR/in"
+	grep -v '"type":"quality"' <<<"$output" | cmp - "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.type == "quality") | [.ts, .reason]' <<<"$output"
+	assert_output '[100,"start"]'
+	[[ $stderr == *"in:13: sample ts 110.500 is not after the last evaluation at 110.500: passed through, not evaluated"* ]]
+	[[ $stderr == *"2 samples out of time order not evaluated"* ]]
+}
+
+@test "a ts in milliseconds is bad input, not a clock that strands later samples" {
+	{
+		head -n 35 "$F/overload.jsonl"
+		echo '{"type":"sample","ts":1732300035250,"host":"bot1","cpu":{"util":10}}'
+		tail -n +36 "$F/overload.jsonl"
+	} >"$BATS_TEST_TMPDIR/in"
+	run -3 --separate-stderr perf-qualityctl -n -c "$Q" "$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"in:36: ts 1732300035250 is more than a day ahead of the clock (not seconds since the epoch?)"* ]]
+	grep -v '"type":"quality"' <<<"$output" | cmp - "$BATS_TEST_TMPDIR/in"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
+	run -0 changes "$BATS_TEST_TMPDIR/out"
+	assert_output "$(perf-qualityctl -n -c "$Q" "$F/overload.jsonl" >"$BATS_TEST_TMPDIR/ref"; changes "$BATS_TEST_TMPDIR/ref")"
+	[ "${#lines[@]}" -ge 2 ]
+}
+
+@test "an application-only stream (metric records, no samples) drives the level" {
+	# A camera reporting every frame (10 a second), at 12 fps from 20 s
+	# to 60 s. After stale (10 s) without a sample, its records are
+	# evaluated once a second of event time: the level steps down within
+	# two of those evaluations and climbs back after the dwell.
+	for t in $(seq 0 119); do
+		f=29; [ "$t" -ge 20 ] && [ "$t" -lt 60 ] && f=12
+		for k in 0 1 2 3 4 5 6 7 8 9; do
+			printf '{"type":"metric","ts":%d.%d,"host":"cam1","component":"camera","fps":%d}\n' $((1000 + t)) "$k" "$f"
+		done
+	done >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-qualityctl -n "$BATS_TEST_TMPDIR/in"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
+	run -0 jq -c 'select(.type == "quality" and .reason != "impact") | [.ts, .reason, .level]' "$BATS_TEST_TMPDIR/out"
+	assert_line --index 0 '[1010,"start","ULTRA_HIGH"]'
+	assert_line --index 1 '[1021,"pressure_high","HIGH"]'
+	assert_line --index 2 '[1023,"pressure_high","MEDIUM"]'
+	run -0 jq -r 'select(.reason == "pressure_low") | .level' "$BATS_TEST_TMPDIR/out"
+	assert_line --index 0 "LOW"
+	# While samples flow, metric records only update the terms.
+	{
+		for t in $(seq 0 30); do
+			printf '{"type":"sample","ts":%d,"host":"cam1","cpu":{"util":10}}\n' $((1000 + t))
+			printf '{"type":"metric","ts":%d.5,"host":"cam1","component":"camera","fps":12}\n' $((1000 + t))
+		done
+	} >"$BATS_TEST_TMPDIR/mixed"
+	run -0 --separate-stderr perf-qualityctl -n "$BATS_TEST_TMPDIR/mixed"
+	run -0 jq -s -c '[.[] | select(.type == "quality") | .ts | . == floor] | unique' <<<"$output"
+	assert_output '[true]'
+}
+
+@test "slow sampling (a Pi every 30 s) is not an application-only stream" {
+	# CPU at 99 % in samples 30 s apart, a healthy camera every second:
+	# the metric records must not evaluate on their own between samples
+	# (fps-only pressure would hide the CPU), as they did when "no
+	# sample for stale seconds" was the only rule.
+	for t in $(seq 0 179); do
+		[ $((t % 30)) -eq 0 ] &&
+		    printf '{"type":"sample","ts":%d,"host":"pi","interval_s":30,"cpu":{"util":99}}\n' $((1000 + t))
+		printf '{"type":"metric","ts":%d.5,"host":"pi","component":"cam","fps":29}\n' $((1000 + t))
+	done >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-qualityctl -n "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.type == "quality" and .reason != "impact") | [.ts, .level]' <<<"$output"
+	assert_output '[1000,"ULTRA_HIGH"]
+[1030,"HIGH"]
+[1090,"MEDIUM"]
+[1150,"LOW"]'
+}
+
 @test "temperature: the headroom below the zone's trip point" {
 	printf '{"type":"sample","ts":1,"host":"h","cpu":{"util":10},"temp_c":{"soc":70,"gpu":78},"temp_trip_c":{"soc":95,"gpu":90}}\n' >"$BATS_TEST_TMPDIR/in"
 	run -0 --separate-stderr perf-qualityctl "$BATS_TEST_TMPDIR/in"
@@ -310,6 +435,15 @@ wait_grep() {
 	# (80 + 0.5 * 40 + 0.5 * 50) / 2 = 62.5
 	run -0 jq -c 'select(.type == "quality") | [.pressure, .inputs.io.norm]' <<<"$output"
 	assert_output '[62.5,50]'
+}
+
+@test "an extra term without a valid path is a config error, not a crash" {
+	# Found by fuzz_qualityctl_conf: the term's path was left uninitialised
+	# by realloc and freed when the config was rejected.
+	printf 'pressure:\n  extra:\n    a: { weight: 1 }\n    b: { path: x..y }\n    c: 7\n' >"$BATS_TEST_TMPDIR/q.yaml"
+	run -2 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" </dev/null
+	[[ $stderr == *"q.yaml:3:"*"'path' is required"* ]]
+	[[ $stderr == *"'x..y' is not a dotted path"* ]]
 }
 
 @test "--on-change runs the command with the level in its environment" {
@@ -494,6 +628,44 @@ SigIgn: 0"
 @test "a state directory that cannot be made is an I/O error with -d" {
 	run -4 --separate-stderr perf-qualityctl -d /proc/nonexistent/x -c "$Q" /dev/null
 	[[ $stderr == *"cannot create the state directory"* ]]
+}
+
+@test "the man page's EXAMPLES run as printed" {
+	# Each literal block of EXAMPLES as a script, run in a directory that
+	# holds quality.yaml, day.jsonl and examples/; perf-sample replays a
+	# fixture, and perf-alert and logger are stand-ins.
+	d=$BATS_TEST_TMPDIR/ex
+	mkdir -p "$d/bin" "$d/run"
+	cp "$Q" "$d/quality.yaml"
+	cp "$F/overload.jsonl" "$d/day.jsonl"
+	ln -s "$ROOT/examples" "$d/examples"
+	printf '#!/bin/sh\nexec cat "%s"\n' "$F/overload.jsonl" >"$d/bin/perf-sample"
+	printf '#!/bin/sh\nexec cat >/dev/null\n' >"$d/bin/perf-alert"
+	printf '#!/bin/sh\necho "logger $*" >>"%s/logger.out"\n' "$d" >"$d/bin/logger"
+	chmod +x "$d/bin/"*
+	mandoc -Tascii "$ROOT/man/perf-qualityctl.1" | sed 's/.\x08//g' |
+	    awk '/^EXAMPLES/{on=1; next} /^   Worked example/{on=0} on' |
+	    awk -v dir="$d" '/^           /{ if (!b) { n++; b=1 } sub(/^           /, ""); print > (dir "/ex" n ".sh"); next } { b=0 }'
+	[ -f "$d/ex4.sh" ] && [ ! -f "$d/ex5.sh" ]
+	unset PERF_QUALITYCTL_DIR
+	export XDG_RUNTIME_DIR=$d/run
+	cd "$d"
+	PATH=$d/bin:$PATH run -0 --separate-stderr sh ex1.sh
+	assert_line --index 0 "frame 0: ULTRA_LOW 576x324 jpeg q30 roi 0.5 features -"
+	[ "${#lines[@]}" -eq 100 ]
+	PATH=$d/bin:$PATH run -0 --separate-stderr sh ex2.sh
+	assert_output '[1732300000.25,"start","MEDIUM"]
+[1732300031.25,"pressure_high","LOW"]
+[1732300033.25,"impact","LOW"]
+[1732300033.25,"pressure_high","ULTRA_LOW"]
+[1732300038.25,"impact","ULTRA_LOW"]'
+	PATH=$d/bin:$PATH run -0 --separate-stderr sh ex3.sh
+	[ ! -e "$XDG_RUNTIME_DIR/perf-qualityctl/override" ]
+	PATH=$d/bin:$PATH run -0 --separate-stderr sh ex4.sh
+	# The commands run in the background: their order is not the test's.
+	run -0 cat "$d/logger.out"
+	assert_line "logger -t quality  -> ULTRA_HIGH"
+	assert_line "logger -t quality ULTRA_HIGH -> HIGH"
 }
 
 @test "examples: the config parses and the camera follows the state file" {

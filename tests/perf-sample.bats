@@ -188,6 +188,17 @@ teardown() {
 	assert_line 'perfkit_cpu_frequency_hertz{cpu="3"} 600000000'
 }
 
+@test "--format prom on stdout is one exposition that promtool takes, not one per sample" {
+	command -v promtool >/dev/null || skip "promtool is not installed"
+	# The fixture has samples for two intervals: only the first is written.
+	run -0 bash -c "perf-sample --replay '$FX/rpi' -f prom | promtool check metrics"
+	run -0 perf-sample --replay "$FX/rpi" -f prom
+	run -0 grep -c '^# TYPE perfkit_cpu_util_ratio gauge$' <<<"$output"
+	assert_output 1
+	run -2 --separate-stderr perf-sample --replay "$FX/rpi" -f prom -n 2
+	[[ $stderr == *"--format prom writes one exposition to standard output: -n 1, or -o FILE"* ]]
+}
+
 @test "--textfile writes the exposition atomically and nothing on stdout" {
 	command -v promtool >/dev/null || skip "promtool is not installed"
 	mkdir "$BATS_TEST_TMPDIR/textfiles"
@@ -312,6 +323,27 @@ ticks_now() {
 	[ "$(printf '%s\n' "$output" | jq -c 'select(.type == "proc")' | wc -l)" -ge 2 ]
 }
 
+@test "--comm reads a process's name twice, not at every sample" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	strace -f -qq -o "$BATS_TEST_TMPDIR/log" true 2>/dev/null ||
+	    skip "ptrace is not permitted here"
+	root=$BATS_TEST_TMPDIR/root
+	mkdir -p "$root/proc" "$root/sys"
+	cp "$FX/server/0/proc/stat" "$FX/server/0/proc/loadavg" "$FX/server/0/proc/uptime" "$root/proc/"
+	for pid in $(seq 100 109); do
+		mkdir "$root/proc/$pid"
+		echo bash >"$root/proc/$pid/comm"
+	done
+	# LeakSanitizer cannot run under a tracer.
+	ASAN_OPTIONS=detect_leaks=0 run -0 strace -f -qq -e trace=openat -o "$BATS_TEST_TMPDIR/log" \
+	    perf-sample --procfs "$root/proc" --sysfs "$root/sys" -m load -i 10ms -n 10 -c robot
+	[ "${#lines[@]}" -eq 10 ]
+	# The first look and one more (a fork that exec'd in between); then
+	# only every 10 s. It was 11 reads each: one per sample and the first.
+	run -0 grep -c '/comm"' "$BATS_TEST_TMPDIR/log"
+	assert_output 20
+}
+
 @test "live: --comm follows processes by name" {
 	cp "$(command -v sleep)" "$BATS_TEST_TMPDIR/pk-sample-test"
 	"$BATS_TEST_TMPDIR/pk-sample-test" 30 &
@@ -355,4 +387,31 @@ ticks_now() {
 	run -0 --separate-stderr bash -c "$cmd"
 	[ "${#lines[@]}" -eq 2 ]
 	[ "$(jqline 1 '[.cpu.util, .throttle.raw]')" = '[78.75,"0x50005"]' ]
+}
+
+@test "the man page's EXAMPLES run as printed, only shortened" {
+	cd "$BATS_TEST_TMPDIR"
+	mapfile -d '' ex < <(pk_man_examples perf-sample)
+	[ "${#ex[@]}" -eq 5 ] || fail "the EXAMPLES changed: update this test"
+	# Intervals and counts shortened, endless runs given a count.
+	run -0 --separate-stderr bash -o pipefail -c "${ex[0]/-i 1s -n 10/-i 100ms -n 2}"
+	[ "${#lines[@]}" -eq 2 ]
+	echo "${lines[1]}" | jq -e '(.cpu.cores | length) == .cpu.ncpu'
+	cp "$(command -v sleep)" lane_detector
+	./lane_detector 30 &
+	pid=$!
+	run -0 --separate-stderr bash -o pipefail -c "${ex[1]/-i 250ms/-i 250ms -n 4}"
+	pk_stop_pid "$pid"
+	assert_line --regexp '^\{"type":"profile",.*"component":"lane_detector"'
+	run -0 bash -o pipefail -c "${ex[2]/perf-sample /perf-sample -n 2 -i 100ms }"
+	cron=${ex[3]#"* * * * * "}
+	cron=${cron/-i 5s/-i 100ms}
+	run -0 bash -c "${cron//\/var\/lib\/prometheus\/node-exporter/$BATS_TEST_TMPDIR}"
+	grep -q '^perfkit_cpu_util' perfkit.prom
+	if command -v promtool >/dev/null; then
+		promtool check metrics <perfkit.prom
+	fi
+	cd "$ROOT"
+	run -0 --separate-stderr bash -c "${ex[4]}"
+	echo "${lines[0]}" | jq -e '.throttle.now.under_voltage == true'
 }

@@ -308,7 +308,7 @@ setup_file() {
 	    .sched_fifo, .ready, [.recommendations[] | [.level, .check]]]' \
 	    >"$BATS_TEST_TMPDIR/got"
 	run -0 cat "$BATS_TEST_TMPDIR/got"
-	assert_output '["PREEMPT_RT","full",{"isolated":"1","nohz_full":"","smt":"on"},{"cpu0":"performance","cpu1":"powersave"},950000,{"sys_nice":false,"ipc_lock":false},false,false,[["error","sched_fifo"],["info","nohz_full"],["warn","governor"],["info","sched_rt_runtime_us"],["warn","memlock"],["warn","smt"]]]'
+	assert_output '["PREEMPT_RT","full",{"isolated":"1","nohz_full":"","smt":"on"},{"cpu0":"performance","cpu1":"powersave"},950000,{"sys_nice":false,"ipc_lock":false},false,false,[["error","sched_fifo"],["info","nohz_full"],["info","irq"],["warn","governor"],["info","sched_rt_runtime_us"],["warn","memlock"],["warn","smt"]]]'
 	run -2 --separate-stderr rt-loop --sysroot /
 	[[ $stderr == *"--sysroot goes with --preflight"* ]]
 }
@@ -335,6 +335,23 @@ setup_file() {
 	    .workload == "mlp:32,128,8" and .freq_hz == 1000 and .monitor_hz == 2000'
 	echo "$output" | rec summary | jq -e '
 	    .ticks + .skipped == 1000 and .stalls >= 0 and .dropped == 0'
+}
+
+@test "the man page's EXAMPLES run as printed, only shortened" {
+	cd "$BATS_TEST_TMPDIR"
+	mapfile -d '' ex < <(pk_man_examples rt-loop)
+	[ "${#ex[@]}" -eq 4 ] || fail "the EXAMPLES changed: update this test"
+	# Durations shortened; CPU 3 of a 4-core Raspberry Pi made CPU 0.
+	run -0 --separate-stderr bash -o pipefail -c "${ex[0]/-D 60s/-D 1s}"
+	# The keys of the printed output.
+	echo "$output" | jq -e 'keys == (["min","mean","p50","p99","p999","max"] | sort)'
+	[ "$(sed -n 1p lat.hist)" = "# Histogram" ]
+	run -0 --separate-stderr bash -o pipefail -c "${ex[1]/-a 3/-a 0} -D 1s"
+	echo "$output" | rec summary | jq -e '.ticks + .skipped == 1000'
+	run -0 --separate-stderr bash -o pipefail -c "${ex[2]/-l 100000/-l 2000}"
+	echo "$output" | jq -e '.ticks == 2000 and (.misses | type) == "number" and
+	    (.skipped | type) == "number"'
+	run -0 --separate-stderr bash -o pipefail -c "${ex[3]}"
 }
 
 @test "--list-options lists the long options for the completions" {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "fuzz_file.h"
 #include "pk_yaml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -43,16 +44,11 @@ walk(struct pk_ydoc *doc, const struct pk_ynode *n, int depth)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int init;
 	struct pk_ydoc *doc;
 	json_t *j;
 
-	if (!init) {
-		/* Diagnostics are expected; keep the fuzzer's output readable. */
-		if (freopen("/dev/null", "w", stderr) == NULL)
-			return 0;
-		init = 1;
-	}
+	if (fuzz_quiet() == -1)
+		return 0;
 	doc = pk_yaml_load_string("fuzz.yaml", (const char *)data, size);
 	if (doc == NULL)
 		return 0;

@@ -137,8 +137,19 @@ test_ratio(void **state)
 	NEAR(r, 1.2, 1e-12);
 	/* 1.2 * sqrt(0.025^2 + 0.04^2) */
 	NEAR(sd, 1.2 * sqrt(0.025 * 0.025 + 0.04 * 0.04), 1e-12);
-	NEAR(hi - r, 1.959964 * sd, 1e-5);
-	NEAR(r - lo, hi - r, 1e-12);
+	/* Symmetric on the log scale: r exp(+-1.96 rel). */
+	NEAR(hi, 1.2 * exp(1.959964 * sqrt(0.025 * 0.025 + 0.04 * 0.04)),
+	    1e-5);
+	NEAR(lo * hi, r * r, 1e-12);
+	/*
+	 * A wide interval: r - 1.96 sd would be -0.58, a negative ratio of
+	 * two durations.
+	 */
+	pk_bench_ratio(1, 0.8, 1, 0.1, NAN, 0.95, &r, &sd, &lo, &hi);
+	NEAR(sd, sqrt(0.65), 1e-12);
+	assert_true(lo > 0);
+	NEAR(lo, exp(-1.959964 * sqrt(0.65)), 1e-5);
+	NEAR(lo * hi, 1, 1e-12);
 }
 
 static void

@@ -68,6 +68,29 @@ test_edges(void **state)
 }
 
 static void
+test_steps(void **state)
+{
+	struct pk_profsev s;
+
+	(void)state;
+	assert_int_equal(pk_profsev_level_steps(0.05, 500, -1, 600, 3600),
+	    PK_SEV_LOW);
+	assert_int_equal(pk_profsev_level_steps(0.05, 600, -1, 600, 3600),
+	    PK_SEV_MEDIUM);
+	assert_int_equal(pk_profsev_level_steps(0.05, 3600, -1, 600, 3600),
+	    PK_SEV_HIGH);
+	/* A slow escalation, set on the state: a minute changes nothing. */
+	memset(&s, 0, sizeof(s));
+	s.after1 = 600;
+	s.after2 = 3600;
+	assert_int_equal(pk_profsev_update(&s, 0, 0.01, 1, 0), PK_EDGE_START);
+	assert_int_equal(pk_profsev_update(&s, 60, 0.01, 1, 0), PK_EDGE_NONE);
+	assert_int_equal(pk_profsev_update(&s, 600, 0.01, 1, 0),
+	    PK_EDGE_CHANGE);
+	assert_int_equal(s.level, PK_SEV_MEDIUM);
+}
+
+static void
 test_obj_next(void **state)
 {
 	const char *txt = "{ \"cpu_thermal\" : 61.5, \"a\\\"b\":{\"x\":[1,{\"y\":\"}\"}]},"
@@ -114,6 +137,7 @@ main(void)
 		cmocka_unit_test(test_excess),
 		cmocka_unit_test(test_level),
 		cmocka_unit_test(test_edges),
+		cmocka_unit_test(test_steps),
 		cmocka_unit_test(test_obj_next),
 	};
 

@@ -55,6 +55,53 @@ test_fixture_tree(void **state)
 	json_decref(rep);
 }
 
+/*
+ * /proc/interrupts of the 2-vCPU VM where the loop woke late on CPU 1:
+ * the device interrupts per CPU (LOC, RES and the like not counted), the
+ * busiest CPU and its busiest device, and advice to pin elsewhere.
+ */
+static void
+test_irqs(void **state)
+{
+	json_t *rep, *irqs, *counts, *r;
+	const char *advice = NULL;
+	size_t i;
+
+	(void)state;
+	rep = pk_rtcheck_report(SYSROOT);
+	assert_non_null(rep);
+	irqs = json_object_get(rep, "irqs");
+	assert_non_null(irqs);
+	counts = json_object_get(irqs, "device_per_cpu");
+	assert_int_equal(json_array_size(counts), 2);
+	assert_int_equal(json_integer_value(json_array_get(counts, 0)),
+	    41 + 1 + 3741);
+	assert_int_equal(json_integer_value(json_array_get(counts, 1)),
+	    294994 + 8490);
+	assert_int_equal(json_integer_value(json_object_get(irqs,
+	    "busiest_cpu")), 1);
+	assert_int_equal(json_integer_value(json_object_get(irqs,
+	    "quietest_cpu")), 0);
+	assert_string_equal(json_string_value(json_object_get(irqs,
+	    "busiest_irq")), "virtio1-req.0");
+	json_array_foreach(json_object_get(rep, "recommendations"), i, r)
+		if (strcmp(json_string_value(json_object_get(r, "check")),
+		    "irq") == 0)
+			advice = json_string_value(json_object_get(r,
+			    "advice"));
+	assert_non_null(advice);
+	assert_string_equal(advice, "CPU 1 takes 99% of the device "
+	    "interrupts (most from virtio1-req.0): run the loop on CPU 0, "
+	    "which takes the fewest (rt-loop -a 0), or move them with "
+	    "/proc/irq/N/smp_affinity_list");
+	json_decref(rep);
+	/* No /proc/interrupts: no irqs key, no advice. */
+	rep = pk_rtcheck_report("/nonexistent-sysroot");
+	assert_null(json_object_get(rep, "irqs"));
+	assert_false(has_check(rep, "info", "irq"));
+	json_decref(rep);
+}
+
 /* Nothing readable: the report still has every key, and says not RT. */
 static void
 test_empty_tree(void **state)
@@ -112,6 +159,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixture_tree),
+		cmocka_unit_test(test_irqs),
 		cmocka_unit_test(test_empty_tree),
 		cmocka_unit_test(test_dynamic_mode),
 	};

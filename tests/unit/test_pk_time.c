@@ -65,6 +65,22 @@ test_numbers(void **state)
 }
 
 static void
+test_ts_plausible(void **state)
+{
+	double limit = 0, now = pk_now();
+
+	(void)state;
+	assert_true(pk_ts_plausible(1732300000.5, &limit));
+	assert_true(limit >= now + PK_TS_AHEAD_MAX);
+	assert_true(pk_ts_plausible(now + 3600, &limit));
+	assert_true(pk_ts_plausible(-5, &limit));
+	/* Milliseconds since the epoch, and far futures. */
+	assert_false(pk_ts_plausible(now * 1000, &limit));
+	assert_false(pk_ts_plausible(1e300, &limit));
+	assert_false(pk_ts_plausible(now + 2 * PK_TS_AHEAD_MAX, &limit));
+}
+
+static void
 test_clocks(void **state)
 {
 	double a, b;
@@ -84,6 +100,7 @@ main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_clocks),
+		cmocka_unit_test(test_ts_plausible),
 	};
 
 	return cmocka_run_group_tests_name("pk_time", tests, NULL, NULL);

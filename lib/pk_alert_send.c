@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT */
+#include "pk_alert_send.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "pk_time.h"
+
+extern char **environ;
+
+void
+pk_alert_rfc3339(double t, char *buf, size_t size)
+{
+	time_t s = (time_t)floor(t);
+	struct tm tm;
+	char tmp[32];
+	int ms = (int)((t - floor(t)) * 1000);
+
+	gmtime_r(&s, &tm);
+	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, size, "%s.%03dZ", tmp, ms > 999 ? 999 : ms);
+}
+
+json_t *
+pk_alert_am(const json_t *a, double until)
+{
+	json_t *o = json_object(), *labels, *ann;
+	const char *state = json_string_value(json_object_get(a, "state"));
+	char t[64];
+
+	labels = json_deep_copy(json_object_get(a, "labels"));
+	if (labels == NULL)
+		labels = json_object();
+	json_object_set_new(labels, "severity",
+	    json_copy(json_object_get(a, "severity")));
+	json_object_set_new(o, "labels", labels);
+	ann = json_deep_copy(json_object_get(a, "annotations"));
+	json_object_set_new(o, "annotations", ann ? ann : json_object());
+	pk_alert_rfc3339(json_number_value(json_object_get(a, "since")), t,
+	    sizeof(t));
+	json_object_set_new(o, "startsAt", json_string(t));
+	if (state != NULL && strcmp(state, "resolved") == 0)
+		pk_alert_rfc3339(json_number_value(json_object_get(a, "ts")), t,
+		    sizeof(t));
+	else
+		pk_alert_rfc3339(until, t, sizeof(t));
+	json_object_set_new(o, "endsAt", json_string(t));
+	json_object_set_new(o, "generatorURL",
+	    json_string("http://localhost/perf-alert"));
+	return o;
+}
+
+static size_t
+discard_cb(char *p, size_t size, size_t n, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return size * n;
+}
+
+struct readbuf {
+	const char *p;
+	size_t left;
+};
+
+static size_t
+read_cb(char *out, size_t size, size_t n, void *arg)
+{
+	struct readbuf *rb = arg;
+	size_t k = size * n;
+
+	if (k > rb->left)
+		k = rb->left;
+	memcpy(out, rb->p, k);
+	rb->p += k;
+	rb->left -= k;
+	return k;
+}
+
+static int
+progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+    curl_off_t un)
+{
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return atomic_load((atomic_int *)arg) ? 1 : 0;
+}
+
+/* Common options: no signals, a timeout, an abort when *stop is set. */
+static void
+curl_common(CURL *c, double timeout, atomic_int *stop, char *ebuf)
+{
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, stop);
+}
+
+int
+pk_alert_http_post(const char *url, const char *body, const char *key,
+    double timeout, atomic_int *stop, char *err, size_t errsize)
+{
+	struct curl_slist *h = NULL;
+	char hdr[256], ebuf[CURL_ERROR_SIZE] = "";
+	long code = 0;
+	CURL *c;
+	CURLcode rc;
+
+	if ((c = curl_easy_init()) == NULL) {
+		snprintf(err, errsize, "curl_easy_init failed");
+		return -1;
+	}
+	h = curl_slist_append(h, "Content-Type: application/json");
+	if (key != NULL) {
+		snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", key);
+		h = curl_slist_append(h, hdr);
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_cb);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "perf-alert");
+	curl_common(c, timeout, stop, ebuf);
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(h);
+	if (rc != CURLE_OK) {
+		snprintf(err, errsize, "%s", ebuf[0] ? ebuf :
+		    curl_easy_strerror(rc));
+		return -1;
+	}
+	if (code < 200 || code > 299) {
+		snprintf(err, errsize, "HTTP status %ld", code);
+		return -1;
+	}
+	return 0;
+}
+
+int
+pk_alert_smtp_send(const struct pk_alert_smtp *s, const char *msg, size_t len,
+    atomic_int *stop, char *err, size_t errsize)
+{
+	char ebuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *rcpt = NULL;
+	struct readbuf rb = { msg, len };
+	long code = 0;
+	size_t i;
+	CURL *c;
+	CURLcode rc;
+
+	if ((c = curl_easy_init()) == NULL) {
+		snprintf(err, errsize, "curl_easy_init failed");
+		return -1;
+	}
+	for (i = 0; i < s->nto; i++)
+		rcpt = curl_slist_append(rcpt, s->to[i]);
+	curl_easy_setopt(c, CURLOPT_URL, s->url);
+	curl_easy_setopt(c, CURLOPT_MAIL_FROM, s->from);
+	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
+	curl_easy_setopt(c, CURLOPT_READDATA, &rb);
+	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	curl_common(c, s->timeout, stop, ebuf);
+	if (s->starttls)
+		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	if (s->ca_file != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, s->ca_file);
+	if (s->user != NULL) {
+		curl_easy_setopt(c, CURLOPT_USERNAME, s->user);
+		curl_easy_setopt(c, CURLOPT_PASSWORD,
+		    s->password ? s->password : "");
+	}
+	/*
+	 * libcurl fails the transfer unless the server's reply to the end of
+	 * the message is 250: a 451 (try again later) is a failure.
+	 */
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(rcpt);
+	if (rc != CURLE_OK) {
+		snprintf(err, errsize, "%s (server reply %ld)", ebuf[0] ? ebuf :
+		    curl_easy_strerror(rc), code);
+		return -1;
+	}
+	return 0;
+}
+
+int
+pk_alert_command(const char *cmd, char *const *env, const char *input,
+    size_t len, double timeout, atomic_int *stop, char *err, size_t errsize)
+{
+	char *argv[4], **envp;
+	sigset_t pipeset, oldset;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t sa;
+	size_t n = 0, i, off = 0;
+	int pfd[2], st, k, rc = -1;
+	pid_t pid;
+	double deadline;
+
+	for (i = 0; environ[i] != NULL; i++)
+		;
+	for (k = 0; env != NULL && env[k] != NULL; k++)
+		;
+	if ((envp = calloc(i + (size_t)k + 1, sizeof(*envp))) == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return -1;
+	}
+	for (i = 0; environ[i] != NULL; i++)
+		envp[n++] = environ[i];
+	for (k = 0; env != NULL && env[k] != NULL; k++)
+		envp[n++] = env[k];
+	argv[0] = (char *)"/bin/sh";
+	argv[1] = (char *)"-c";
+	argv[2] = (char *)cmd;
+	argv[3] = NULL;
+	if (pipe2(pfd, O_CLOEXEC) == -1) {
+		snprintf(err, errsize, "pipe: %s", strerror(errno));
+		free(envp);
+		return -1;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pfd[0], 0);
+	/* The caller may be a thread that blocks signals: the child must not. */
+	sigemptyset(&pipeset);
+	posix_spawnattr_init(&sa);
+	posix_spawnattr_setsigmask(&sa, &pipeset);
+	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGMASK);
+	k = posix_spawn(&pid, "/bin/sh", &fa, &sa, argv, envp);
+	posix_spawnattr_destroy(&sa);
+	posix_spawn_file_actions_destroy(&fa);
+	free(envp);
+	close(pfd[0]);
+	if (k != 0) {
+		close(pfd[1]);
+		snprintf(err, errsize, "cannot run /bin/sh: %s", strerror(k));
+		return -1;
+	}
+	/*
+	 * A command that does not read its input must not kill us: SIGPIPE
+	 * is blocked around the writes (EPIPE instead) and a signal raised
+	 * meanwhile is consumed, whatever the caller's disposition.
+	 */
+	sigemptyset(&pipeset);
+	sigaddset(&pipeset, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipeset, &oldset);
+	while (off < len) {
+		ssize_t w = write(pfd[1], input + off, len - off);
+
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	if (off == len && len > 0 && input[len - 1] != '\n')
+		(void)!write(pfd[1], "\n", 1);
+	close(pfd[1]);
+	if (!sigismember(&oldset, SIGPIPE)) {
+		struct timespec zero = { 0, 0 };
+
+		while (sigtimedwait(&pipeset, NULL, &zero) == SIGPIPE)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &oldset, NULL);
+	deadline = pk_mono() + timeout;
+	for (;;) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+
+		if (w == pid)
+			break;
+		if (w == -1 && errno != EINTR) {
+			snprintf(err, errsize, "waitpid: %s", strerror(errno));
+			return -1;
+		}
+		if (pk_mono() > deadline || atomic_load(stop)) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			snprintf(err, errsize, "command timed out");
+			return -1;
+		}
+		usleep(10000);
+	}
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		rc = 0;
+	else if (WIFEXITED(st))
+		snprintf(err, errsize, "command exited with status %d",
+		    WEXITSTATUS(st));
+	else
+		snprintf(err, errsize, "command killed by signal %d",
+		    WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	return rc;
+}

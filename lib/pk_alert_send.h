@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PK_ALERT_SEND_H
+#define PK_ALERT_SEND_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+/*
+ * The transports of perf-alert's notifications: an HTTP POST (webhooks,
+ * Alertmanager), a message over SMTP, a command. Each is one blocking
+ * attempt meant for a delivery thread: 0 when the receiver accepted it,
+ * -1 with the reason in err. Each gives up at once when *stop becomes
+ * non-zero (the program is exiting). libcurl must have been initialised
+ * (curl_global_init) by the program; no signal is used (CURLOPT_NOSIGNAL).
+ */
+
+/* POST a JSON body; accepted on a 2xx status. key, if not NULL, is sent
+ * as the Idempotency-Key header. */
+int pk_alert_http_post(const char *url, const char *body, const char *key,
+    double timeout, atomic_int *stop, char *err, size_t errsize);
+
+struct pk_alert_smtp {
+	const char *url;	/* smtp://host:port or smtps://host:port */
+	const char *from;
+	char *const *to;
+	size_t nto;
+	const char *user;	/* NULL: no AUTH */
+	const char *password;
+	const char *ca_file;	/* NULL: the system's certificates */
+	int starttls;		/* require STARTTLS */
+	double timeout;
+};
+
+/*
+ * Send msg (headers, blank line, body; CRLF line ends). Accepted only when
+ * the server's final reply to the message is 250: a 451 is a failure.
+ */
+int pk_alert_smtp_send(const struct pk_alert_smtp *s, const char *msg,
+    size_t len, atomic_int *stop, char *err, size_t errsize);
+
+/*
+ * Run "/bin/sh -c cmd" with env (NAME=value strings, NULL-terminated)
+ * added to the environment and input on its standard input; accepted when
+ * it exits with status 0. Killed after timeout seconds.
+ */
+int pk_alert_command(const char *cmd, char *const *env, const char *input,
+    size_t len, double timeout, atomic_int *stop, char *err, size_t errsize);
+
+/* "2024-11-22T18:26:40.125Z" */
+void pk_alert_rfc3339(double t, char *buf, size_t size);
+
+/*
+ * The Alertmanager API v2 form of an alert record: labels (with
+ * severity), annotations, startsAt (since), endsAt (the record's ts when
+ * resolved, else until), generatorURL.
+ */
+json_t *pk_alert_am(const json_t *rec, double until);
+
+#endif

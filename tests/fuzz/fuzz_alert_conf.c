@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fuzz perf-alert's config loader (-c FILE, and SIGHUP reloads): the
+ * program itself is compiled in, its main() renamed, to reach the static
+ * config_load().
+ */
+#include "fuzz_file.h"
+
+#define main perf_alert_main
+#include "../../cmd/perf-alert.c"
+#undef main
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct config *c;
+	const char *path;
+
+	if (fuzz_quiet() == -1 || (path = fuzz_file(data, size)) == NULL)
+		return 0;
+	c = config_load(path);
+	if (c == NULL)
+		return 0;
+	if (c->nrules == 0 || c->flap_low > c->flap_high)
+		abort();
+	config_free(c);
+	return 0;
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env python3
+# A real HTTP receiver for the perf-alert tests: every POST body is appended
+# as one line {"path":..., "key":..., "body":...} to OUT. While the file
+# FAIL exists, requests are answered 503; while HANG exists, requests are
+# held (so a test can kill the sender mid-delivery).
+import json
+import os
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+port, out, fail, hang = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+
+
+class H(BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        while os.path.exists(hang):
+            time.sleep(0.05)
+        if os.path.exists(fail):
+            self.send_response(503)
+            self.end_headers()
+            return
+        rec = {"path": self.path, "key": self.headers.get("Idempotency-Key"),
+               "body": json.loads(body)}
+        with open(out, "a") as f:
+            f.write(json.dumps(rec) + "\n")
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()

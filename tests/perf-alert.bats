@@ -1,0 +1,717 @@
+#!/usr/bin/env bats
+# perf-alert: rules on event time, the alert records, the spool and the
+# receivers (a real HTTP server, a real Alertmanager, a real SMTP server,
+# a command), acknowledgement, escalation, flapping, history and stats.
+
+load common
+
+FX=$FIXTURES/perf-alert
+HTTPD=$TESTS_DIR/helpers/perf-alert-http.py
+SMTPD=$TESTS_DIR/helpers/perf-alert-smtp.py
+
+teardown() {
+	local p
+	for p in ${PIDS:-}; do
+		pk_stop_pid "$p"
+	done
+	exec 5>&- 2>/dev/null || true
+}
+
+# A sample record: sample TS UTIL [HOST]
+sample() {
+	printf '{"type":"sample","ts":%s,"host":"%s","cpu":{"util":%s}}\n' \
+	    "$1" "${3:-bot1}" "$2"
+}
+
+# Start the HTTP receiver on a free port: sets HTTP_PORT, writes posts to
+# $BATS_TEST_TMPDIR/posts.jsonl; fails (503) while $BATS_TEST_TMPDIR/fail
+# exists, holds requests while $BATS_TEST_TMPDIR/hang exists.
+start_http() {
+	HTTP_PORT=${HTTP_PORT:-$(pk_free_port)}
+	python3 "$HTTPD" "$HTTP_PORT" "$BATS_TEST_TMPDIR/posts.jsonl" \
+	    "$BATS_TEST_TMPDIR/fail" "$BATS_TEST_TMPDIR/hang" 3>&- 5>&- &
+	HTTP_PID=$!
+	PIDS="${PIDS:-} $HTTP_PID"
+	pk_wait_port "$HTTP_PORT" 10
+}
+
+# Wait until FILE has at least N lines (max $3 seconds).
+wait_lines() {
+	local f=$1 n=$2 max=${3:-20} i=0
+	while [ "$( (cat "$f" 2>/dev/null || true) | wc -l)" -lt "$n" ]; do
+		i=$((i + 1))
+		[ "$i" -lt $((max * 10)) ] || return 1
+		sleep 0.1
+	done
+}
+
+# Start perf-alert on a FIFO (a live pipeline): write records with >&5.
+start_live() {
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	perf-alert "$@" <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" \
+	    2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	PA_PID=$!
+	exec 5>"$BATS_TEST_TMPDIR/in"
+}
+
+stop_live() {
+	exec 5>&-
+	local i=0
+	while kill -0 "$PA_PID" 2>/dev/null; do
+		i=$((i + 1))
+		[ "$i" -lt 300 ] || { kill -9 "$PA_PID"; break; }
+		sleep 0.1
+	done
+	wait "$PA_PID"
+}
+
+@test "-h prints the usage and the options on stdout" {
+	run -0 --separate-stderr perf-alert -h
+	assert_line --index 0 --partial "usage: perf-alert [-hnu] [-c config]"
+	assert_output --partial "perf-alert ack [-c config] [-s statedir] [-m comment] id ..."
+	assert_output --partial "--state-dir DIR"
+	[ -z "$stderr" ]
+}
+
+@test "a bad option is a usage error (2)" {
+	run -2 --separate-stderr perf-alert --bogus
+	[ -z "$output" ]
+	[[ "$stderr" == *"usage: perf-alert"* ]]
+	run -2 --separate-stderr perf-alert
+	[[ "$stderr" == *"no configuration (-c)"* ]]
+}
+
+@test "--list-options lists the options and the subcommands" {
+	run -0 perf-alert --list-options
+	assert_line -- "--config="
+	assert_line -- "--state-dir="
+	assert_line "ack"
+	assert_line "stats"
+}
+
+@test "states on event time: pending, firing, escalated, resolved; golden" {
+	run -0 --separate-stderr perf-alert -c "$FX/rules.yaml" "$FX/input.jsonl"
+	grep '"type":"alert"' <<<"$output" >"$BATS_TEST_TMPDIR/alerts"
+	diff -u "$FX/expected-alerts.jsonl" "$BATS_TEST_TMPDIR/alerts"
+	[ -z "$stderr" ]
+}
+
+@test "every input line passes through unchanged and in order" {
+	run -0 perf-alert -c "$FX/rules.yaml" "$FX/input.jsonl"
+	grep -v '"type":"alert"' <<<"$output" >"$BATS_TEST_TMPDIR/passed"
+	diff -u "$FX/input.jsonl" "$BATS_TEST_TMPDIR/passed"
+	# Each alert record comes right after the record that caused it.
+	run -0 jq -sc 'map(.type) | index("alert")' <<<"$output"
+	[ "$output" = 3 ]
+}
+
+@test "the fingerprint is stable and the same across a replay" {
+	run -0 perf-alert -c "$FX/rules.yaml" "$FX/input.jsonl"
+	a=$(jq -r 'select(.type=="alert" and .rule=="cpu_busy") | .fingerprint' <<<"$output" | sort -u)
+	[ "$(wc -l <<<"$a")" -eq 1 ]
+	[ "$a" = 454e17a1975129a4 ]
+}
+
+@test "hysteresis: a firing alert resolves only after clear holds for clear_for" {
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-'EOF'
+	rules:
+	  - name: hot
+	    when: cpu.util > 90
+	    clear: cpu.util < 80
+	    clear_for: 5s
+	EOF
+	{
+		sample 1 95; sample 2 85; sample 3 79; sample 4 85; sample 5 70
+		sample 7 70; sample 9 70; sample 10 70
+	} >"$BATS_TEST_TMPDIR/in"
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.type=="alert") | [.ts, .state, .duration_s]' <<<"$output"
+	assert_output "$(printf '[1,"firing",null]\n[10,"resolved",9]')"
+}
+
+@test "a pending alert whose condition ends before 'for' never fires" {
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-'EOF'
+	rules:
+	  - name: hot
+	    when: cpu.util > 90
+	    for: 10s
+	EOF
+	{ sample 1 95; sample 5 95; sample 8 50; sample 20 50; } >"$BATS_TEST_TMPDIR/in"
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.type=="alert") | [.ts, .state]' <<<"$output"
+	assert_output '[1,"pending"]'
+}
+
+@test "alerts are per host: two hosts, two fingerprints" {
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-'EOF'
+	rules:
+	  - name: hot
+	    when: cpu.util > 90
+	EOF
+	{ sample 1 95 a; sample 1 50 b; sample 2 95 b; sample 3 50 a; } >"$BATS_TEST_TMPDIR/in"
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.type=="alert") | [.ts, .host, .state]' <<<"$output"
+	assert_output "$(printf '[1,"a","firing"]\n[2,"b","firing"]\n[3,"a","resolved"]')"
+}
+
+@test "a malformed line among good ones: status 3, FILE:LINE message, the rest processed" {
+	{ sample 1 95; echo '{"type":"sample",'; echo '{"type":"sample","host":"x"}'; sample 2 50; } >"$BATS_TEST_TMPDIR/in"
+	run -3 --separate-stderr perf-alert -c "$FX/rules.yaml" "$BATS_TEST_TMPDIR/in"
+	[[ "$stderr" == *"perf-alert: $BATS_TEST_TMPDIR/in:2: "* ]]
+	[[ "$stderr" == *"perf-alert: $BATS_TEST_TMPDIR/in:3: no numeric 'ts'"* ]]
+	[[ "$stderr" == *"2 bad input lines skipped"* ]]
+	[ "$(grep -c '"type":"sample"' <<<"$output")" -eq 2 ]
+}
+
+@test "--strict makes the first bad line fatal" {
+	{ sample 1 95; echo 'nope'; sample 2 50; } >"$BATS_TEST_TMPDIR/in"
+	run -3 --separate-stderr perf-alert --strict -c "$FX/rules.yaml" "$BATS_TEST_TMPDIR/in"
+	[[ "$stderr" == *":2: "* ]]
+	[ "$(grep -c '"type":"sample"' <<<"$output")" -eq 1 ]
+}
+
+@test "a write error on stdout is status 4 with a message" {
+	run -4 --separate-stderr bash -c 'perf-alert -c "$1" "$2" >/dev/full' _ \
+	    "$FX/rules.yaml" "$FX/input.jsonl"
+	[[ "$stderr" == *"perf-alert: "* ]]
+}
+
+@test "a reader that closes early ends perf-alert quietly (141)" {
+	for i in $(seq 1 20000); do sample "$i" 50; done >"$BATS_TEST_TMPDIR/in"
+	run -141 bats_pipe perf-alert -c "$FX/rules.yaml" "$BATS_TEST_TMPDIR/in" \| head -n1
+	[ "$output" = "$(head -n1 "$BATS_TEST_TMPDIR/in")" ]
+}
+
+@test "config errors name FILE:LINE:COL and stop the program (2)" {
+	printf 'rules:\n  - name: x\n    when: cpu.util > 90\n    sevrity: WARNING\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	run -2 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" /dev/null
+	[[ "$stderr" == *"r.yaml:4:"*"sevrity"* ]]
+	printf 'rules:\n  - name: x\n    when: cpu.util >> 90\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
+	[[ "$stderr" == *"r.yaml:3:"*"bad condition"* ]]
+	printf 'rules:\n  - name: x\n    when: cpu.util > 9\n    severity: FATAL\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
+	[[ "$stderr" == *"r.yaml:4:"*"unknown severity 'FATAL'"* ]]
+	printf 'rules:\n  - name: x\n    when: cpu.util > 9\nreceivers:\n  - {name: h, type: webhook, url: "http://127.0.0.1:1/"}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
+	[[ "$stderr" == *"receivers need a state directory"* ]]
+}
+
+@test "flapping: marked, and its notifications held" {
+	start_http
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	rules:
+	  - name: hot
+	    when: cpu.util > 90
+	receivers:
+	  - {name: hook, type: webhook, url: "http://127.0.0.1:$HTTP_PORT/"}
+	EOF
+	for i in $(seq 1 30); do sample "$i" $(( i % 2 ? 95 : 50 )); done >"$BATS_TEST_TMPDIR/in"
+	for i in $(seq 31 60); do sample "$i" 50; done >>"$BATS_TEST_TMPDIR/in"
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 10s "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.type=="alert" and (.event=="flapping" or .event=="flap_end")) | [.ts, .event]' <<<"$output"
+	assert_output "$(printf '[10,"flapping"]\n[45,"flap_end"]')"
+	# Nagios weighting: at ts 10, 9 changes weighing 0.8 + 0.4 (19 - i) / 19
+	# for i = 0..8 (newest first), over 20 slots: 50.21%.
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 10s "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.event=="flapping") | .flap_pct * 100 | round' <<<"$output"
+	assert_output 5021
+	# Notifications stopped while it flapped (ts 10 to 45); when it
+	# stopped, the receiver was told where it stands (resolved): per run
+	# ts 1..9 and 45.
+	wait_lines "$BATS_TEST_TMPDIR/posts.jsonl" 20
+	sleep 0.5
+	run -0 jq -c '[.body.ts, .body.event]' "$BATS_TEST_TMPDIR/posts.jsonl"
+	[ "${#lines[@]}" -eq 20 ]
+	assert_line --index 8 '[9,"firing"]'
+	assert_line --index 9 '[45,"resolved"]'
+	assert_line --index 19 '[45,"resolved"]'
+}
+
+@test "webhook: the receiver down while alerts fire, then up: all delivered, in order" {
+	HTTP_PORT=$(pk_free_port)
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	retry_min: 100ms
+	retry_max: 300ms
+	rules:
+	  - name: hot
+	    when: cpu.util > 90
+	receivers:
+	  - {name: hook, type: webhook, url: "http://127.0.0.1:$HTTP_PORT/alerts"}
+	EOF
+	start_live -c "$BATS_TEST_TMPDIR/r.yaml"
+	{ sample 1 95; sample 2 50; sample 3 95; sample 4 50; sample 5 95; } >&5
+	wait_lines "$BATS_TEST_TMPDIR/out" 10
+	# Nothing could be delivered: five notifications wait in the spool.
+	[ "$(ls "$BATS_TEST_TMPDIR/st/spool" | wc -l)" -eq 5 ]
+	start_http
+	wait_lines "$BATS_TEST_TMPDIR/posts.jsonl" 5
+	stop_live
+	run -0 jq -c '[.path, .body.ts, .body.state, .key]' "$BATS_TEST_TMPDIR/posts.jsonl"
+	fp=$(jq -r 'select(.type=="alert") | .fingerprint' "$BATS_TEST_TMPDIR/out" | head -n1)
+	assert_output "$(printf '["/alerts",%s,"%s","%s"]\n' \
+	    1 firing "$fp-firing-1.000-0" 2 resolved "$fp-resolved-2.000-0" \
+	    3 firing "$fp-firing-3.000-0" 4 resolved "$fp-resolved-4.000-0" \
+	    5 firing "$fp-firing-5.000-0")"
+	[ -z "$(ls "$BATS_TEST_TMPDIR/st/spool")" ]
+	grep -q "delivery of $fp-firing-1.000-0 failed" "$BATS_TEST_TMPDIR/err"
+}
+
+@test "spool files are private (0600) and complete JSON" {
+	HTTP_PORT=$(pk_free_port)
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	rules:
+	  - {name: hot, when: cpu.util > 90}
+	receivers:
+	  - {name: hook, type: webhook, url: "http://127.0.0.1:$HTTP_PORT/"}
+	EOF
+	sample 1 95 | perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 0 >/dev/null 2>&1
+	f=$(ls "$BATS_TEST_TMPDIR"/st/spool/*.json)
+	[ "$(stat -c %a "$f")" = 600 ]
+	run -0 jq -r '[.receiver, .key, .alert.state] | join(" ")' "$f"
+	[[ "$output" == "hook "*"-firing-1.000-0 firing" ]]
+}
+
+@test "SIGKILL mid-delivery, then a restart: nothing lost" {
+	touch "$BATS_TEST_TMPDIR/hang"
+	start_http
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	retry_min: 100ms
+	rules:
+	  - {name: hot, when: cpu.util > 90, flap: false}
+	receivers:
+	  - {name: hook, type: webhook, url: "http://127.0.0.1:$HTTP_PORT/", timeout: 30s}
+	EOF
+	for i in $(seq 1 10); do sample "$i" $(( i % 2 ? 95 : 50 )); done >"$BATS_TEST_TMPDIR/in"
+	perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 60s "$BATS_TEST_TMPDIR/in" \
+	    >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	pid=$!
+	PIDS="$PIDS $pid"
+	wait_lines "$BATS_TEST_TMPDIR/out" 20
+	sleep 0.5	# the first POST is being held by the receiver
+	kill -9 "$pid"
+	wait "$pid" || true
+	[ "$(ls "$BATS_TEST_TMPDIR/st/spool" | wc -l)" -eq 10 ]
+	rm "$BATS_TEST_TMPDIR/hang"
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 20s </dev/null
+	[ -z "$(ls "$BATS_TEST_TMPDIR/st/spool")" ]
+	# Every notification arrived (the one in flight possibly twice: at
+	# least once, with the same idempotency key).
+	wait_lines "$BATS_TEST_TMPDIR/posts.jsonl" 10
+	run -0 jq -r .key "$BATS_TEST_TMPDIR/posts.jsonl"
+	[ "$(sort -u <<<"$output" | wc -l)" -eq 10 ]
+	jq -r 'select(.type=="alert") | "\(.fingerprint)-\(.event)-\(.ts).000-0"' \
+	    "$BATS_TEST_TMPDIR/out" | sed 's/\.0\.000/.000/' | sort >"$BATS_TEST_TMPDIR/want"
+	sort -u <<<"$output" | diff -u "$BATS_TEST_TMPDIR/want" -
+}
+
+@test "SIGHUP: an invalid config keeps the old one, a valid one is loaded" {
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-'EOF'
+	rules:
+	  - {name: hot, when: cpu.util > 90}
+	EOF
+	start_live -c "$BATS_TEST_TMPDIR/r.yaml"
+	sample 1 95 >&5
+	wait_lines "$BATS_TEST_TMPDIR/out" 2
+	printf 'rules:\n  - {name: hot, when: cpu.util >}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	kill -HUP "$PA_PID"
+	i=0
+	until grep -q "invalid configuration, keeping the old one" "$BATS_TEST_TMPDIR/err"; do
+		i=$((i + 1)); [ "$i" -lt 100 ]; sleep 0.1
+	done
+	grep -q "r.yaml:2:" "$BATS_TEST_TMPDIR/err"
+	kill -0 "$PA_PID"
+	sample 2 50 >&5	# the old rule resolves it
+	sample 3 95 >&5
+	wait_lines "$BATS_TEST_TMPDIR/out" 6
+	printf 'rules:\n  - {name: hot, when: cpu.util > 99}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	kill -HUP "$PA_PID"
+	i=0
+	until grep -q "configuration reloaded" "$BATS_TEST_TMPDIR/err"; do
+		i=$((i + 1)); [ "$i" -lt 100 ]; sleep 0.1
+	done
+	sample 4 95 >&5	# below the new threshold: resolves the alert in progress
+	sample 5 100 >&5
+	stop_live
+	run -0 jq -c 'select(.type=="alert") | [.ts, .state]' "$BATS_TEST_TMPDIR/out"
+	assert_output "$(printf '[1,"firing"]\n[2,"resolved"]\n[3,"firing"]\n[4,"resolved"]\n[5,"firing"]')"
+}
+
+@test "ack from another shell stops the escalation; stats report MTTA and MTTR" {
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	rules:
+	  - name: hot
+	    when: cpu.util > 90
+	    severity: WARNING
+	    escalate: {after: 5s}
+	  - name: cold
+	    when: cpu.util < 10
+	    severity: INFO
+	EOF
+	start_live -c "$BATS_TEST_TMPDIR/r.yaml"
+	{ sample 100 95; sample 106 95; sample 107 95; sample 108 95; } >&5
+	wait_lines "$BATS_TEST_TMPDIR/out" 6
+	fp=$(jq -r 'select(.type=="alert") | .fingerprint' "$BATS_TEST_TMPDIR/out" | head -n1)
+	run -0 perf-alert ack -s "$BATS_TEST_TMPDIR/st" -m "on it" "${fp:0:8}"
+	i=0
+	until grep -q '"acknowledged"' "$BATS_TEST_TMPDIR/out"; do
+		i=$((i + 1)); [ "$i" -lt 100 ]; sleep 0.1
+	done
+	{ sample 120 95; sample 130 95; sample 140 50; sample 150 5; sample 160 50; } >&5
+	stop_live
+	run -0 jq -c 'select(.type=="alert") | [.ts, .rule, .event, .severity, .tta_s, .comment]' "$BATS_TEST_TMPDIR/out"
+	assert_output "$(printf '%s\n' '[100,"hot","firing","WARNING",null,null]' \
+	    '[106,"hot","escalated","CRITICAL",null,null]' \
+	    '[108,"hot","acknowledged","CRITICAL",8,"on it"]' \
+	    '[140,"hot","resolved","CRITICAL",null,null]' \
+	    '[150,"cold","firing","INFO",null,null]' \
+	    '[160,"cold","resolved","INFO",null,null]')"
+	run -0 perf-alert stats -s "$BATS_TEST_TMPDIR/st"
+	assert_line --index 0 '{"type":"alert_stats","rule":"hot","fired":1,"escalated":1,"acknowledged":1,"resolved":1,"by_severity":{"WARNING":1,"CRITICAL":1},"mtta_s":8.0,"mttr_s":40.0}'
+	assert_line --index 1 '{"type":"alert_stats","rule":"cold","fired":1,"escalated":0,"acknowledged":0,"resolved":1,"by_severity":{"INFO":1},"mttr_s":10.0}'
+	assert_line --index 2 '{"type":"alert_stats","rule":"*","fired":2,"escalated":1,"acknowledged":1,"resolved":2,"by_severity":{"INFO":1,"WARNING":1,"CRITICAL":1},"mtta_s":8.0,"mttr_s":25.0}'
+	# The history is append-only JSON lines, private.
+	[ "$(stat -c %a "$BATS_TEST_TMPDIR/st/history.jsonl")" = 600 ]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/st/history.jsonl")" -eq 6 ]
+}
+
+@test "ack: a bad id is a usage error" {
+	run -2 --separate-stderr perf-alert ack -s "$BATS_TEST_TMPDIR/st" xyz
+	[[ "$stderr" == *"'xyz' is not an alert id"* ]]
+	run -2 --separate-stderr perf-alert ack -s "$BATS_TEST_TMPDIR/st"
+	[[ "$stderr" == *"no alert id"* ]]
+}
+
+@test "absent data: a stalled stream fires on the wall clock, data resolves it" {
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-'EOF'
+	rules:
+	  - name: stalled
+	    match: {type: sample}
+	    absent: 500ms
+	    severity: CRITICAL
+	    annotations: {summary: "no samples"}
+	EOF
+	start_live -c "$BATS_TEST_TMPDIR/r.yaml"
+	sample 1 50 >&5
+	i=0
+	until grep -q '"stalled"' "$BATS_TEST_TMPDIR/out"; do
+		i=$((i + 1)); [ "$i" -lt 100 ]; sleep 0.1
+	done
+	sample 2 50 >&5
+	stop_live
+	run -0 jq -c 'select(.type=="alert") | [.rule, .state, .severity, .annotations.summary, (.value >= 0.5)]' "$BATS_TEST_TMPDIR/out"
+	assert_output "$(printf '%s\n' '["stalled","firing","CRITICAL","no samples",true]' '["stalled","resolved","CRITICAL","no samples",true]')"
+}
+
+# Start an Alertmanager on a free port; echo its port.
+start_am() {
+	local port dir=$BATS_TEST_TMPDIR/am$1
+	port=$(pk_free_port)
+	mkdir -p "$dir"
+	printf 'route:\n  receiver: "null"\n  group_wait: 1s\nreceivers:\n  - name: "null"\n' >"$dir/am.yml"
+	prometheus-alertmanager --config.file="$dir/am.yml" --storage.path="$dir" \
+	    --web.listen-address="127.0.0.1:$port" --cluster.listen-address= \
+	    >"$dir/log" 2>&1 3>&- &
+	PIDS="${PIDS:-} $!"
+	pk_wait_port "$port" 20
+	AM_PORTS="${AM_PORTS:-} $port"
+}
+
+# The active alerts of the Alertmanager on port $1, one line each.
+am_alerts() {
+	curl -sf "http://127.0.0.1:$1/api/v2/alerts" |
+	    jq -c '.[] | [.labels.alertname, .labels.host, .labels.severity, .labels.team, .annotations.summary, .status.state]'
+}
+
+@test "Alertmanager API v2: every peer of an HA pair gets the alert, then its resolution" {
+	command -v prometheus-alertmanager >/dev/null || skip "no prometheus-alertmanager"
+	start_am 1
+	start_am 2
+	set -- $AM_PORTS
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	retry_min: 100ms
+	rules:
+	  - name: soc_hot
+	    when: temp_c.cpu_thermal >= 80
+	    severity: CRITICAL
+	    labels: {team: robot}
+	    annotations: {summary: "SoC at {{value}} C"}
+	receivers:
+	  - name: am
+	    type: alertmanager
+	    urls: ["http://127.0.0.1:$1", "http://127.0.0.1:$2"]
+	    resend_interval: 1s
+	EOF
+	now=$(date +%s)
+	start_live -c "$BATS_TEST_TMPDIR/r.yaml"
+	printf '{"type":"sample","ts":%s,"host":"pi4","temp_c":{"cpu_thermal":82.5}}\n' "$now" >&5
+	want='["soc_hot","pi4","CRITICAL","robot","SoC at 82.5 C","active"]'
+	for p in "$1" "$2"; do
+		i=0
+		until [ "$(am_alerts "$p")" = "$want" ]; do
+			i=$((i + 1)); [ "$i" -lt 100 ] || fail "peer $p: $(am_alerts "$p")"; sleep 0.1
+		done
+	done
+	# Active alerts are resent (every second here), each time valid for
+	# four more intervals: Alertmanager's endsAt moves forward.
+	e1=$(curl -sf "http://127.0.0.1:$1/api/v2/alerts" | jq -r '.[0].endsAt')
+	i=0
+	until [[ "$(curl -sf "http://127.0.0.1:$2/api/v2/alerts" | jq -r '.[0].endsAt')" > "$e1" ]] &&
+	    [[ "$(curl -sf "http://127.0.0.1:$1/api/v2/alerts" | jq -r '.[0].endsAt')" > "$e1" ]]; do
+		i=$((i + 1)); [ "$i" -lt 100 ] || fail "no resend: endsAt still $e1"; sleep 0.1
+	done
+	printf '{"type":"sample","ts":%s,"host":"pi4","temp_c":{"cpu_thermal":60}}\n' "$((now + 1))" >&5
+	for p in "$1" "$2"; do
+		i=0
+		until [ -z "$(am_alerts "$p")" ]; do
+			i=$((i + 1)); [ "$i" -lt 100 ] || fail "peer $p still has: $(am_alerts "$p")"; sleep 0.1
+		done
+	done
+	stop_live
+	[ -z "$(ls "$BATS_TEST_TMPDIR/st/spool")" ]
+}
+
+@test "email over SMTP (a real aiosmtpd): delivered; a 451 is retried until accepted" {
+	/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || skip "no python3-aiosmtpd"
+	port=$(pk_free_port)
+	mkdir "$BATS_TEST_TMPDIR/mail"
+	touch "$BATS_TEST_TMPDIR/mail/reject451"
+	/usr/bin/python3 "$SMTPD" "$port" "$BATS_TEST_TMPDIR/mail" 3>&- &
+	PIDS="${PIDS:-} $!"
+	pk_wait_port "$port" 20
+	printf 'secret\n' >"$BATS_TEST_TMPDIR/pw"
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	retry_min: 100ms
+	retry_max: 300ms
+	rules:
+	  - name: under_voltage
+	    when: throttle.now.under_voltage == true
+	    severity: CRITICAL
+	    annotations: {action: "use a 5.1 V supply"}
+	receivers:
+	  - name: mail
+	    type: email
+	    url: "smtp://127.0.0.1:$port"
+	    from: robot@example.org
+	    to: [oncall@example.org, lead@example.org]
+	    password_file: $BATS_TEST_TMPDIR/pw
+	EOF
+	start_live -c "$BATS_TEST_TMPDIR/r.yaml"
+	printf '{"type":"sample","ts":7,"host":"pi4","throttle":{"now":{"under_voltage":true}}}\n' >&5
+	i=0
+	until grep -q "451" "$BATS_TEST_TMPDIR/err"; do
+		i=$((i + 1)); [ "$i" -lt 100 ] || fail "no 451: $(cat "$BATS_TEST_TMPDIR/err")"; sleep 0.1
+	done
+	[ -z "$(ls "$BATS_TEST_TMPDIR/mail"/*.eml 2>/dev/null)" ]
+	[ "$(ls "$BATS_TEST_TMPDIR/st/spool" | wc -l)" -eq 1 ]
+	rm "$BATS_TEST_TMPDIR/mail/reject451"
+	pk_wait_file "$BATS_TEST_TMPDIR/mail/1.eml" 20
+	stop_live
+	m=$BATS_TEST_TMPDIR/mail/1.eml
+	grep -q '^X-Rcpt: oncall@example.org,lead@example.org' "$m"
+	grep -q '^Subject: \[CRITICAL\] under_voltage firing on pi4' "$m"
+	grep -q '^Message-ID: <[0-9a-f]\{16\}-firing-7.000-0@perf-alert>' "$m"
+	grep -q '^action: use a 5.1 V supply' "$m"
+	[ -z "$(ls "$BATS_TEST_TMPDIR/st/spool")" ]
+}
+
+@test "command receiver: the alert on stdin and in the environment; a failure is retried" {
+	cat >"$BATS_TEST_TMPDIR/hook.sh" <<-'EOF'
+	#!/bin/sh
+	# Fail the first time, to check the retry.
+	[ -e "$DIR/failed" ] || { touch "$DIR/failed"; exit 3; }
+	cat >"$DIR/$PERF_ALERT_KEY.json"
+	echo "$PERF_ALERT_RULE $PERF_ALERT_STATE $PERF_ALERT_SEVERITY $PERF_ALERT_HOST" >>"$DIR/log"
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/hook.sh"
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	retry_min: 100ms
+	rules:
+	  - {name: hot, when: cpu.util > 90, severity: EMERGENCY}
+	receivers:
+	  - {name: run, type: command, command: "$BATS_TEST_TMPDIR/hook.sh"}
+	EOF
+	export DIR=$BATS_TEST_TMPDIR
+	{ sample 1 95; sample 2 50; } >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
+	[[ "$stderr" == *"command exited with status 3"* ]]
+	run -0 cat "$BATS_TEST_TMPDIR/log"
+	assert_output "$(printf 'hot firing EMERGENCY bot1\nhot resolved EMERGENCY bot1')"
+	run -0 jq -r '.state' "$BATS_TEST_TMPDIR"/*-firing-1.000-0.json
+	assert_output firing
+}
+
+@test "routing by severity and labels; repeat interval" {
+	start_http
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	rules:
+	  - {name: warm, when: cpu.util > 50, severity: WARNING, labels: {team: robot}}
+	  - {name: hot, when: cpu.util > 90, severity: CRITICAL, labels: {team: infra}}
+	receivers:
+	  - name: robot-critical
+	    type: webhook
+	    url: "http://127.0.0.1:$HTTP_PORT/robot"
+	    severity: WARNING
+	    labels: {team: robot}
+	    repeat_interval: 10s
+	  - name: pager
+	    type: webhook
+	    url: "http://127.0.0.1:$HTTP_PORT/pager"
+	    severity: CRITICAL
+	EOF
+	for i in $(seq 0 25); do sample "$i" 95; done >"$BATS_TEST_TMPDIR/in"
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
+	wait_lines "$BATS_TEST_TMPDIR/posts.jsonl" 4
+	run -0 jq -c '[.path, .body.rule, .body.event, .body.ts]' "$BATS_TEST_TMPDIR/posts.jsonl"
+	assert_output "$(printf '%s\n' '["/robot","warm","firing",0]' '["/pager","hot","firing",0]' \
+	    '["/robot","warm","repeat",10]' '["/robot","warm","repeat",20]')"
+}
+
+@test "rate limit: notifications beyond it wait in the spool" {
+	start_http
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	rules:
+	  - {name: hot, when: cpu.util > 90, flap: false}
+	receivers:
+	  - {name: hook, type: webhook, url: "http://127.0.0.1:$HTTP_PORT/", rate_limit: 3}
+	EOF
+	for i in $(seq 1 10); do sample "$i" $(( i % 2 ? 95 : 50 )); done >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 3s "$BATS_TEST_TMPDIR/in"
+	[[ "$stderr" == *"7 notifications left in the spool"* ]]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/posts.jsonl")" -eq 3 ]
+	[ "$(ls "$BATS_TEST_TMPDIR/st/spool" | wc -l)" -eq 7 ]
+}
+
+@test "the examples: the Raspberry Pi rules, the Alertmanager config, the cron job" {
+	run -0 perf-alert -n -c "$ROOT/examples/perf-alert.yaml"
+	if command -v amtool >/dev/null; then
+		run -0 amtool check-config "$ROOT/examples/perf-alert-alertmanager.yml"
+	fi
+	# The rules without the receivers (which point at real servers).
+	sed '/^receivers:/,$d' "$ROOT/examples/perf-alert.yaml" >"$BATS_TEST_TMPDIR/rules.yaml"
+	{
+		printf '{"type":"sample","ts":1,"host":"pi4","temp_c":{"cpu_thermal":81},"cpu":{"util":20},"mem":{"used_pct":40}}\n'
+		printf '{"type":"sample","ts":40,"host":"pi4","temp_c":{"cpu_thermal":82},"cpu":{"util":20},"throttle":{"now":{"under_voltage":true}}}\n'
+		printf '{"type":"metric","ts":41,"host":"pi4","component":"lane_detector","fps":12}\n'
+		printf '{"type":"bottleneck","ts":42,"host":"pi4","component":"planner","kind":"cpu","state":"start","severity":"high","value":97}\n'
+	} >"$BATS_TEST_TMPDIR/in"
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/rules.yaml" -s "$BATS_TEST_TMPDIR/st" "$BATS_TEST_TMPDIR/in"
+	run -0 jq -c 'select(.type=="alert") | [.rule, .state]' <<<"$output"
+	assert_output "$(printf '%s\n' '["soc_hot","pending"]' '["soc_hot","firing"]' '["under_voltage","firing"]' \
+	    '["lane_detector_slow","pending"]' '["bottleneck","firing"]')"
+	# The cron job: deliver what is left, then the statistics.
+	PERF_ALERT_CONFIG=$BATS_TEST_TMPDIR/rules.yaml PERF_ALERT_STATE_DIR=$BATS_TEST_TMPDIR/st \
+	    run -0 "$ROOT/examples/perf-alert-cron.sh"
+	assert_line '{"type":"alert_stats","rule":"*","fired":3,"escalated":0,"acknowledged":0,"resolved":0,"by_severity":{"WARNING":2,"CRITICAL":1}}'
+}
+
+@test "a restart resumes the alerts in progress (state.json)" {
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	rules:
+	  - {name: hot, when: cpu.util > 90, escalate: {after: 10s}}
+	EOF
+	{ sample 1 95; sample 5 95; } | perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" >/dev/null
+	[ "$(stat -c %a "$BATS_TEST_TMPDIR/st/state.json")" = 600 ]
+	run -0 bash -c "{ printf '%s\n' '{\"type\":\"sample\",\"ts\":11,\"host\":\"bot1\",\"cpu\":{\"util\":95}}' \
+	    '{\"type\":\"sample\",\"ts\":12,\"host\":\"bot1\",\"cpu\":{\"util\":50}}'; } |
+	    perf-alert -c '$BATS_TEST_TMPDIR/r.yaml'"
+	run -0 jq -c 'select(.type=="alert") | [.ts, .event, .severity, .since, .duration_s]' <<<"$output"
+	assert_output "$(printf '%s\n' '[11,"escalated","CRITICAL",1,null]' '[12,"resolved","CRITICAL",1,11]')"
+}
+
+@test "email: STARTTLS and AUTH with the password from the environment" {
+	/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || skip "no python3-aiosmtpd"
+	command -v openssl >/dev/null || skip "no openssl"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+	    -addext subjectAltName=IP:127.0.0.1 -keyout "$BATS_TEST_TMPDIR/key.pem" \
+	    -out "$BATS_TEST_TMPDIR/cert.pem" 2>/dev/null
+	port=$(pk_free_port)
+	mkdir "$BATS_TEST_TMPDIR/mail"
+	/usr/bin/python3 "$SMTPD" "$port" "$BATS_TEST_TMPDIR/mail" robot:s3cret \
+	    "$BATS_TEST_TMPDIR/cert.pem" "$BATS_TEST_TMPDIR/key.pem" 3>&- 2>/dev/null &
+	PIDS="${PIDS:-} $!"
+	pk_wait_port "$port" 20
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	retry_min: 100ms
+	rules:
+	  - {name: hot, when: cpu.util > 90}
+	receivers:
+	  - name: mail
+	    type: email
+	    url: "smtp://127.0.0.1:$port"
+	    starttls: true
+	    ca_file: $BATS_TEST_TMPDIR/cert.pem
+	    from: robot@example.org
+	    to: oncall@example.org
+	    username: robot
+	    password_env: PA_TEST_SMTP_PW
+	EOF
+	sample 1 95 >"$BATS_TEST_TMPDIR/in"
+	PA_TEST_SMTP_PW=s3cret run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
+	pk_wait_file "$BATS_TEST_TMPDIR/mail/1.eml" 10
+	grep -q '^X-Auth: yes' "$BATS_TEST_TMPDIR/mail/1.eml"
+	grep -q '^X-TLS: yes' "$BATS_TEST_TMPDIR/mail/1.eml"
+	# The password never appears on the command line or in the spool.
+	run -1 grep -rq s3cret "$BATS_TEST_TMPDIR/st"
+}
+
+@test "SIGTERM with a delivery hung: prompt exit, the state saved, the notification spooled" {
+	touch "$BATS_TEST_TMPDIR/hang"
+	start_http
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	rules:
+	  - {name: hot, when: cpu.util > 90}
+	receivers:
+	  - {name: hook, type: webhook, url: "http://127.0.0.1:$HTTP_PORT/", timeout: 60s}
+	EOF
+	start_live -c "$BATS_TEST_TMPDIR/r.yaml"
+	sample 1 95 >&5
+	wait_lines "$BATS_TEST_TMPDIR/out" 2
+	sleep 0.5	# the POST is held by the receiver
+	kill -TERM "$PA_PID"
+	i=0
+	while kill -0 "$PA_PID" 2>/dev/null; do
+		i=$((i + 1)); [ "$i" -lt 100 ] || fail "still running 10s after SIGTERM"; sleep 0.1
+	done
+	run -0 wait "$PA_PID"
+	exec 5>&-
+	[ "$(ls "$BATS_TEST_TMPDIR/st/spool" | wc -l)" -eq 1 ]
+	run -0 jq -c '.alerts[] | [.rule, .state, .since]' "$BATS_TEST_TMPDIR/st/state.json"
+	assert_output '["hot","firing",1]'
+}
+
+@test "one instance per state directory" {
+	printf 'state_dir: %s\nrules:\n  - {name: hot, when: cpu.util > 90}\n' "$BATS_TEST_TMPDIR/st" >"$BATS_TEST_TMPDIR/r.yaml"
+	start_live -c "$BATS_TEST_TMPDIR/r.yaml"
+	sample 1 50 >&5
+	wait_lines "$BATS_TEST_TMPDIR/out" 1
+	run -4 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" /dev/null
+	[[ "$stderr" == *"is in use by another perf-alert"* ]]
+	stop_live
+}
+
+@test "command receiver: the command starts with no signals blocked" {
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	rules:
+	  - {name: hot, when: cpu.util > 90}
+	receivers:
+	  - {name: run, type: command, command: "grep SigBlk /proc/self/status >$BATS_TEST_TMPDIR/mask"}
+	EOF
+	sample 1 95 | perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" >/dev/null
+	run -0 cat "$BATS_TEST_TMPDIR/mask"
+	assert_output "SigBlk:	0000000000000000"
+}

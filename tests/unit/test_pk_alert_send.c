@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "pk_alert_send.h"
+#include "pk_io.h"
+
+static void
+test_rfc3339(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	pk_alert_rfc3339(1732300000.125, buf, sizeof(buf));
+	assert_string_equal(buf, "2024-11-22T18:26:40.125Z");
+	pk_alert_rfc3339(0, buf, sizeof(buf));
+	assert_string_equal(buf, "1970-01-01T00:00:00.000Z");
+}
+
+static void
+test_am(void **state)
+{
+	json_t *rec = json_pack("{s:s,s:f,s:s,s:f,s:{s:s,s:s},s:{s:s}}",
+	    "state", "firing", "ts", 1732300010.0, "severity", "CRITICAL",
+	    "since", 1732300000.0, "labels", "alertname", "hot", "host", "pi4",
+	    "annotations", "summary", "SoC hot");
+	json_t *am = pk_alert_am(rec, 1732300100.0);
+
+	(void)state;
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(am, "labels"), "severity")), "CRITICAL");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(am, "labels"), "host")), "pi4");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(am, "annotations"), "summary")), "SoC hot");
+	assert_string_equal(json_string_value(json_object_get(am, "startsAt")),
+	    "2024-11-22T18:26:40.000Z");
+	assert_string_equal(json_string_value(json_object_get(am, "endsAt")),
+	    "2024-11-22T18:28:20.000Z");
+	json_decref(am);
+	/* Resolved: endsAt is the time of the resolution. */
+	json_object_set_new(rec, "state", json_string("resolved"));
+	am = pk_alert_am(rec, 1732300100.0);
+	assert_string_equal(json_string_value(json_object_get(am, "endsAt")),
+	    "2024-11-22T18:26:50.000Z");
+	json_decref(am);
+	json_decref(rec);
+}
+
+static void
+test_command(void **state)
+{
+	char tmpl[] = "/tmp/pk_alert_send.XXXXXX", cmd[256], err[128] = "";
+	char *env[] = { (char *)"PERF_ALERT_RULE=hot", NULL }, *got;
+	atomic_int stop;
+	size_t n;
+
+	(void)state;
+	atomic_init(&stop, 0);
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(cmd, sizeof(cmd), "{ echo \"$PERF_ALERT_RULE\"; cat; } >%s/out",
+	    tmpl);
+	assert_int_equal(pk_alert_command(cmd, env, "{\"a\":1}", 7, 5, &stop,
+	    err, sizeof(err)), 0);
+	snprintf(cmd, sizeof(cmd), "%s/out", tmpl);
+	assert_int_equal(pk_read_file(cmd, &got, &n), 0);
+	assert_string_equal(got, "hot\n{\"a\":1}\n");
+	free(got);
+	unlink(cmd);
+	rmdir(tmpl);
+	/* A failure, a command that ignores its input, a timeout. */
+	assert_int_equal(pk_alert_command("exit 3", NULL, "x", 1, 5, &stop,
+	    err, sizeof(err)), -1);
+	assert_string_equal(err, "command exited with status 3");
+	assert_int_equal(pk_alert_command("sleep 5", NULL, "x", 1, 0.2, &stop,
+	    err, sizeof(err)), -1);
+	assert_string_equal(err, "command timed out");
+	atomic_store(&stop, 1);
+	assert_int_equal(pk_alert_command("sleep 5", NULL, "", 0, 60, &stop,
+	    err, sizeof(err)), -1);
+	assert_string_equal(err, "command timed out");
+}
+
+static void
+test_unreachable(void **state)
+{
+	struct pk_alert_smtp s = { "smtp://127.0.0.1:1", "a@example.org",
+		NULL, 0, NULL, NULL, NULL, 0, 2 };
+	char *to[] = { (char *)"b@example.org" };
+	char err[256] = "";
+	atomic_int stop;
+
+	(void)state;
+	atomic_init(&stop, 0);
+	s.to = to;
+	s.nto = 1;
+	assert_int_equal(pk_alert_http_post("http://127.0.0.1:1/", "{}", "k",
+	    2, &stop, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "127.0.0.1"));
+	assert_int_equal(pk_alert_smtp_send(&s, "Subject: x\r\n\r\nx\r\n", 16,
+	    &stop, err, sizeof(err)), -1);
+	assert_true(err[0] != '\0');
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rfc3339),
+		cmocka_unit_test(test_am),
+		cmocka_unit_test(test_command),
+		cmocka_unit_test(test_unreachable),
+	};
+	int r;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_cleanup();
+	return r;
+}
