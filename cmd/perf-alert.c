@@ -1232,9 +1232,14 @@ transition(struct alert_ctx *x, const struct rule *r, struct inst *in,
 		json_object_set_new(rec, "duration_s", json_real(ts - in->since));
 	pk_emit_json(rec);
 	pk_out_record_done();
-	hist_append(x, rec);
+	/*
+	 * The spool before the history: a crash between the two must leave
+	 * a notification not yet in the history (delivered at least once),
+	 * never a history line whose notification was lost.
+	 */
 	if (tell)
 		notify(x, in, rec, ts, -1);
+	hist_append(x, rec);
 	json_decref(rec);
 }
 

@@ -485,6 +485,13 @@ alert_flips() {
 	# What the killed runs spooled, by idempotency key.
 	cat "$d"/spool/*.json | jq -r .key | sort -u >"$BATS_TEST_TMPDIR/spooled"
 	[ -s "$BATS_TEST_TMPDIR/spooled" ]
+	# Every transition in the history has its notification spooled (a
+	# kill may come after the spool and before the history, not the
+	# other way round).
+	jq -r '"\(.fingerprint)-\(.event)-\(.ts)"' "$d/history.jsonl" | sort -u >"$BATS_TEST_TMPDIR/hist"
+	sed 's/\.000-[0-9]*$//' "$BATS_TEST_TMPDIR/spooled" | sort -u |
+	    comm -23 "$BATS_TEST_TMPDIR/hist" - >"$BATS_TEST_TMPDIR/lost"
+	[ ! -s "$BATS_TEST_TMPDIR/lost" ] || { echo "in the history, never spooled:"; cat "$BATS_TEST_TMPDIR/lost"; false; }
 	# A restart with a receiver that accepts delivers every one of them.
 	alert_config "$d" "echo \"\$PERF_ALERT_KEY\" >>'$BATS_TEST_TMPDIR/delivered'"
 	run -0 perf-alert -c "$BATS_TEST_TMPDIR/a.yaml" -w 60s </dev/null
