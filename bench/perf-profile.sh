@@ -55,7 +55,7 @@ awk -v n="$n" -v ps="$pp_s" -v js="$jq_s" -v pm="$pp_m" -v jm="$jq_m" -v jv="$jq
 	if (ps < 0.01) ps = 0.01;
 	if (js < 0.01) js = 0.01;
 	printf "| perf-profile | jq %s | lines/s, %d samples | %d | %d | %.1fx |\n", jv, n, n / ps, n / js, js / ps;
-	printf "| perf-profile | jq %s | max RSS kB, %d samples | %d | %d | %.2fx |\n", jv, n, pm, jm, pm / jm;
+	printf "| perf-profile | jq %s | max RSS kB, %d samples | %d | %d | %.2fx |\n", jv, n, pm, jm, jm / pm;
 }'
 
 # --summary in bounded memory: 10x fewer lines must not need less memory.
