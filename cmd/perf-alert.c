@@ -9,6 +9,8 @@
  * transition. Notifications are written to the spool (one fsync'd file
  * each) and handed to a delivery thread that retries them with backoff
  * until a receiver accepts them; the spool file is removed only then.
+ * When the disk fails, notifications and history lines wait in memory
+ * (bounded by MEMCAP) and are written once it recovers: never fatal.
  */
 #include <dirent.h>
 #include <errno.h>
