@@ -9,6 +9,8 @@
  * transition. Notifications are written to the spool (one fsync'd file
  * each) and handed to a delivery thread that retries them with backoff
  * until a receiver accepts them; the spool file is removed only then.
+ * When the disk fails, notifications and history lines wait in memory
+ * (bounded by MEMCAP) and are written once it recovers: never fatal.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -150,8 +152,16 @@ struct config {
 	int refs;		/* under the delivery mutex */
 };
 
+/*
+ * Notifications and history lines held in memory while the state
+ * directory's disk fails (full, read-only, I/O errors), each queue at most
+ * this long; beyond it they are dropped, counted and reported.
+ */
+#define MEMCAP 10000
+
 struct job {
-	struct pk_alert_spool_entry e;
+	struct pk_alert_spool_entry e;	/* e.file NULL: not in the spool yet */
+	unsigned long seq;		/* for its spool file's name */
 	int attempts;
 	double next_try;	/* monotonic */
 	struct job *next;
@@ -164,6 +174,14 @@ struct deliv {
 	struct config *cfg;
 	int quit, busy, started;
 	atomic_int stopping;	/* abort transfers in progress: we are exiting */
+	/*
+	 * Jobs not yet in the spool (a write failed): they are delivered
+	 * from memory meanwhile and written, in queue order, once a second
+	 * by the delivery thread until the spool takes them.
+	 */
+	unsigned long unspooled, dropped, dropped_ep, nospool_lost;
+	double next_spool;
+	int diskerr;		/* a spool write failed at some point */
 	char spool[4096];
 	pthread_t th;
 };
@@ -178,6 +196,10 @@ struct alert_ctx {
 	double last_ts, next_tick, next_scan;
 	unsigned long nrec, seq;
 	int hist_fd;
+	char **hpend;		/* history lines not written yet, in order */
+	size_t nhpend;
+	unsigned long hdropped;
+	int hist_failing, state_failing, diskerr;
 	char ackdir[4096];
 	char statefile[4096];
 	int dirty;
@@ -860,6 +882,54 @@ rate_ok(struct receiver *x, double now)
 	return x->tokens >= 1;
 }
 
+/*
+ * Write the jobs that are not in the spool yet, in queue order, stopping
+ * at the first failure. Called with the mutex held, by the delivery
+ * thread only (the one that removes jobs or delivers them), at a time
+ * when none is being delivered; the mutex is let go for each write.
+ * 1 if it let go of the mutex (the queue may have changed).
+ */
+static int
+spool_retry(struct deliv *d, double now)
+{
+	struct pk_alert_spool_entry ne;
+	struct job *j;
+	unsigned long done = 0;
+	int r = 0, err = 0;
+
+	for (j = d->head; j != NULL && d->unspooled > 0; j = j->next) {
+		if (j->e.file != NULL)
+			continue;
+		pthread_mutex_unlock(&d->mu);
+		r = pk_alert_spool_write(d->spool, j->seq, j->e.receiver,
+		    j->e.peer, j->e.key, j->e.alert, &ne);
+		err = errno;
+		pthread_mutex_lock(&d->mu);
+		if (r == -1)
+			break;
+		j->e.file = ne.file;
+		ne.file = NULL;
+		pk_alert_spool_entry_release(&ne);
+		d->unspooled--;
+		done++;
+	}
+	d->next_spool = pk_mono() + 1;
+	if (d->unspooled == 0) {
+		pk_warn("the spool '%s' takes writes again: %lu notifications "
+		    "written from memory%s", d->spool, done,
+		    d->dropped_ep ? "" : ", none lost");
+		if (d->dropped_ep > 0)
+			pk_warn("%lu notifications were dropped while the spool "
+			    "could not be written (more than %d held in memory)",
+			    d->dropped_ep, MEMCAP);
+		d->dropped_ep = 0;
+		pthread_cond_broadcast(&d->cv);
+	}
+	(void)now;
+	(void)err;
+	return 1;
+}
+
 static void *
 deliv_main(void *arg)
 {
@@ -877,6 +947,9 @@ deliv_main(void *arg)
 		size_t i;
 		int ok;
 
+		if (d->unspooled > 0 && now >= d->next_spool &&
+		    spool_retry(d, now))
+			continue;
 		for (i = 0; i < cfg->nrx; i++) {
 			x = &cfg->rx[i];
 			if (x->kind != RX_ALERTMANAGER)
@@ -962,7 +1035,7 @@ deliv_main(void *arg)
 		cfg->refs++;
 		pthread_mutex_unlock(&d->mu);
 		ok = deliver(x, j, &d->stopping, err, sizeof(err)) == 0;
-		if (ok) {
+		if (ok && j->e.file != NULL) {
 			if (pk_alert_spool_remove(&j->e) == -1)
 				pk_warn_errno("cannot remove '%s'", j->e.file);
 		} else {
@@ -982,6 +1055,10 @@ deliv_main(void *arg)
 		d->busy--;
 		if (ok) {
 			struct job **pp = &d->head, *q = NULL;
+
+			/* Delivered from memory: nothing left to spool. */
+			if (j->e.file == NULL)
+				d->unspooled--;
 
 			while (*pp != j) {
 				q = *pp;
@@ -1045,6 +1122,65 @@ mkdir_p(const char *path)
 		pk_die_errno(PK_EXIT_IO, "cannot create '%s'", path);
 }
 
+/*
+ * Write the history lines held in memory, in order. Not while a
+ * notification waits in memory for the spool (unless force, at exit): the
+ * spool before the history, so that a crash never leaves a history line
+ * whose notification is nowhere. A failed write is cut back off the file
+ * (no torn line), reported once per episode and retried on the next call
+ * (each record's transition and the idle tick).
+ */
+static void
+hist_flush(struct alert_ctx *x, int force)
+{
+	size_t i = 0;
+	unsigned long held;
+
+	if (x->nhpend == 0)
+		return;
+	if (!force) {
+		pthread_mutex_lock(&x->d.mu);
+		held = x->d.unspooled;
+		pthread_mutex_unlock(&x->d.mu);
+		if (held > 0)
+			return;
+	}
+	for (; i < x->nhpend; i++) {
+		size_t n = strlen(x->hpend[i]);
+		off_t end = lseek(x->hist_fd, 0, SEEK_END);
+		ssize_t w = write(x->hist_fd, x->hpend[i], n);
+
+		if (w == (ssize_t)n && fdatasync(x->hist_fd) == 0)
+			continue;
+		if (w >= 0)
+			errno = w == (ssize_t)n ? errno : ENOSPC;
+		if (!x->hist_failing)
+			pk_warn_errno("cannot append to the history (lines kept "
+			    "in memory, at most %d, and retried)", MEMCAP);
+		if (end != (off_t)-1 && w > 0) {
+			int e = errno;
+
+			if (ftruncate(x->hist_fd, end) == -1)
+				pk_warn_errno("cannot cut a torn line off the "
+				    "history");
+			errno = e;
+		}
+		x->hist_failing = 1;
+		x->diskerr = 1;
+		break;
+	}
+	if (i == x->nhpend && x->hist_failing) {
+		pk_warn("the history takes writes again: %zu lines written "
+		    "from memory, %lu dropped", i, x->hdropped);
+		x->hist_failing = 0;
+		x->hdropped = 0;
+	}
+	for (size_t k = 0; k < i; k++)
+		free(x->hpend[k]);
+	memmove(x->hpend, x->hpend + i, (x->nhpend - i) * sizeof(*x->hpend));
+	x->nhpend -= i;
+}
+
 static void
 hist_append(struct alert_ctx *x, const json_t *rec)
 {
@@ -1055,12 +1191,21 @@ hist_append(struct alert_ctx *x, const json_t *rec)
 		return;
 	x->dirty = 1;
 	s = json_dumps(rec, JSON_COMPACT);
-	n = strlen(s);
+	if (s == NULL || (s = realloc(s, (n = strlen(s)) + 2)) == NULL)
+		pk_die(PK_EXIT_IO, "out of memory");
 	s[n] = '\n';
-	if (write(x->hist_fd, s, n + 1) != (ssize_t)(n + 1) ||
-	    fdatasync(x->hist_fd) == -1)
-		pk_warn_errno("cannot append to the history");
-	free(s);
+	s[n + 1] = '\0';
+	if (x->nhpend >= MEMCAP) {
+		if (x->hdropped++ == 0)
+			pk_warn("more than %d history lines wait for the disk: "
+			    "dropping new ones (counted)", MEMCAP);
+		free(s);
+	} else {
+		if (x->hpend == NULL)
+			x->hpend = pk_xcalloc(MEMCAP, sizeof(*x->hpend));
+		x->hpend[x->nhpend++] = s;
+	}
+	hist_flush(x, 0);
 }
 
 /* ---------- the rules ---------- */
@@ -1185,12 +1330,57 @@ spool_one(struct alert_ctx *x, const struct receiver *r, const json_t *rec,
 
 	for (p = 0; p < npeer; p++) {
 		struct job *j = pk_xcalloc(1, sizeof(*j));
+		struct deliv *d = &x->d;
+		unsigned long held;
+		int err;
 
-		if (pk_alert_spool_write(x->d.spool, ++x->seq, r->name, (int)p,
-		    key, rec, &j->e) == -1)
-			pk_die_errno(PK_EXIT_IO, "cannot write to the spool '%s'",
-			    x->d.spool);
-		deliv_push(&x->d, j);
+		j->seq = ++x->seq;
+		/*
+		 * While earlier ones wait in memory this one waits behind
+		 * them, so that the spool's order (its files' names) stays
+		 * the order of the transitions.
+		 */
+		pthread_mutex_lock(&d->mu);
+		held = d->unspooled;
+		pthread_mutex_unlock(&d->mu);
+		if (held == 0 && pk_alert_spool_write(d->spool, j->seq, r->name,
+		    (int)p, key, rec, &j->e) == 0) {
+			deliv_push(d, j);
+			continue;
+		}
+		err = errno;
+		j->e.receiver = pk_xstrdup(r->name);
+		j->e.key = pk_xstrdup(key);
+		j->e.peer = (int)p;
+		if ((j->e.alert = json_deep_copy(rec)) == NULL)
+			pk_die(PK_EXIT_IO, "out of memory");
+		x->diskerr = 1;
+		pthread_mutex_lock(&d->mu);
+		if (held == 0 && d->unspooled == 0) {
+			errno = err;
+			pk_warn_errno("cannot write to the spool '%s'",
+			    d->spool);
+			pk_warn("notifications wait in memory (at most %d), are "
+			    "delivered from there and written to the spool "
+			    "once it takes writes", MEMCAP);
+			d->next_spool = pk_mono() + 1;
+		}
+		if (d->unspooled >= MEMCAP) {
+			if (d->dropped_ep++ == 0)
+				pk_warn("more than %d notifications wait for the "
+				    "spool '%s': dropping new ones (counted, "
+				    "reported when it recovers and at exit)",
+				    MEMCAP, d->spool);
+			d->dropped++;
+			pthread_mutex_unlock(&d->mu);
+			pk_alert_spool_entry_release(&j->e);
+			free(j);
+			continue;
+		}
+		d->unspooled++;
+		d->diskerr = 1;
+		pthread_mutex_unlock(&d->mu);
+		deliv_push(d, j);
 	}
 }
 
@@ -1648,11 +1838,21 @@ state_save(struct alert_ctx *x)
 	if (isfinite(x->last_ts))
 		json_object_set_new(o, "last_ts", json_real(x->last_ts));
 	s = json_dumps(o, JSON_COMPACT);
-	if (pk_atomic_write(x->statefile, s, strlen(s), 0600) == -1)
-		pk_warn_errno("cannot write '%s'", x->statefile);
+	/* A failed save keeps the old file whole, and is tried again. */
+	if (pk_atomic_write(x->statefile, s, strlen(s), 0600) == -1) {
+		if (!x->state_failing)
+			pk_warn_errno("cannot write '%s' (retried once a second)",
+			    x->statefile);
+		x->state_failing = 1;
+		x->diskerr = 1;
+	} else {
+		if (x->state_failing)
+			pk_warn("'%s' takes writes again", x->statefile);
+		x->state_failing = 0;
+		x->dirty = 0;
+	}
 	free(s);
 	json_decref(o);
-	x->dirty = 0;
 	x->next_save = pk_mono() + 1;
 }
 
@@ -1736,6 +1936,8 @@ housekeeping(struct alert_ctx *x)
 	check_absent(x);
 	check_acks(x);
 	x->next_scan = pk_mono() + 0.2;
+	if (x->hist_fd != -1)
+		hist_flush(x, 0);
 	if (x->dirty && x->statefile[0] != '\0' && pk_mono() >= x->next_save)
 		state_save(x);
 }
@@ -2139,7 +2341,7 @@ static void
 deliv_stop(struct alert_ctx *x)
 {
 	struct job *j, *next;
-	unsigned long left = 0;
+	unsigned long left = 0, lost = 0;
 
 	atomic_store(&x->d.stopping, 1);
 	pthread_mutex_lock(&x->d.mu);
@@ -2150,9 +2352,16 @@ deliv_stop(struct alert_ctx *x)
 		pthread_join(x->d.th, NULL);
 	for (j = x->d.head; j != NULL; j = next) {
 		next = j->next;
+		if (j->e.file == NULL)
+			lost++;
+		else
+			left++;
 		job_free(j);
-		left++;
 	}
+	if (lost > 0 || x->d.dropped > 0)
+		pk_warn("%lu notifications neither spooled nor delivered, %lu "
+		    "dropped beyond the %d held in memory: lost", lost,
+		    x->d.dropped, MEMCAP);
 	if (left > 0)
 		pk_warn("%lu notifications left in the spool '%s' for the "
 		    "next run", left, x->d.spool);
@@ -2253,15 +2462,26 @@ main(int argc, char **argv)
 	if (x.d.started)
 		drain(&x.d, o.wait_s);
 	deliv_stop(&x);
-	if (x.hist_fd != -1)
+	if (x.hist_fd != -1) {
+		/* Whatever the spool could not take is reported; the history
+		 * keeps the transitions regardless. */
+		hist_flush(&x, 1);
+		if (x.nhpend > 0 || x.hdropped > 0)
+			pk_warn("%zu history lines could not be written, %lu "
+			    "dropped: lost", x.nhpend, x.hdropped);
+		for (size_t k = 0; k < x.nhpend; k++)
+			free(x.hpend[k]);
+		free(x.hpend);
 		close(x.hist_fd);
+	}
 	if (lockfd != -1)
 		close(lockfd);
 	free(x.vals);
 	curl_global_cleanup();
 	pk_close_stdout();
 	status = pk_bad_finish(&x.bad);
-	if (ioerr && status == PK_EXIT_OK)
+	/* A disk that failed, even one that recovered, is status 4. */
+	if ((ioerr || x.diskerr || x.d.diskerr) && status == PK_EXIT_OK)
 		status = PK_EXIT_IO;
 	return status;
 }

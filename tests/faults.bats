@@ -24,7 +24,11 @@ setup() {
 }
 
 teardown() {
-	local m
+	local m p
+	exec 5>&- 2>/dev/null || true
+	for p in ${ALERT_PID:-} ${HTTP_PID:-}; do
+		pk_stop_pid "$p"
+	done
 	for m in "$BATS_TEST_TMPDIR"/mnt*; do
 		[ -d "$m" ] || continue
 		chmod -R u+w "$m" 2>/dev/null
@@ -430,19 +434,109 @@ alert_flips() {
 	        i, i % 2 ? 95 : 50 }'
 }
 
-@test "perf-alert: a state directory on a full file system is reported (4), what is there stays whole" {
+# A webhook receiver on 127.0.0.1 (tests/helpers/perf-alert-http.py): posts
+# go to $BATS_TEST_TMPDIR/posts.jsonl, answered 503 while .../fail exists.
+HTTPD=$TESTS_DIR/helpers/perf-alert-http.py
+start_http() {
+	HTTP_PORT=$(pk_free_port)
+	python3 "$HTTPD" "$HTTP_PORT" "$BATS_TEST_TMPDIR/posts.jsonl" \
+	    "$BATS_TEST_TMPDIR/fail" "$BATS_TEST_TMPDIR/hang" 3>&- 5>&- &
+	HTTP_PID=$!
+	pk_wait_port "$HTTP_PORT" 10
+	cat >"$BATS_TEST_TMPDIR/a.yaml" <<-EOF
+	state_dir: $1
+	retry_min: 100ms
+	retry_max: 500ms
+	rules:
+	  - {name: hot, when: cpu.util > 90, flap: false}
+	receivers:
+	  - {name: hook, type: webhook, url: "http://127.0.0.1:$HTTP_PORT/"}
+	EOF
+}
+
+# Wait until a command succeeds (max $1 seconds).
+wait_until() {
+	local max=$1 i=0
+	shift
+	until "$@"; do
+		i=$((i + 1))
+		[ "$i" -lt $((max * 10)) ] || return 1
+		sleep 0.1
+	done
+}
+nlines() { [ "$( (cat "$1" 2>/dev/null || true) | wc -l)" -ge "$2" ]; }
+nspooled() { [ "$(find "$1" -name '*.json' | wc -l)" -eq "$2" ]; }
+
+@test "perf-alert: a full state directory: records still pass, notifications wait in memory and all arrive once space is freed (4 at the end)" {
+	need_alert
+	local d=$BATS_TEST_TMPDIR/mnt pid st
+	small_tmpfs "$d"
+	start_http "$d"
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/a.yaml" </dev/null
+	touch "$BATS_TEST_TMPDIR/fail"		# the receiver refuses for now
+	fill_fs "$d"
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	perf-alert -c "$BATS_TEST_TMPDIR/a.yaml" -w 30s <"$BATS_TEST_TMPDIR/fifo" \
+	    >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	ALERT_PID=$pid
+	exec 5>"$BATS_TEST_TMPDIR/fifo"
+	alert_flips 4 >&5
+	# 4 samples and 4 transitions on stdout, the program still running.
+	wait_until 20 nlines "$BATS_TEST_TMPDIR/out" 8
+	kill -0 "$pid"
+	grep -q "perf-alert: cannot write to the spool '$d/spool': No space left on device" "$BATS_TEST_TMPDIR/err"
+	nspooled "$d/spool" 0
+	# Space again: the spool takes the 4 notifications, then the history.
+	rm "$d/fill"
+	wait_until 20 nspooled "$d/spool" 4
+	wait_until 20 nlines "$d/history.jsonl" 4
+	grep -q "the spool '$d/spool' takes writes again: 4 notifications written from memory, none lost" "$BATS_TEST_TMPDIR/err"
+	# Later records still pass and notify.
+	alert_flips 2 | awk '{ sub(/"ts":/, "\"ts\":1"); print }' >&5
+	wait_until 20 nlines "$BATS_TEST_TMPDIR/out" 12
+	kill -0 "$pid"
+	# The receiver accepts: every transition arrives, in order, once each.
+	rm "$BATS_TEST_TMPDIR/fail"
+	wait_until 30 nlines "$BATS_TEST_TMPDIR/posts.jsonl" 6
+	exec 5>&-
+	st=0
+	wait "$pid" || st=$?
+	ALERT_PID=
+	pk_stop_pid "$HTTP_PID"
+	[ "$st" -eq 4 ]
+	run -0 jq -r '"\(.fingerprint)-\(.event)-\(.ts)"' "$d/history.jsonl"
+	[ "${#lines[@]}" -eq 6 ]
+	local hist=$output
+	run -0 jq -r '.key | sub("\\.000-0$"; "")' "$BATS_TEST_TMPDIR/posts.jsonl"
+	assert_equal "$output" "$hist"
+	nspooled "$d/spool" 0
+	alert_state_whole "$d"
+}
+
+@test "perf-alert: a state directory full throughout: a working receiver still gets every notification, from memory" {
 	need_alert
 	local d=$BATS_TEST_TMPDIR/mnt
 	small_tmpfs "$d"
-	alert_config "$d" "cat >>'$BATS_TEST_TMPDIR/delivered'"
-	alert_flips 4 >"$BATS_TEST_TMPDIR/in"
-	run -0 perf-alert -c "$BATS_TEST_TMPDIR/a.yaml" "$BATS_TEST_TMPDIR/in"
+	start_http "$d"
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/a.yaml" </dev/null
 	run -0 cat "$d/state.json"
 	local before=$output
 	fill_fs "$d"
-	awk '{ sub(/"ts":/, "\"ts\":1"); print }' "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/in2"
-	run -4 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/a.yaml" "$BATS_TEST_TMPDIR/in2"
-	[[ $stderr == *"perf-alert: cannot write to the spool '$d/spool': No space left on device"* ]]
+	alert_flips 6 >"$BATS_TEST_TMPDIR/in"
+	run -4 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/a.yaml" "$BATS_TEST_TMPDIR/in"
+	pk_stop_pid "$HTTP_PID"
+	# Every record passed; the errors said once each, not per record.
+	[ "${#lines[@]}" -eq 12 ]
+	run -0 grep -c "cannot write to the spool '$d/spool': No space left on device" <<<"$stderr"
+	assert_output 1
+	run -0 grep -c "cannot append to the history" <<<"$stderr"
+	assert_output 1
+	run -0 grep -c "cannot write '$d/state.json'" <<<"$stderr"
+	assert_output 1
+	[[ $stderr == *"6 history lines could not be written, 0 dropped: lost"* ]]
+	run -0 jq -r .key "$BATS_TEST_TMPDIR/posts.jsonl"
+	[ "${#lines[@]}" -eq 6 ]
 	alert_state_whole "$d"
 	run -0 cat "$d/state.json"
 	assert_equal "$output" "$before"
