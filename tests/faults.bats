@@ -512,7 +512,7 @@ alert_flips() {
 	alert_state_whole "$d"
 }
 
-@test "clock steps, perf-alert: a step back neither fires nor resolves early, a jump of days is one escalation" {
+@test "clock steps, perf-alert: a step back restarts the timers, a jump of days is one escalation" {
 	need_alert
 	cat >"$BATS_TEST_TMPDIR/a.yaml" <<-'EOF'
 	rules:
@@ -531,16 +531,20 @@ alert_flips() {
 	for i in range(5): s(t + 3 * 86400 + 5 + i, 50)  # and calm
 	EOF
 	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/a.yaml" "$BATS_TEST_TMPDIR/in"
-	[ -z "$stderr" ]
+	[ "$stderr" = "perf-alert: h: clock stepped back by 3597 s at $BATS_TEST_TMPDIR/in:23; timers restarted" ]
 	out=$output
 	grep '^{"type":"sample"' <<<"$out" | cmp - "$BATS_TEST_TMPDIR/in"
 	run -0 jq -c 'select(.type == "alert")
 	    | [.ts - 1732300000, .event, .severity, .since - 1732300000, .duration_s]' <<<"$out"
-	# The records an hour back do not complete 'for' (30 s from 0):
-	# the first record after it does. Three days later one escalation,
-	# not one per minute missed; the duration counts the days.
+	# The third record an hour back is a step: 'pending' goes on from
+	# there with the 19 s it had, and 'for' completes 30 s of event time
+	# after it began, an hour back; times of the alert are on the new
+	# timeline. The return to the old timeline an hour later and the
+	# jump of three days are one escalation each, not one per minute
+	# missed; the duration counts the days.
 	assert_output "$(printf '%s\n' '[0,"pending","WARNING",0,null]' \
-	    '[40,"firing","WARNING",40,null]' \
-	    '[259200,"escalated","CRITICAL",40,null]' \
-	    '[259205,"resolved","CRITICAL",40,259165]')"
+	    '[-3567,"firing","WARNING",-3567,null]' \
+	    '[40,"escalated","CRITICAL",-3567,null]' \
+	    '[259200,"escalated","EMERGENCY",-3567,null]' \
+	    '[259205,"resolved","EMERGENCY",-3567,262772]')"
 }
