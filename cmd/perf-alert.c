@@ -35,6 +35,7 @@
 #include "pk_alert_send.h"
 #include "pk_alert_spool.h"
 #include "pk_err.h"
+#include "pk_evclock.h"
 #include "pk_io.h"
 #include "pk_jscan.h"
 #include "pk_jsonl.h"
@@ -80,6 +81,8 @@ enum { RX_WEBHOOK, RX_ALERTMANAGER, RX_EMAIL, RX_COMMAND };
 #define MAXRX 16
 #define STRLEN 128
 #define MAXBLOCKED 64
+/* A record this far behind the newest ts, three in a row: a clock step. */
+#define STEP_SPAN 60.0
 
 struct match {
 	char *path;
@@ -194,6 +197,7 @@ struct alert_ctx {
 	struct pk_bad bad;
 	struct pk_jval *vals;
 	double last_ts, next_tick, next_scan;
+	struct pk_evclock ev;	/* clock steps: see pk_evclock.h */
 	unsigned long nrec, seq;
 	int hist_fd;
 	char **hpend;		/* history lines not written yet, in order */
@@ -1948,6 +1952,32 @@ on_idle(void *arg)
 	housekeeping(arg);
 }
 
+/*
+ * The clock stepped back by back seconds (pk_evclock): move every timer
+ * (pending and firing since, clear_for, escalation, repeats) onto the
+ * new timeline, so that no time passes across the step: 'for' neither
+ * completes early nor waits for the old timeline to come round again.
+ */
+static void
+rebase(struct alert_ctx *x, double back)
+{
+	struct config *c = x->cfg;
+	size_t i, n, k;
+
+	for (i = 0; i < c->nrules; i++)
+		for (n = 0; n < c->rules[i].ninst; n++) {
+			struct inst *in = &c->rules[i].insts[n];
+
+			in->since -= back;
+			in->clear_since -= back;
+			in->next_esc -= back;
+			for (k = 0; k < MAXRX; k++)
+				in->last_rx[k] -= back;
+		}
+	x->last_ts = x->ev.clock;
+	x->next_tick = x->ev.clock + 1;
+}
+
 static void
 process_line(struct alert_ctx *x, const char *file, unsigned long lineno,
     const char *line, size_t len)
@@ -1957,7 +1987,7 @@ process_line(struct alert_ctx *x, const char *file, unsigned long lineno,
 	const struct pk_jval *tsv;
 	char host[STRLEN], comp[STRLEN];
 	int have_names = 0;
-	double ts;
+	double ts, back = 0;
 	size_t i;
 
 	if (pk_jscan(&c->ps, line, len, x->vals, &err) == -1) {
@@ -1972,6 +2002,15 @@ process_line(struct alert_ctx *x, const char *file, unsigned long lineno,
 	}
 	ts = pk_jval_num(tsv);
 	pk_out_line(line, len);
+	if (pk_evclock_see(&x->ev, ts, STEP_SPAN, &back) == PK_EVCLOCK_STEP) {
+		if (x->vals[c->id_host].type == PK_JSTR)
+			pk_jval_str(&x->vals[c->id_host], host, STRLEN);
+		else
+			snprintf(host, STRLEN, "-");
+		pk_warn("%s: clock stepped back by %.0f s at %s:%lu; timers "
+		    "restarted", host, back, file, lineno);
+		rebase(x, back);
+	}
 	if (ts > x->last_ts)
 		x->last_ts = ts;
 	for (i = 0; i < c->nrules; i++)
@@ -2447,6 +2486,9 @@ main(int argc, char **argv)
 	x.next_tick = -HUGE_VAL;
 	if (x.statefile[0] != '\0')
 		state_load(&x);
+	pk_evclock_init(&x.ev);
+	if (isfinite(x.last_ts))
+		x.ev.clock = x.last_ts;
 	deliv_start(&x);
 	pk_sig_install(1);
 	if (i == argc) {

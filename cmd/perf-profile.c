@@ -20,6 +20,7 @@
 #include "pk_num.h"
 #include "pk_opt.h"
 #include "pk_profsev.h"
+#include "pk_evclock.h"
 #include "pk_profwin.h"
 #include "pk_time.h"
 #include "pk_yaml.h"
@@ -129,6 +130,7 @@ struct hostclk {
 	char *name;
 	double clock;		/* the largest ts of the host */
 	double next_tick;
+	struct pk_evclock ev;	/* late records and clock steps */
 };
 
 struct component {
@@ -432,6 +434,7 @@ host_get(struct state *s, const char *host)
 	if ((h->name = strdup(host)) == NULL)
 		pk_die(PK_EXIT_IO, "out of memory");
 	h->clock = h->next_tick = NAN;
+	pk_evclock_init(&h->ev);
 	return h;
 }
 
@@ -974,6 +977,33 @@ end_all(struct state *s, struct component *c, double t)
 }
 
 /*
+ * The host's clock stepped back: end its open bottlenecks at the old
+ * clock and start its windows and ticks again from the new timeline.
+ * Targets and configuration stay.
+ */
+static void
+host_restart(struct state *s, struct hostclk *h)
+{
+	unsigned hidx = (unsigned)(h - s->hosts);
+	struct component *c;
+	size_t i;
+	int m;
+
+	for (i = 0; i < s->ncomp; i++) {
+		c = &s->comp[i];
+		if (c->hidx != hidx)
+			continue;
+		end_all(s, c, h->clock);
+		for (m = 0; m < NMETRIC; m++)
+			pk_profwin_restart(&c->win[m]);
+		pk_profwin_restart(&c->leak);
+		leak_reset(c);
+		c->last_eval = -INFINITY;
+	}
+	h->clock = h->next_tick = NAN;
+}
+
+/*
  * The efficiency score of a component: 100 times the product over its
  * enabled targets of max(0, 1 - e), e the relative excess of the window's
  * statistic over the target (0 when met).
@@ -1246,7 +1276,7 @@ line(struct state *s, const struct pk_jsonl *r, const char *ln, size_t len)
 	char host[256], name[256];
 	struct hostclk *h;
 	int kind;		/* 1 sample, 2 proc, 3 metric */
-	double t;
+	double t, back = 0;
 
 	if (pk_jscan(&s->paths, ln, len, s->vals, &err) == -1) {
 		pk_bad_line(&s->bad, r->name, r->lineno, "column %zu: %s",
@@ -1302,12 +1332,10 @@ line(struct state *s, const struct pk_jsonl *r, const char *ln, size_t len)
 			pk_out_line(ln, len);
 		return;
 	}
-	/* Profiles of the ticks this record passes come before it. */
-	if (t > h->clock || isnan(h->clock))
-		tick(s, h, t);
-	if (!s->o->summary)
-		pk_out_line(ln, len);
-	if (t < h->clock - s->conf.window) {
+	switch (pk_evclock_see(&h->ev, t, s->conf.window, &back)) {
+	case PK_EVCLOCK_LATE:
+		if (!s->o->summary)
+			pk_out_line(ln, len);
 		if (!s->warned_late)
 			pk_warn("%s:%lu: ts %.3f is more than the window behind "
 			    "%.3f: late records are passed through, not "
@@ -1315,9 +1343,20 @@ line(struct state *s, const struct pk_jsonl *r, const char *ln, size_t len)
 		s->warned_late = 1;
 		s->late++;
 		return;
+	case PK_EVCLOCK_STEP:
+		pk_warn("%s: clock stepped back by %.0f s at %s:%lu; windows "
+		    "restarted", h->name, back, r->name, r->lineno);
+		host_restart(s, h);
+		break;
+	case PK_EVCLOCK_ON:
+		break;
 	}
-	if (isnan(h->clock) || t > h->clock)
-		h->clock = t;
+	/* Profiles of the ticks this record passes come before it. */
+	if (t > h->clock || isnan(h->clock))
+		tick(s, h, t);
+	if (!s->o->summary)
+		pk_out_line(ln, len);
+	h->clock = h->ev.clock;
 	if (kind == 1)
 		snprintf(name, sizeof(name), "system");
 	else

@@ -29,6 +29,7 @@
 #include "pk_jsonl.h"
 #include "pk_num.h"
 #include "pk_opt.h"
+#include "pk_evclock.h"
 #include "pk_quality.h"
 #include "pk_time.h"
 #include "pk_yaml.h"
@@ -157,6 +158,7 @@ struct qctl {
 	int late_warned;
 	double last_ts;
 	int have_ts;
+	struct pk_evclock ev;	/* clock steps: see pk_evclock.h */
 	double first_ts;	/* the first record of the host followed */
 	double ts_limit;	/* pk_ts_plausible's cache */
 	double sample_ts, eval_ts;	/* the last sample, the last evaluation */
@@ -1409,6 +1411,27 @@ evaluate(struct qctl *q, double ts, int sample)
 	}
 }
 
+/*
+ * The clock stepped back by back seconds (see pk_evclock.h): the
+ * controller goes on from the new timeline, its level and learned costs
+ * kept; sampling is learned again and no sample waits for an evaluation
+ * of the old timeline.
+ */
+static void
+restart(struct qctl *q, double back, double now)
+{
+	size_t i;
+
+	pk_quality_rebase(&q->ctl, back);
+	for (i = 0; i < q->ncomps; i++) {
+		q->comps[i].fps_ts -= back;
+		q->comps[i].lat_ts -= back;
+	}
+	q->first_ts = q->last_ts = now;
+	q->have_sample = q->have_eval = 0;
+	q->sample_gap = 0;
+}
+
 static void
 line(struct qctl *q, struct pk_jsonl *r, char *s, size_t len)
 {
@@ -1416,7 +1439,7 @@ line(struct qctl *q, struct pk_jsonl *r, char *s, size_t len)
 	struct pk_jval *v = q->vals;
 	struct pk_jscan_err err;
 	int sample, metric;
-	double ts;
+	double ts, back = 0;
 
 	if (pk_jscan(&c->paths, s, len, v, &err) == -1) {
 		pk_bad_line(&q->bad, r->name, r->lineno, "column %zu: %s",
@@ -1462,6 +1485,12 @@ line(struct qctl *q, struct pk_jsonl *r, char *s, size_t len)
 			q->foreign++;
 			return;
 		}
+	}
+	if (pk_evclock_see(&q->ev, ts, c->stale, &back) == PK_EVCLOCK_STEP) {
+		pk_warn("%s: clock stepped back by %.0f s at %s:%lu; windows "
+		    "restarted", q->host[0] != '\0' ? q->host : "-", back,
+		    r->name, r->lineno);
+		restart(q, back, q->ev.clock);
 	}
 	if (!q->have_ts)
 		q->first_ts = ts;
@@ -1719,6 +1748,7 @@ main(int argc, char **argv)
 	q.vals = pk_xcalloc((size_t)q.cfg->paths.npaths + 1, sizeof(*q.vals));
 	q.inputs = pk_xcalloc(q.cfg->nterms, sizeof(*q.inputs));
 	pk_quality_init(&q.ctl, &q.cfg->params);
+	pk_evclock_init(&q.ev);
 	comps_bind(&q);
 	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
 		for (i = 0; i < 1024 && i < CPU_SETSIZE; i++)

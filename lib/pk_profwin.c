@@ -17,6 +17,14 @@ pk_profwin_init(struct pk_profwin *w, double span, size_t max, double tau)
 }
 
 void
+pk_profwin_restart(struct pk_profwin *w)
+{
+	w->n = w->head = 0;
+	w->clock = -INFINITY;
+	pk_ewma_init(&w->ewma, 0, w->ewma.tau);
+}
+
+void
 pk_profwin_release(struct pk_profwin *w)
 {
 	free(w->t);

@@ -36,6 +36,8 @@ struct pk_profwin_stats {
 
 void pk_profwin_init(struct pk_profwin *w, double span, size_t max, double tau);
 void pk_profwin_release(struct pk_profwin *w);
+/* Forget every pair, the clock and the EWMA (a clock step); keeps memory. */
+void pk_profwin_restart(struct pk_profwin *w);
 /* 0 added, 1 late (refused), -1 out of memory. */
 int pk_profwin_add(struct pk_profwin *w, double t, double v);
 /* Drop pairs older than now - span (moves the clock forward only). */

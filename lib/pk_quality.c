@@ -123,6 +123,19 @@ pk_quality_init(struct pk_quality_ctl *c, const struct pk_quality_params *p)
 }
 
 void
+pk_quality_rebase(struct pk_quality_ctl *c, double shift)
+{
+	c->last_change -= shift;
+	c->first_t -= shift;
+	c->low_since -= shift;
+	c->last_t -= shift;
+	c->fast.last_t -= shift;
+	c->slow.last_t -= shift;
+	c->fps.last_t -= shift;
+	c->imp_pending = 0;
+}
+
+void
 pk_quality_set_params(struct pk_quality_ctl *c, const struct pk_quality_params *p)
 {
 	int i;

@@ -117,6 +117,13 @@ struct pk_quality_ctl {
 void pk_quality_init(struct pk_quality_ctl *c, const struct pk_quality_params *p);
 /* Take new parameters, keeping the state (a config reload). */
 void pk_quality_set_params(struct pk_quality_ctl *c, const struct pk_quality_params *p);
+/*
+ * The clock stepped back by shift seconds: move the controller's times
+ * (averages, dwell, the last change) onto the new timeline, so that no
+ * time passes across the step. The level, dwell and learned step costs
+ * stay; an impact being measured across the step is dropped.
+ */
+void pk_quality_rebase(struct pk_quality_ctl *c, double shift);
 
 /*
  * One evaluation at event time t with the raw pressure (NAN: no input,
