@@ -51,8 +51,15 @@ LIBSRC  := $(sort $(wildcard lib/*.c))
 LIBOBJ  := $(LIBSRC:%.c=$(O)/%.o)
 LIB     := $(O)/lib/libpk.a
 
-PROGS   := $(sort $(basename $(notdir $(wildcard cmd/*.c))))
+# A program is one file, cmd/PROG.c, or a folder, cmd/PROG/*.c (main.c
+# holds main(); the other files are its units, which fuzz targets link).
+PROGS   := $(sort $(basename $(notdir $(wildcard cmd/*.c))) \
+             $(notdir $(patsubst %/,%,$(wildcard cmd/*/))))
 BINS    := $(PROGS:%=$(O)/bin/%)
+CMDSRC  := $(wildcard cmd/*.c cmd/*/*.c)
+# The objects of program $(1), and the same without its main.o.
+prog_objs = $(if $(1),$(patsubst %.c,$(O)/%.o,$(wildcard cmd/$(1).c cmd/$(1)/*.c)))
+prog_units = $(filter-out $(O)/cmd/$(1)/main.o,$(call prog_objs,$(1)))
 
 UNITSRC := $(sort $(wildcard tests/unit/test_*.c))
 UNITS   := $(UNITSRC:tests/unit/%.c=$(O)/tests/%)
@@ -66,7 +73,10 @@ FUZZREPLAY := $(FUZZSRC:tests/fuzz/%.c=$(O)/tests/%)
 
 MANS    := $(wildcard man/*.1)
 
-all: $(BINS)
+# The objects are named here so that make never takes them for intermediate
+# files (a file moved into a folder keeps its old time, yet must relink).
+CMDOBJ  := $(CMDSRC:%.c=$(O)/%.o)
+all: $(CMDOBJ) $(BINS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -81,10 +91,11 @@ $(LIB): $(LIBOBJ)
 $(O)/bin/perf-alert: LDLIBS += -lcurl
 $(O)/bin/rt-loop: LDLIBS += -ldl
 
-$(O)/bin/%: $(O)/cmd/%.o $(LIB)
+.SECONDEXPANSION:
+$(O)/bin/%: $$(call prog_objs,$$*) $(LIB)
 	@mkdir -p $(@D)
 	@echo "  LINK    $@"
-	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)
 
 $(O)/tests/test_%: $(O)/tests/unit/test_%.o $(O)/tests/mock.o $(LIB)
 	@mkdir -p $(@D)
@@ -92,7 +103,7 @@ $(O)/tests/test_%: $(O)/tests/unit/test_%.o $(O)/tests/mock.o $(LIB)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) $(WRAP:%=-Wl,--wrap=%) \
 	    -o $@ $< $(O)/tests/mock.o $(LIB) -lcmocka -lcurl $(LDLIBS)
 
--include $(LIBOBJ:.o=.d) $(PROGS:%=$(O)/cmd/%.d) $(UNITSRC:%.c=$(O)/%.d)
+-include $(LIBOBJ:.o=.d) $(CMDSRC:%.c=$(O)/%.d) $(UNITSRC:%.c=$(O)/%.d)
 
 # Test helpers that the bats tests build (plugins, fixtures).
 TESTHELPERS := $(patsubst tests/helpers/%.c,$(O)/tests/helpers/%,$(wildcard tests/helpers/*.c))
@@ -126,7 +137,7 @@ lint:
 	@echo "  LINT    man/*.1"
 	$(Q)$(if $(MANS),mandoc -Tlint -Werror $(MANS),true)
 	@echo "  LINT    banned functions"
-	$(Q)! grep -EnH '$(BANNED)' $(wildcard lib/*.[ch] cmd/*.c)
+	$(Q)! grep -EnH '$(BANNED)' $(wildcard lib/*.[ch] cmd/*.[ch] cmd/*/*.[ch])
 
 bench: all
 	$(Q)PK_BUILD=$(abspath $(O)) bench/run-all
@@ -170,13 +181,17 @@ $(O)/tests/mock.o: tests/unit/mock.c tests/unit/mock.h
 
 # Fuzz targets replayed over their seed corpus and every crash ever found
 # (tests/fuzz/regress/TARGET), without libFuzzer, as part of `make check`.
-# Targets may include a program (cmd/X.c) to reach its static loaders.
+# A target that tests a program's units names the program in a line
+# "FUZZ_PROG: PROG" and is linked with them (all of cmd/PROG/ but main.o).
+fuzz_prog = $(shell sed -n 's/^.*FUZZ_PROG: *\([a-z-]*\).*$$/\1/p' tests/fuzz/fuzz_$(1).c)
 $(O)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) \
-    $(wildcard cmd/*.c) $(LIB)
+    $(wildcard cmd/*.c) $$(call prog_units,$$(call fuzz_prog,$$*)) $(LIB)
 	@mkdir -p $(@D)
 	@echo "  LINK    $@"
-	$(Q)$(CC) $(PK_CFLAGS) -Wno-missing-prototypes $(CFLAGS) $(SANFLAGS) \
-	    -o $@ tests/fuzz/replay.c $< $(LIB) -lcurl $(LDLIBS)
+	$(Q)$(CC) $(PK_CFLAGS) -Ilib -Wno-missing-prototypes $(CFLAGS) $(SANFLAGS) \
+	    $(if $(call fuzz_prog,$*),-Icmd/$(call fuzz_prog,$*)) \
+	    -o $@ tests/fuzz/replay.c $< $(call prog_units,$(call fuzz_prog,$*)) \
+	    $(LIB) -lcurl -ldl $(LDLIBS)
 
 fuzz-replay: $(FUZZREPLAY)
 	$(Q)tests/run-unit $(FUZZREPLAY)

@@ -7,8 +7,12 @@ load common
 
 progs() {
 	local f
+	local d
 	for f in "$ROOT"/cmd/*.c; do
 		[ -e "$f" ] && basename "$f" .c
+	done
+	for d in "$ROOT"/cmd/*/; do
+		[ -e "$d/main.c" ] && basename "$d"
 	done
 	return 0
 }
