@@ -31,6 +31,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "pk_hash.h"
 #include "pk_alert_expr.h"
 #include "pk_alert_send.h"
 #include "pk_alert_spool.h"
@@ -1440,16 +1441,16 @@ transition(struct alert_ctx *x, const struct rule *r, struct inst *in,
 static void
 set_fp(const struct rule *r, struct inst *in)
 {
-	uint64_t h = PK_ALERT_FNV_INIT;
+	uint64_t h = PK_HASH_FNV_INIT;
 	const char *k;
 	json_t *v;
 
-	h = pk_alert_fnv1a(h, r->name, strlen(r->name) + 1);
-	h = pk_alert_fnv1a(h, in->host, strlen(in->host) + 1);
-	h = pk_alert_fnv1a(h, in->comp, strlen(in->comp) + 1);
+	h = pk_hash_fnv1a(h, r->name, strlen(r->name) + 1);
+	h = pk_hash_fnv1a(h, in->host, strlen(in->host) + 1);
+	h = pk_hash_fnv1a(h, in->comp, strlen(in->comp) + 1);
 	json_object_foreach(r->labels, k, v) {
-		h = pk_alert_fnv1a(h, k, strlen(k) + 1);
-		h = pk_alert_fnv1a(h, json_string_value(v),
+		h = pk_hash_fnv1a(h, k, strlen(k) + 1);
+		h = pk_hash_fnv1a(h, json_string_value(v),
 		    strlen(json_string_value(v)) + 1);
 	}
 	snprintf(in->fp, sizeof(in->fp), "%016llx", (unsigned long long)h);
@@ -2301,7 +2302,7 @@ parse_opts(struct alert_opts *o, int argc, char **argv)
 			o->unbuffered = 1;
 			break;
 		case 'w':
-			o->wait_s = pk_opt_duration(optarg, 0, 86400, "wait");
+			o->wait_s = pk_opt_duration(optarg, 0, 86400, "--wait");
 			break;
 		case 'S':
 			o->strict = 1;

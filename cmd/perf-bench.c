@@ -26,6 +26,7 @@
 
 #include <jansson.h>
 
+#include "pk_hash.h"
 #include "pk_bench_stats.h"
 #include "pk_err.h"
 #include "pk_io.h"
@@ -339,7 +340,7 @@ run_once(const struct bench_cmd *c, const struct bench_opts *o, int devnull,
 	pid_t pid;
 
 	memset(r, 0, sizeof(*r));
-	r->hash = PK_BENCH_FNV_INIT;
+	r->hash = PK_HASH_FNV_INIT;
 	if (o->check_output && pipe2(fds, O_CLOEXEC) == -1)
 		pk_die_errno(PK_EXIT_IO, "cannot create a pipe");
 	if ((e = posix_spawn_file_actions_init(&fa)) != 0) {
@@ -373,7 +374,7 @@ run_once(const struct bench_cmd *c, const struct bench_opts *o, int devnull,
 		for (;;) {
 			got = read(fds[0], buf, sizeof(buf));
 			if (got > 0) {
-				r->hash = pk_bench_fnv1a(r->hash, buf,
+				r->hash = pk_hash_fnv1a(r->hash, buf,
 				    (size_t)got);
 				continue;
 			}

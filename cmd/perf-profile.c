@@ -16,6 +16,7 @@
 #include "pk_err.h"
 #include "pk_io.h"
 #include "pk_jscan.h"
+#include "pk_hash.h"
 #include "pk_jsonl.h"
 #include "pk_num.h"
 #include "pk_opt.h"
@@ -386,15 +387,10 @@ target(const struct state *s, const struct component *c, enum target t)
 static unsigned long
 hash_key(const char *host, size_t hl, const char *name, size_t nl)
 {
-	unsigned long h = 1469598103934665603UL;
-	size_t i;
+	uint64_t h = pk_hash_fnv1a(PK_HASH_FNV_INIT, host, hl);
 
-	for (i = 0; i < hl; i++)
-		h = (h ^ (unsigned char)host[i]) * 1099511628211UL;
-	h = (h ^ 0xff) * 1099511628211UL;
-	for (i = 0; i < nl; i++)
-		h = (h ^ (unsigned char)name[i]) * 1099511628211UL;
-	return h;
+	h = pk_hash_fnv1a(h, "\xff", 1);	/* never a byte of UTF-8 */
+	return (unsigned long)pk_hash_fnv1a(h, name, nl);
 }
 
 /* A string as a JSON string, quoted and escaped by jansson. */
@@ -1567,7 +1563,7 @@ parse_opts(int argc, char **argv, struct perf_profile_opts *o)
 			break;
 		case 'i':
 			o->interval = pk_opt_duration(optarg, 0, 86400,
-			    "interval");
+			    "--interval");
 			break;
 		case 'j':
 			o->json = 1;
@@ -1586,14 +1582,14 @@ parse_opts(int argc, char **argv, struct perf_profile_opts *o)
 			o->unbuffered = 1;
 			break;
 		case 'w':
-			o->window = pk_opt_duration(optarg, 1, 86400, "window");
+			o->window = pk_opt_duration(optarg, 1, 86400, "--window");
 			break;
 		case 'S':
 			o->strict = 1;
 			break;
 		case 'L':
 			o->leak_window = pk_opt_duration(optarg, 1, 7 * 86400,
-			    "leak window");
+			    "--leak-window");
 			break;
 		case PK_OPT_VERSION:
 			pk_print_version();

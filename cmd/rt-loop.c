@@ -248,25 +248,25 @@ parse_opts(int argc, char **argv, struct rt_opts *o)
 		switch (c) {
 		case 'a':
 			o->cpu = (int)pk_opt_u64(optarg, 0, CPU_SETSIZE - 1,
-			    "CPU");
+			    "--affinity");
 			break;
 		case 'D':
-			secs = pk_opt_duration(optarg, 1e-6, 1e7, "duration");
+			secs = pk_opt_duration(optarg, 1e-6, 1e7, "--duration");
 			o->duration_ns = (int64_t)(secs * 1e9 + 0.5);
 			has_d = 1;
 			break;
 		case 'f':
-			o->hz = pk_opt_double(optarg, 0.01, 100000, "frequency");
+			o->hz = pk_opt_double(optarg, 0.01, 100000, "--freq");
 			break;
 		case 'h':
 			help();
 			break;
 		case 'l':
-			o->loops = pk_opt_u64(optarg, 1, UINT64_MAX / 2, "loops");
+			o->loops = pk_opt_u64(optarg, 1, UINT64_MAX / 2, "--loops");
 			has_l = 1;
 			break;
 		case 'p':
-			o->prio = (int)pk_opt_u64(optarg, 0, 99, "priority");
+			o->prio = (int)pk_opt_u64(optarg, 0, 99, "--priority");
 			break;
 		case 'u':
 			o->unbuffered = 1;
@@ -282,11 +282,11 @@ parse_opts(int argc, char **argv, struct rt_opts *o)
 			break;
 		case OPT_SPIN:
 			o->spin_ns = (int64_t)pk_opt_u64(optarg, 1, 1000000,
-			    "spin") * 1000;
+			    "--spin") * 1000;
 			break;
 		case OPT_REPORT:
 			secs = pk_opt_duration(optarg, 0.001, 86400,
-			    "report interval");
+			    "--report-interval");
 			o->report_ns = (int64_t)(secs * 1e9 + 0.5);
 			break;
 		case OPT_HIST:
@@ -294,19 +294,19 @@ parse_opts(int argc, char **argv, struct rt_opts *o)
 			break;
 		case OPT_HIST_US:
 			o->hist_us = (unsigned)pk_opt_u64(optarg, 1, 1000000,
-			    "histogram range");
+			    "--histogram-us");
 			break;
 		case OPT_MONITOR:
 			o->monitor_hz = pk_opt_double(optarg, 1, 100000,
-			    "monitor frequency");
+			    "--monitor-hz");
 			break;
 		case OPT_PMQOS:
 			o->pm_qos = (long)pk_opt_u64(optarg, 0, 2000000000,
-			    "PM QoS latency");
+			    "--pm-qos");
 			break;
 		case OPT_SLACK:
 			o->timer_slack_ns = (long)pk_opt_u64(optarg, 1,
-			    1000000000, "timer slack");
+			    1000000000, "--timer-slack");
 			break;
 		case OPT_PREFLIGHT:
 			o->preflight = 1;

@@ -292,19 +292,6 @@ pk_alert_flap_add(struct pk_alert_flap *f, int state, double low, double high)
 	return f->flapping != was;
 }
 
-uint64_t
-pk_alert_fnv1a(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 size_t
 pk_alert_template(const char *tpl,
     const char *(*lookup)(const char *name, size_t len, void *arg), void *arg,

@@ -71,9 +71,6 @@ int pk_alert_flap_add(struct pk_alert_flap *f, int state, double low,
     double high);
 double pk_alert_flap_pct(const struct pk_alert_flap *f);
 
-/* 64-bit FNV-1a, for fingerprints. */
-uint64_t pk_alert_fnv1a(uint64_t h, const void *p, size_t n);
-#define PK_ALERT_FNV_INIT 0xcbf29ce484222325ULL
 
 /*
  * Expand "{{name}}" in tpl through lookup (which returns the text, or

@@ -6,19 +6,17 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
+#include "pk_spawn.h"
 #include "pk_time.h"
 
-extern char **environ;
 
 void
 pk_alert_rfc3339(double t, char *buf, size_t size)
@@ -203,109 +201,54 @@ pk_alert_smtp_send(const struct pk_alert_smtp *s, const char *msg, size_t len,
 	return 0;
 }
 
+static int
+atomic_stop(void *arg)
+{
+	return atomic_load((atomic_int *)arg);
+}
+
 int
 pk_alert_command(const char *cmd, char *const *env, const char *input,
     size_t len, double timeout, atomic_int *stop, char *err, size_t errsize)
 {
-	char *argv[4], **envp;
-	sigset_t pipeset, oldset;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t sa;
-	size_t n = 0, i, off = 0;
-	int pfd[2], st, k, rc = -1;
-	pid_t pid;
-	double deadline;
+	struct pk_spawn s;
+	char *in = NULL;
 
-	for (i = 0; environ[i] != NULL; i++)
-		;
-	for (k = 0; env != NULL && env[k] != NULL; k++)
-		;
-	if ((envp = calloc(i + (size_t)k + 1, sizeof(*envp))) == NULL) {
-		snprintf(err, errsize, "out of memory");
-		return -1;
-	}
-	for (i = 0; environ[i] != NULL; i++)
-		envp[n++] = environ[i];
-	for (k = 0; env != NULL && env[k] != NULL; k++)
-		envp[n++] = env[k];
-	argv[0] = (char *)"/bin/sh";
-	argv[1] = (char *)"-c";
-	argv[2] = (char *)cmd;
-	argv[3] = NULL;
-	if (pipe2(pfd, O_CLOEXEC) == -1) {
-		snprintf(err, errsize, "pipe: %s", strerror(errno));
-		free(envp);
-		return -1;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pfd[0], 0);
-	/* The caller may be a thread that blocks signals: the child must not. */
-	sigemptyset(&pipeset);
-	posix_spawnattr_init(&sa);
-	posix_spawnattr_setsigmask(&sa, &pipeset);
-	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGMASK);
-	k = posix_spawn(&pid, "/bin/sh", &fa, &sa, argv, envp);
-	posix_spawnattr_destroy(&sa);
-	posix_spawn_file_actions_destroy(&fa);
-	free(envp);
-	close(pfd[0]);
-	if (k != 0) {
-		close(pfd[1]);
-		snprintf(err, errsize, "cannot run /bin/sh: %s", strerror(k));
-		return -1;
-	}
-	/*
-	 * A command that does not read its input must not kill us: SIGPIPE
-	 * is blocked around the writes (EPIPE instead) and a signal raised
-	 * meanwhile is consumed, whatever the caller's disposition.
-	 */
-	sigemptyset(&pipeset);
-	sigaddset(&pipeset, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipeset, &oldset);
-	while (off < len) {
-		ssize_t w = write(pfd[1], input + off, len - off);
-
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	if (off == len && len > 0 && input[len - 1] != '\n')
-		(void)!write(pfd[1], "\n", 1);
-	close(pfd[1]);
-	if (!sigismember(&oldset, SIGPIPE)) {
-		struct timespec zero = { 0, 0 };
-
-		while (sigtimedwait(&pipeset, NULL, &zero) == SIGPIPE)
-			;
-	}
-	pthread_sigmask(SIG_SETMASK, &oldset, NULL);
-	deadline = pk_mono() + timeout;
-	for (;;) {
-		pid_t w = waitpid(pid, &st, WNOHANG);
-
-		if (w == pid)
-			break;
-		if (w == -1 && errno != EINTR) {
-			snprintf(err, errsize, "waitpid: %s", strerror(errno));
+	/* The alert on its input, as one line. */
+	if (len > 0 && input[len - 1] != '\n') {
+		if ((in = malloc(len + 1)) == NULL) {
+			snprintf(err, errsize, "out of memory");
 			return -1;
 		}
-		if (pk_mono() > deadline || atomic_load(stop)) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &st, 0);
-			snprintf(err, errsize, "command timed out");
-			return -1;
-		}
-		usleep(10000);
+		memcpy(in, input, len);
+		in[len++] = '\n';
+		input = in;
 	}
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		rc = 0;
-	else if (WIFEXITED(st))
-		snprintf(err, errsize, "command exited with status %d",
-		    WEXITSTATUS(st));
+	memset(&s, 0, sizeof(s));
+	s.shell_cmd = cmd;
+	s.env = (const char *const *)env;
+	s.input = input;
+	s.input_len = len;
+	s.no_stdin = input == NULL;
+	/* Its output is no record of ours: to our standard error. */
+	s.stdout_to_stderr = 1;
+	s.new_pgroup = 1;
+	s.timeout = timeout;
+	s.should_stop = atomic_stop;
+	s.stop_arg = stop;
+	if (pk_spawn_run(&s) == -1) {
+		snprintf(err, errsize, "%s", s.err);
+		free(in);
+		return -1;
+	}
+	free(in);
+	pk_spawn_release(&s);
+	if (pk_spawn_ok(&s))
+		return 0;
+	if (s.timed_out)
+		snprintf(err, errsize, "command timed out");
 	else
-		snprintf(err, errsize, "command killed by signal %d",
-		    WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-	return rc;
+		snprintf(err, errsize, "command %s",
+		    pk_spawn_describe(&s, (char[64]){ 0 }, 64));
+	return -1;
 }

@@ -192,16 +192,3 @@ pk_bench_ratio(double m1, double se1, double m2, double se2, double df,
 	*lo = r * exp(-q * rel);
 	*hi = r * exp(q * rel);
 }
-
-unsigned long long
-pk_bench_fnv1a(unsigned long long h, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}

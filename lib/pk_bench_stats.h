@@ -79,9 +79,5 @@ void pk_bench_ratio(double m1, double se1, double m2, double se2, double df,
 /* The standard normal two-sided p-value of z. */
 double pk_bench_norm_pvalue(double z);
 
-/* 64-bit FNV-1a, to hash a command's output incrementally. */
-#define PK_BENCH_FNV_INIT 0xcbf29ce484222325ULL
-unsigned long long pk_bench_fnv1a(unsigned long long h, const void *buf,
-    size_t len);
 
 #endif

@@ -2,6 +2,7 @@
 #include "pk_err.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,12 +156,65 @@ pk_xcalloc(size_t n, size_t size)
 	return p;
 }
 
+void *
+pk_xmalloc(size_t size)
+{
+	void *p = malloc(size ? size : 1);
+
+	if (p == NULL)
+		pk_die(PK_EXIT_IO, "out of memory");
+	return p;
+}
+
+void *
+pk_xrealloc(void *p, size_t size)
+{
+	void *q = realloc(p, size ? size : 1);
+
+	if (q == NULL)
+		pk_die(PK_EXIT_IO, "out of memory");
+	return q;
+}
+
+void *
+pk_xreallocarray(void *p, size_t n, size_t size)
+{
+	if (size != 0 && n > SIZE_MAX / size)
+		pk_die(PK_EXIT_IO, "out of memory");
+	return pk_xrealloc(p, n * size);
+}
+
 char *
 pk_xstrdup(const char *s)
 {
 	char *p = strdup(s);
 
 	if (p == NULL)
+		pk_die(PK_EXIT_IO, "out of memory");
+	return p;
+}
+
+char *
+pk_xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+
+	if (p == NULL)
+		pk_die(PK_EXIT_IO, "out of memory");
+	return p;
+}
+
+char *
+pk_xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	if (r < 0)
 		pk_die(PK_EXIT_IO, "out of memory");
 	return p;
 }

@@ -33,8 +33,14 @@ void pk_vwarn(const char *fmt, va_list ap) PK_PRINTF(1, 0);
  * For main() and the code it owns: allocation that dies with PK_EXIT_IO
  * ("out of memory") instead of returning NULL. Library code returns errors.
  */
+void *pk_xmalloc(size_t size);
 void *pk_xcalloc(size_t n, size_t size);
+void *pk_xrealloc(void *p, size_t size);
+/* realloc to n * size, dying on overflow as on exhaustion. */
+void *pk_xreallocarray(void *p, size_t n, size_t size);
 char *pk_xstrdup(const char *s);
+char *pk_xstrndup(const char *s, size_t n);
+char *pk_xasprintf(const char *fmt, ...) PK_PRINTF(1, 2);
 
 /*
  * Install handlers for SIGINT and SIGTERM that set pk_stop, and for SIGHUP

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "pk_err.h"
@@ -96,14 +97,29 @@ pk_parse_double(const char *s, double min, double max, double *out,
 	return 0;
 }
 
+/*
+ * Every program names an option the same way in its messages: as the
+ * user typed the long form ("--window"), whatever the caller passed.
+ */
+static const char *
+optname(const char *name, char *buf, size_t size)
+{
+	if (name[0] == '-')
+		return name;
+	snprintf(buf, size, "--%s", name);
+	return buf;
+}
+
 uint64_t
 pk_opt_u64(const char *s, uint64_t min, uint64_t max, const char *name)
 {
+	char nb[64];
 	const char *why;
 	uint64_t v;
 
 	if (pk_parse_u64(s, min, max, &v, &why) == -1)
-		pk_die(PK_EXIT_USAGE, "%s '%s' is %s (%llu..%llu)", name, s, why,
+		pk_die(PK_EXIT_USAGE, "%s '%s' is %s (%llu..%llu)",
+		    optname(name, nb, sizeof(nb)), s, why,
 		    (unsigned long long)min, (unsigned long long)max);
 	return v;
 }
@@ -111,37 +127,43 @@ pk_opt_u64(const char *s, uint64_t min, uint64_t max, const char *name)
 int64_t
 pk_opt_i64(const char *s, int64_t min, int64_t max, const char *name)
 {
+	char nb[64];
 	const char *why;
 	int64_t v;
 
 	if (pk_parse_i64(s, min, max, &v, &why) == -1)
-		pk_die(PK_EXIT_USAGE, "%s '%s' is %s (%lld..%lld)", name, s, why,
-		    (long long)min, (long long)max);
+		pk_die(PK_EXIT_USAGE, "%s '%s' is %s (%lld..%lld)",
+		    optname(name, nb, sizeof(nb)), s, why, (long long)min,
+		    (long long)max);
 	return v;
 }
 
 double
 pk_opt_double(const char *s, double min, double max, const char *name)
 {
+	char nb[64];
 	const char *why;
 	double v;
 
 	if (pk_parse_double(s, min, max, &v, &why) == -1)
-		pk_die(PK_EXIT_USAGE, "%s '%s' is %s (%g..%g)", name, s, why,
-		    min, max);
+		pk_die(PK_EXIT_USAGE, "%s '%s' is %s (%g..%g)",
+		    optname(name, nb, sizeof(nb)), s, why, min, max);
 	return v;
 }
 
 double
 pk_opt_duration(const char *s, double min, double max, const char *name)
 {
+	char nb[64];
 	double v;
 
 	if (pk_duration_parse(s, &v) == -1)
 		pk_die(PK_EXIT_USAGE, "%s '%s' is not a duration "
-		    "(e.g. 500ms, 30s, 5m, 1h)", name, s);
+		    "(e.g. 500ms, 30s, 5m, 1h)", optname(name, nb, sizeof(nb)),
+		    s);
 	if (v < min || v > max)
-		pk_die(PK_EXIT_USAGE, "%s '%s' is out of range (%gs..%gs)", name,
+		pk_die(PK_EXIT_USAGE, "%s '%s' is out of range (%gs..%gs)",
+		    optname(name, nb, sizeof(nb)),
 		    s, min, max);
 	return v;
 }

@@ -549,6 +549,25 @@ am_alerts() {
 	assert_output firing
 }
 
+@test "command receiver: what it prints goes to stderr, never into the record stream" {
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	rules:
+	  - {name: hot, when: cpu.util > 90}
+	receivers:
+	  - {name: run, type: command, command: "echo hi; echo '{\"type\":\"alert\",\"fake\":1}'"}
+	EOF
+	{ sample 1 95; sample 2 50; } >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
+	# Two samples and two alert records: every line is perf-alert's own.
+	[ "${#lines[@]}" -eq 4 ]
+	refute_output --partial hi
+	refute_output --partial fake
+	run -0 jq -c -s 'map(.type)' <<<"$output"
+	assert_output '["sample","alert","sample","alert"]'
+	[[ "$stderr" == *hi* ]]
+}
+
 @test "routing by severity and labels; repeat interval" {
 	start_http
 	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "pk_hash.h"
 #include "pk_alert_expr.h"
 #include "pk_jscan.h"
 
@@ -139,7 +140,7 @@ test_severity(void **state)
 	assert_int_equal(pk_alert_severity("EMERGENCY"), 3);
 	assert_int_equal(pk_alert_severity("fatal"), -1);
 	assert_string_equal(pk_alert_severity_name(9), "EMERGENCY");
-	assert_true(pk_alert_fnv1a(PK_ALERT_FNV_INIT, "a", 1) ==
+	assert_true(pk_hash_fnv1a(PK_HASH_FNV_INIT, "a", 1) ==
 	    0xaf63dc4c8601ec8cULL);
 }
 

@@ -87,7 +87,7 @@ test_command(void **state)
 	atomic_store(&stop, 1);
 	assert_int_equal(pk_alert_command("sleep 5", NULL, "", 0, 60, &stop,
 	    err, sizeof(err)), -1);
-	assert_string_equal(err, "command timed out");
+	assert_string_equal(err, "command stopped");
 }
 
 static void
