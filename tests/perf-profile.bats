@@ -180,7 +180,7 @@ true
 	run -0 edges -c "$BATS_TEST_TMPDIR/p.yaml" "$F/leak.jsonl"
 	assert_line --index 0 "201.1 leak mapper start low"
 	run -2 --separate-stderr perf-profile --leak-window 0s </dev/null
-	[[ "$stderr" == *"leak window"* ]]
+	[[ "$stderr" == *"--leak-window"* ]]
 }
 
 @test "escalate_after: the steps of severity by duration are configurable" {

@@ -39,7 +39,7 @@ setup_file() {
 @test "a bad frequency is a usage error naming it" {
 	for f in 0 -5 abc 1e9 ""; do
 		run -2 --separate-stderr rt-loop -f "$f" -l 1
-		[[ $stderr == "rt-loop: frequency '$f'"* ]] ||
+		[[ $stderr == "rt-loop: --freq '$f'"* ]] ||
 		    fail "-f '$f': $stderr"
 		[ -z "$output" ]
 	done
