@@ -101,7 +101,7 @@ $(O)/tests/test_%: $(O)/tests/unit/test_%.o $(O)/tests/mock.o $(LIB)
 	@mkdir -p $(@D)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) $(WRAP:%=-Wl,--wrap=%) \
-	    -o $@ $< $(O)/tests/mock.o $(LIB) -lcmocka -lcurl $(LDLIBS)
+	    -o $@ $< $(O)/tests/mock.o $(LIB) -lcmocka -lcurl -lmicrohttpd $(LDLIBS)
 
 -include $(LIBOBJ:.o=.d) $(CMDSRC:%.c=$(O)/%.d) $(UNITSRC:%.c=$(O)/%.d)
 
@@ -191,7 +191,7 @@ $(O)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(wildcard tests/fuzz
 	$(Q)$(CC) $(PK_CFLAGS) -Ilib -Wno-missing-prototypes $(CFLAGS) $(SANFLAGS) \
 	    $(if $(call fuzz_prog,$*),-Icmd/$(call fuzz_prog,$*)) \
 	    -o $@ tests/fuzz/replay.c $< $(call prog_units,$(call fuzz_prog,$*)) \
-	    $(LIB) -lcurl -ldl $(LDLIBS)
+	    $(LIB) -lcurl -lmicrohttpd -ldl $(LDLIBS)
 
 fuzz-replay: $(FUZZREPLAY)
 	$(Q)tests/run-unit $(FUZZREPLAY)
