@@ -7,13 +7,16 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "pk_err.h"
+#include "pk_time.h"
 
 static int out_unbuffered;
 static char *dumpbuf;
@@ -149,14 +152,30 @@ pk_atomic_write(const char *path, const void *buf, size_t len, mode_t mode)
 	size_t off = 0;
 	int fd, dfd, e;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
-	    (int)sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
+	int tries;
+
+	/*
+	 * A name nobody can guess, created only if it does not exist and
+	 * never through a symbolic link: in a shared directory (/tmp) another
+	 * user cannot make us write through a link planted in advance.
+	 */
+	for (tries = 0;; tries++) {
+		uint64_t r;
+
+		if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			r = (uint64_t)pk_mono_ns() ^ ((uint64_t)getpid() << 32);
+		if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%016llx", path,
+		    (long)getpid(), (unsigned long long)r) >= (int)sizeof(tmp)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, mode);
+		if (fd != -1)
+			break;
+		if (errno != EEXIST || tries >= 16)
+			return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd == -1)
-		return -1;
 	while (off < len) {
 		ssize_t w = write(fd, p + off, len - off);
 
@@ -232,6 +251,10 @@ pk_atomic_sweep(const char *path)
 			continue;
 		errno = 0;
 		pid = strtol(p, &end, 10);
+		/* PATH.tmp.PID, or PATH.tmp.PID.RANDOM (16 hex digits). */
+		if (*end == '.' && strlen(end + 1) == 16 &&
+		    strspn(end + 1, "0123456789abcdef") == 16)
+			end += 17;
 		if (*end != '\0' || errno != 0 || pid <= 0 || pid > INT_MAX)
 			continue;
 		/* A writer that still runs is mid-write: leave its file. */

@@ -51,6 +51,53 @@ test_atomic_write(void **state)
 	assert_int_equal(pk_atomic_write("/nonexistent/dir/x", "a", 1, 0600), -1);
 }
 
+/*
+ * Symbolic links planted in a shared directory for the temporary names
+ * of the next PIDs (the attack of #18) are never followed: the victim
+ * file keeps its content, the link is left alone, the write succeeds.
+ */
+static void
+test_atomic_write_planted_links(void **state)
+{
+	char dir[] = "/tmp/pk_io_XXXXXX", path[64], victim[64], f[128], *buf;
+	struct stat st;
+	size_t len;
+	long pid;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/lat.hist", dir);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	assert_int_equal(pk_atomic_write(victim, "precious\n", 9, 0600), 0);
+	for (pid = getpid(); pid < getpid() + 4; pid++) {
+		snprintf(f, sizeof(f), "%s.tmp.%ld", path, pid);
+		assert_int_equal(symlink(victim, f), 0);
+	}
+	assert_int_equal(pk_atomic_write(path, "new\n", 4, 0644), 0);
+	assert_int_equal(pk_read_file(victim, &buf, &len), 0);
+	assert_string_equal(buf, "precious\n");
+	free(buf);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0644);
+	/* path itself a planted link: replaced by the file, not followed. */
+	unlink(path);
+	assert_int_equal(symlink(victim, path), 0);
+	assert_int_equal(pk_atomic_write(path, "new\n", 4, 0600), 0);
+	assert_int_equal(pk_read_file(victim, &buf, &len), 0);
+	assert_string_equal(buf, "precious\n");
+	free(buf);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	for (pid = getpid(); pid < getpid() + 4; pid++) {
+		snprintf(f, sizeof(f), "%s.tmp.%ld", path, pid);
+		assert_int_equal(unlink(f), 0);
+	}
+	unlink(path);
+	unlink(victim);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 /* The temporary files of killed writers go; a live writer's stays. */
 static void
 test_atomic_sweep(void **state)
@@ -79,7 +126,11 @@ test_atomic_sweep(void **state)
 	snprintf(f, sizeof(f), "%s/other.tmp.%ld", dir, (long)dead);
 	assert_true((fd = open(f, O_WRONLY | O_CREAT, 0600)) >= 0);
 	close(fd);
-	assert_int_equal(pk_atomic_sweep(path), 1);
+	/* Today's names carry a random part after the pid. */
+	snprintf(f, sizeof(f), "%s.tmp.%ld.0123456789abcdef", path, (long)dead);
+	assert_true((fd = open(f, O_WRONLY | O_CREAT, 0600)) >= 0);
+	close(fd);
+	assert_int_equal(pk_atomic_sweep(path), 2);
 	assert_int_equal(pk_atomic_sweep(path), 0);
 	assert_int_equal(stat(path, &st), 0);
 	snprintf(f, sizeof(f), "%s.tmp.%ld", path, (long)dead);
@@ -119,6 +170,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_atomic_write),
+		cmocka_unit_test(test_atomic_write_planted_links),
 		cmocka_unit_test(test_atomic_sweep),
 		cmocka_unit_test(test_path),
 	};
