@@ -68,6 +68,27 @@ pow2_at_least(double n)
 	return c;
 }
 
+/*
+ * The workload's row and context: a built-in from the table, or a
+ * plugin's; from here on both take one path.
+ */
+static void
+open_workload(struct pk_rtwork *work, const struct rt_opts *o)
+{
+	char err[512];
+
+	if (o->plugin != NULL) {
+		if (pk_rtwork_plugin(work, o->plugin, err, sizeof(err)) == -1) {
+			pk_rtwork_release(work);
+			pk_die(PK_EXIT_USAGE, "%s", err);
+		}
+	} else if (pk_rtwork_parse(work, o->workload, err, sizeof(err)) == -1) {
+		pk_die(PK_EXIT_USAGE, "--workload: %s", err);
+	}
+	if (pk_rtwork_init(work, err, sizeof(err)) == -1)
+		pk_die(PK_EXIT_IO, "--workload: %s", err);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -76,7 +97,6 @@ main(int argc, char **argv)
 	struct rt_writer w;
 	struct pk_rtwork work;
 	pthread_t rt, wd;
-	char err[512];
 	int interrupted, status = PK_EXIT_OK;
 	cpu_set_t allowed;
 
@@ -90,16 +110,7 @@ main(int argc, char **argv)
 		    o.cpu);
 
 	/* Everything the threads touch is allocated and written here. */
-	if (o.plugin != NULL) {
-		if (pk_rtwork_plugin(&work, o.plugin, err, sizeof(err)) == -1) {
-			pk_rtwork_release(&work);
-			pk_die(PK_EXIT_USAGE, "%s", err);
-		}
-	} else if (pk_rtwork_parse(&work, o.workload, err, sizeof(err)) == -1) {
-		pk_die(PK_EXIT_USAGE, "--workload: %s", err);
-	} else if (pk_rtwork_init(&work, err, sizeof(err)) == -1) {
-		pk_die(PK_EXIT_IO, "--workload: %s", err);
-	}
+	open_workload(&work, &o);
 	memset(&sh, 0, sizeof(sh));
 	sh.o = &o;
 	sh.work = &work;

@@ -36,7 +36,8 @@ enum {
 	OPT_PMQOS,
 	OPT_SLACK,
 	OPT_PREFLIGHT,
-	OPT_SYSROOT
+	OPT_SYSROOT,
+	OPT_LIST_WORKLOADS
 };
 
 static const struct option longopts[] = {
@@ -60,39 +61,70 @@ static const struct option longopts[] = {
 	{ "preflight", no_argument, NULL, OPT_PREFLIGHT },
 	{ "sysroot", required_argument, NULL, OPT_SYSROOT },
 	{ "version", no_argument, NULL, PK_OPT_VERSION },
+	{ "list-workloads", no_argument, NULL, OPT_LIST_WORKLOADS },
 	{ "list-options", no_argument, NULL, PK_OPT_LIST_OPTIONS },
 	{ NULL, 0, NULL, 0 }
 };
 
+static const char help_head[] =
+    "  -f, --freq HZ             loop frequency (default 1000)\n"
+    "  -D, --duration TIME       run for TIME (\"10s\", \"5m\")\n"
+    "  -l, --loops N             run N cycles (default: until SIGINT)\n"
+    "  -p, --priority PRIO       SCHED_FIFO priority 1-99 (default 0: "
+    "SCHED_OTHER)\n"
+    "  -a, --affinity CPU        pin the loop to CPU\n"
+    "      --mlock               mlockall(MCL_CURRENT|MCL_FUTURE)\n"
+    "      --workload NAME[:ARGS] what runs each period:\n";
+
+static const char help_tail[] =
+    "      --plugin LIB.so[:ARGS] run rtloop_step() of a plugin\n"
+    "      --spin US             sleep until US before the deadline, "
+    "then spin\n"
+    "      --report-interval T   a loop record every T (default 1s)\n"
+    "      --histogram FILE      write a cyclictest-format histogram\n"
+    "      --histogram-us N      its range in microseconds (default "
+    "1000)\n"
+    "      --monitor-hz HZ       watchdog thread reporting stalls\n"
+    "      --pm-qos US           hold /dev/cpu_dma_latency at US\n"
+    "      --timer-slack NS      the loop's timer slack (default 1)\n"
+    "  -u, --unbuffered          flush after every record\n"
+    "      --preflight           report real-time readiness as JSON\n"
+    "      --sysroot DIR         read /proc and /sys below DIR "
+    "(preflight)\n"
+    "      --list-workloads      the workload names, one a line\n"
+    "  -h, --help                this help\n"
+    "      --version             print the version\n";
+
+/* The options, the workloads' lines made from their table. */
 static void
 help(void)
 {
-	pk_help(usage_str,
-	    "  -f, --freq HZ             loop frequency (default 1000)\n"
-	    "  -D, --duration TIME       run for TIME (\"10s\", \"5m\")\n"
-	    "  -l, --loops N             run N cycles (default: until SIGINT)\n"
-	    "  -p, --priority PRIO       SCHED_FIFO priority 1-99 (default 0: "
-	    "SCHED_OTHER)\n"
-	    "  -a, --affinity CPU        pin the loop to CPU\n"
-	    "      --mlock               mlockall(MCL_CURRENT|MCL_FUTURE)\n"
-	    "      --workload NAME[:ARGS] none, spin:US, mlp:IN,HIDDEN,OUT, "
-	    "constraints:N\n"
-	    "      --plugin LIB.so[:ARGS] run rtloop_step() of a plugin\n"
-	    "      --spin US             sleep until US before the deadline, "
-	    "then spin\n"
-	    "      --report-interval T   a loop record every T (default 1s)\n"
-	    "      --histogram FILE      write a cyclictest-format histogram\n"
-	    "      --histogram-us N      its range in microseconds (default "
-	    "1000)\n"
-	    "      --monitor-hz HZ       watchdog thread reporting stalls\n"
-	    "      --pm-qos US           hold /dev/cpu_dma_latency at US\n"
-	    "      --timer-slack NS      the loop's timer slack (default 1)\n"
-	    "  -u, --unbuffered          flush after every record\n"
-	    "      --preflight           report real-time readiness as JSON\n"
-	    "      --sysroot DIR         read /proc and /sys below DIR "
-	    "(preflight)\n"
-	    "  -h, --help                this help\n"
-	    "      --version             print the version\n");
+	const struct pk_rtwork_type *const *t;
+	char *text, *rows = pk_xstrdup(""), *line, *more;
+
+	for (t = pk_rtwork_types; *t != NULL; t++) {
+		line = pk_xasprintf("%s%s%s", (*t)->name,
+		    (*t)->args != NULL ? ":" : "",
+		    (*t)->args != NULL ? (*t)->args : "");
+		more = pk_xasprintf("%s          %-18s %s\n", rows, line,
+		    (*t)->help);
+		free(line);
+		free(rows);
+		rows = more;
+	}
+	text = pk_xasprintf("%s%s%s", help_head, rows, help_tail);
+	free(rows);
+	pk_help(usage_str, text);
+}
+
+/* --list-workloads: each row's name, with ':' where it takes ARGS. */
+static void
+list_workloads(void)
+{
+	const struct pk_rtwork_type *const *t;
+
+	for (t = pk_rtwork_types; *t != NULL; t++)
+		printf("%s%s\n", (*t)->name, (*t)->args != NULL ? ":" : "");
 }
 
 void
@@ -182,6 +214,10 @@ rt_parse_opts(int argc, char **argv, struct rt_opts *o)
 			break;
 		case PK_OPT_VERSION:
 			pk_print_version();
+			pk_close_stdout();
+			exit(PK_EXIT_OK);
+		case OPT_LIST_WORKLOADS:
+			list_workloads();
 			pk_close_stdout();
 			exit(PK_EXIT_OK);
 		case PK_OPT_LIST_OPTIONS:

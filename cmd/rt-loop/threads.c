@@ -94,6 +94,9 @@ rt_main(void *arg)
 	uint64_t tick = 0, k = 0, skip, skipped = 0, left;
 	struct rt_sample s;
 	int e = 0;
+	/* The workload's step, built-in or plugin: one indirect call. */
+	int (*const step)(void *, unsigned long long) = sh->work->type->step;
+	void *const ctx = sh->work->ctx;
 
 	block_signals();
 	if (prctl(PR_SET_TIMERSLACK, (unsigned long)o->timer_slack_ns, 0, 0,
@@ -128,7 +131,7 @@ rt_main(void *arg)
 		if (e != 0)
 			break;
 		wake = rt_mono_ns();
-		s.flags = pk_rtwork_step(sh->work, tick) == 0 ? 0 : RT_WERR;
+		s.flags = step(ctx, tick) == 0 ? 0 : RT_WERR;
 		done_at = rt_mono_ns();
 		s.tick = tick;
 		s.target_ns = next;

@@ -272,6 +272,26 @@ start_record(struct rt_writer *w)
 	pk_out_idle();
 }
 
+/* The workload's own counters (constraint violations ...), if it has any. */
+static void
+work_counters(json_t *r, const struct pk_rtwork *work)
+{
+	const char *names[PK_RTWORK_MAXCOUNTERS];
+	unsigned long long v[PK_RTWORK_MAXCOUNTERS];
+	json_t *c;
+	size_t i, n;
+
+	n = pk_rtwork_counters(work, names, v);
+	if (n == 0)
+		return;
+	c = json_object();
+	if (c == NULL)
+		pk_die(PK_EXIT_IO, "out of memory");
+	for (i = 0; i < n; i++)
+		json_object_set_new(c, names[i], json_integer((json_int_t)v[i]));
+	json_object_set_new(r, "work_counters", c);
+}
+
 void
 rt_summary_record(struct rt_writer *w, int interrupted)
 {
@@ -293,6 +313,7 @@ rt_summary_record(struct rt_writer *w, int interrupted)
 		    json_integer((json_int_t)w->stalls));
 	json_object_set_new(r, "duration_s",
 	    json_real((double)(sh->end_ns - sh->t0_ns) / 1e9));
+	work_counters(r, sh->work);
 	json_object_set_new(r, "interrupted", json_boolean(interrupted));
 	json_object_set_new(r, "policy", json_string(w->policy));
 	json_object_set_new(r, "priority", json_integer(w->prio));
