@@ -19,6 +19,7 @@
 	X(spin) \
 	X(mlp) \
 	X(constraints) \
+	X(memtouch) \
 	/* the end of the table */
 
 #define PK_RTWORK_DECLARE(n) extern const struct pk_rtwork_type pk_rtwork_##n;

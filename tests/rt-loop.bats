@@ -179,6 +179,17 @@ table_specs() {
 	diff -u "$BATS_TEST_TMPDIR/table" "$BATS_TEST_TMPDIR/man"
 }
 
+@test "memtouch touches every cache line each period, the checksum says so" {
+	run -0 --separate-stderr rt-loop -l 20 --workload memtouch:64
+	echo "$output" | rec start | jq -e '.workload == "memtouch:64"'
+	# 1024 lines; step t overwrites t mod 256: 1024 * (0 + 1 + ... + 19).
+	echo "$output" | rec summary | jq -e '
+	    .ticks == 20 and .work_errors == 0 and
+	    .work_counters == {"checksum": 194560}'
+	run -2 --separate-stderr rt-loop -l 1 --workload memtouch:0
+	[[ $stderr == "rt-loop: --workload: memtouch:KB wants 1 to 1048576 KiB, not '0'" ]]
+}
+
 @test "the summary carries a workload's counters, and only where it has some" {
 	run -0 --separate-stderr rt-loop -l 20 --workload constraints:100
 	echo "$output" | rec summary | jq -e '
@@ -196,7 +207,7 @@ table_specs() {
 		skip "the sanitizer's allocator cannot be interposed"
 	fi
 	c=$BATS_TEST_TMPDIR/count
-	for wl in constraints:1000 spin:10 none; do
+	for wl in memtouch:256 constraints:1000 spin:10 none; do
 		RT_LOOP_COUNT_FILE=$c LD_PRELOAD=$BATS_FILE_TMPDIR/count-alloc.so \
 		    run -0 rt-loop -l 200 -f 2000 -p 80 --mlock --workload "$wl"
 		read -r rt all <"$c"

@@ -18,11 +18,12 @@ static void
 test_parse(void **state)
 {
 	static const char *const good[] = { "none", "spin:250", "mlp:16,64,4",
-	    "constraints:100", NULL };
+	    "constraints:100", "memtouch:64", NULL };
 	static const char *bad[] = { "", "bogus", "spin", "spin:", "spin:0",
 	    "spin:x", "mlp:1,2", "mlp:1,2,", "mlp:0,2,3", "mlp:1,2,3,4",
 	    "mlp:5000,2,3", "constraints:", "constraints:-1", "nonex:3",
-	    "none:1", NULL };
+	    "none:1", "memtouch", "memtouch:0", "memtouch:1048577",
+	    "memtouch:4k", NULL };
 	struct pk_rtwork w;
 	char err[256];
 	size_t i;
@@ -109,7 +110,7 @@ counter(const struct pk_rtwork *w, const char *name)
 static void
 test_steps_do_not_allocate(void **state)
 {
-	struct pk_rtwork a, b, d;
+	struct pk_rtwork a, b, c, d;
 	unsigned long before;
 	char err[256];
 	uint64_t t;
@@ -120,12 +121,15 @@ test_steps_do_not_allocate(void **state)
 	assert_int_equal(pk_rtwork_parse(&b, "constraints:500", err,
 	    sizeof(err)), 0);
 	assert_int_equal(pk_rtwork_init(&b, err, sizeof(err)), 0);
+	assert_int_equal(pk_rtwork_parse(&c, "memtouch:16", err, sizeof(err)), 0);
+	assert_int_equal(pk_rtwork_init(&c, err, sizeof(err)), 0);
 	assert_int_equal(pk_rtwork_parse(&d, "none", err, sizeof(err)), 0);
 	assert_int_equal(pk_rtwork_init(&d, err, sizeof(err)), 0);
 	before = pk_mock_malloc_count;
 	for (t = 0; t < 1000; t++) {
 		assert_int_equal(pk_rtwork_step(&a, t), 0);
 		assert_int_equal(pk_rtwork_step(&b, t), 0);
+		assert_int_equal(pk_rtwork_step(&c, t), 0);
 		assert_int_equal(pk_rtwork_step(&d, t), 0);
 	}
 	assert_int_equal(pk_mock_malloc_count, before);
@@ -134,7 +138,42 @@ test_steps_do_not_allocate(void **state)
 	assert_true(counter(&b, "violations") < 500ULL * 1000);
 	pk_rtwork_release(&a);
 	pk_rtwork_release(&b);
+	pk_rtwork_release(&c);
 	pk_rtwork_release(&d);
+}
+
+/*
+ * memtouch: step t writes (t + 1) mod 256 in every 64-byte line after
+ * adding what it overwrites, so after n steps the checksum is lines times
+ * the sum of t mod 256 for t < n: a line skipped or touched twice shows.
+ */
+static void
+test_memtouch_touches_every_line(void **state)
+{
+	static const unsigned kb[] = { 1, 3, 64, 1000 };
+	unsigned long long want, sum;
+	struct pk_rtwork w;
+	char spec[32], err[256];
+	size_t i;
+	uint64_t t;
+
+	(void)state;
+	for (i = 0; i < sizeof(kb) / sizeof(kb[0]); i++) {
+		snprintf(spec, sizeof(spec), "memtouch:%u", kb[i]);
+		assert_int_equal(pk_rtwork_parse(&w, spec, err, sizeof(err)), 0);
+		assert_int_equal(pk_rtwork_init(&w, err, sizeof(err)), 0);
+		assert_int_equal(counter(&w, "checksum"), 0);
+		sum = 0;
+		for (t = 0; t < 300; t++) {
+			assert_int_equal(pk_rtwork_step(&w, t), 0);
+			sum += t % 256;
+		}
+		want = (unsigned long long)kb[i] * 1024 / 64 * sum;
+		if (counter(&w, "checksum") != want)
+			fail_msg("%s: checksum %llu, want %llu", spec,
+			    counter(&w, "checksum"), want);
+		pk_rtwork_release(&w);
+	}
 }
 
 static void
@@ -252,6 +291,7 @@ main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_errors_come_from_the_table),
 		cmocka_unit_test(test_steps_do_not_allocate),
+		cmocka_unit_test(test_memtouch_touches_every_line),
 		cmocka_unit_test(test_spin_takes_its_time),
 		cmocka_unit_test(test_plugin_missing),
 		cmocka_unit_test(test_plugin_and_builtin_alike),
