@@ -143,6 +143,79 @@ setup_file() {
 	echo "$output" | rec start | jq -e '.workload == "spin:300"'
 }
 
+# The workloads as --workload takes them ("spin:US"), one a line, from the
+# error message that lists the table.
+table_specs() {
+	run -2 --separate-stderr rt-loop -l 1 --workload '?'
+	printf '%s\n' "$stderr" | sed -n "s/^rt-loop: --workload: unknown workload '?' (\(.*\))$/\1/p" |
+	    sed 's/, /\n/g'
+}
+
+@test "the workloads come from one table: --list-workloads, --help, errors" {
+	table_specs >"$BATS_TEST_TMPDIR/specs"
+	grep -qx none "$BATS_TEST_TMPDIR/specs" || fail "no table in: $stderr"
+	run -0 --separate-stderr rt-loop --list-workloads
+	[ -z "$stderr" ]
+	assert_equal "$output" "$(sed 's/:.*/:/' "$BATS_TEST_TMPDIR/specs")"
+	run -0 rt-loop --help
+	while read -r spec; do
+		assert_line --regexp "^          $spec +[^ ]"
+	done <"$BATS_TEST_TMPDIR/specs"
+	# A row named without its ARGS, or a row without ARGS given some.
+	run -2 --separate-stderr rt-loop -l 1 --workload spin
+	assert_equal "$stderr" "rt-loop: --workload: spin:US wants 1 to 10000000 microseconds, not ''"
+	run -2 --separate-stderr rt-loop -l 1 --workload none:5
+	assert_equal "$stderr" "rt-loop: --workload: none takes no arguments, not '5'"
+}
+
+@test "the man page documents every workload of the table, and no other" {
+	# .It Cm mlp : Ns Ar in , Ns Ar hidden , Ns Ar out -> mlp:in,hidden,out
+	awk '/^\.It Fl -workload/ { on = 1; next }
+	    on && /^\.El/ { exit }
+	    on && /^\.It Cm / { sub(/^\.It /, ""); gsub(/(Cm|Ns|Ar) /, "");
+	        gsub(/ /, ""); print }' "$ROOT/man/rt-loop.1" >"$BATS_TEST_TMPDIR/man"
+	table_specs | tr '[:upper:]' '[:lower:]' >"$BATS_TEST_TMPDIR/table"
+	[ -s "$BATS_TEST_TMPDIR/table" ]
+	diff -u "$BATS_TEST_TMPDIR/table" "$BATS_TEST_TMPDIR/man"
+}
+
+@test "memtouch touches every cache line each period, the checksum says so" {
+	run -0 --separate-stderr rt-loop -l 20 --workload memtouch:64
+	echo "$output" | rec start | jq -e '.workload == "memtouch:64"'
+	# 1024 lines; step t overwrites t mod 256: 1024 * (0 + 1 + ... + 19).
+	echo "$output" | rec summary | jq -e '
+	    .ticks == 20 and .work_errors == 0 and
+	    .work_counters == {"checksum": 194560}'
+	run -2 --separate-stderr rt-loop -l 1 --workload memtouch:0
+	[[ $stderr == "rt-loop: --workload: memtouch:KB wants 1 to 1048576 KiB, not '0'" ]]
+}
+
+@test "the summary carries a workload's counters, and only where it has some" {
+	run -0 --separate-stderr rt-loop -l 20 --workload constraints:100
+	echo "$output" | rec summary | jq -e '
+	    (.work_counters | keys) == ["violations"] and
+	    (.work_counters.violations | type) == "number"'
+	run -0 --separate-stderr rt-loop -l 5 --workload mlp:4,8,2
+	echo "$output" | rec summary | jq -e 'has("work_counters") | not'
+	run -0 --separate-stderr rt-loop -l 5 \
+	    --plugin "$PK_BUILD/examples/rt-loop-plugin.so"
+	echo "$output" | rec summary | jq -e 'has("work_counters") | not'
+}
+
+@test "every built-in workload: nothing allocated or locked in the RT thread" {
+	if ldd "$(command -v rt-loop)" | grep -q libasan; then
+		skip "the sanitizer's allocator cannot be interposed"
+	fi
+	c=$BATS_TEST_TMPDIR/count
+	for wl in memtouch:256 constraints:1000 spin:10 none; do
+		RT_LOOP_COUNT_FILE=$c LD_PRELOAD=$BATS_FILE_TMPDIR/count-alloc.so \
+		    run -0 rt-loop -l 200 -f 2000 -p 80 --mlock --workload "$wl"
+		read -r rt all <"$c"
+		[ "$rt" -eq 0 ] || fail "$wl: $rt allocations or locks in the RT thread"
+		[ "$all" -gt 0 ] || fail "the counter counted nothing at all"
+	done
+}
+
 @test "--spin: the loop still runs every cycle" {
 	run -0 --separate-stderr rt-loop -l 30 -f 1000 --spin 100
 	echo "$output" | rec start | jq -e '.spin_us == 100'
@@ -359,5 +432,6 @@ setup_file() {
 	assert_line "--workload="
 	assert_line "--monitor-hz="
 	assert_line "--preflight"
+	assert_line "--list-workloads"
 	refute_line "--list-options"
 }

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rt-loop: a real-time periodic loop that measures itself.
+ *
+ * Three threads:
+ * - the RT thread sleeps to each period boundary with clock_nanosleep
+ *   (TIMER_ABSTIME), runs the workload and pushes one sample per period
+ *   into a preallocated SPSC ring; after its start it allocates nothing,
+ *   prints nothing, takes no lock and makes no system call but
+ *   clock_nanosleep (tests/rt-loop.bats proves it with strace);
+ * - the main thread is the writer: it drains the ring, keeps the
+ *   histograms and writes the records (and the histogram file);
+ * - with --monitor-hz, a watchdog thread that notices a loop overdue by
+ *   more than one period past its deadline and hands a stall event to
+ *   the writer through a second ring.
+ *
+ * The units: opts.c (options, --help, --preflight), threads.c (the RT and
+ * watchdog threads, their start and signals), writer.c (the records and
+ * the histogram file), main.c (setup and teardown).
+ */
+#ifndef RT_LOOP_H
+#define RT_LOOP_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "pk_rtring.h"
+#include "pk_rtwork.h"
+#include "pk_stats.h"
+#include "pk_time.h"
+
+#define RT_NS		1000000000LL
+
+/*
+ * The threads block every signal but RT_WAKE_SIG, which the writer sends
+ * the RT thread to cut a long sleep short when the run is stopped (its
+ * handler does nothing; the sleep returns EINTR).
+ */
+#define RT_WAKE_SIG	(SIGRTMIN + 1)
+
+struct rt_opts {
+	double hz;
+	int64_t period_ns;
+	int64_t duration_ns;	/* 0: not set */
+	uint64_t loops;		/* 0: not set */
+	int prio;		/* 0: SCHED_OTHER */
+	int cpu;		/* -1: no affinity */
+	int mlock;
+	const char *workload;
+	const char *plugin;
+	int64_t spin_ns;
+	int64_t report_ns;
+	const char *histfile;
+	unsigned hist_us;
+	double monitor_hz;
+	long pm_qos;		/* -1: leave alone */
+	long timer_slack_ns;
+	int unbuffered;
+	int preflight;
+	const char *sysroot;
+};
+
+/* One period, as the RT thread hands it over. */
+struct rt_sample {
+	uint64_t tick;		/* executed cycles before this one */
+	int64_t target_ns;	/* the period boundary it woke for */
+	int64_t lat_ns;		/* wake-up latency */
+	int64_t exec_ns;	/* workload execution time */
+	uint32_t skipped;	/* periods skipped after this one (overrun) */
+	uint32_t flags;
+};
+
+#define RT_MISS		1u	/* finished after its deadline */
+#define RT_WERR		2u	/* the workload reported an error */
+
+/* A watchdog event. */
+struct rt_event {
+	int kind;		/* 1 stall, 2 stall over */
+	uint64_t tick;
+	int64_t at_ns;		/* when it was noticed */
+	int64_t ns;		/* overdue (stall) or stalled (over) time */
+};
+
+struct rt_shared {
+	const struct rt_opts *o;
+	struct pk_rtwork *work;
+	struct pk_rtring samples;
+	struct pk_rtring events;
+	atomic_int stop;	/* writer -> threads */
+	atomic_int ready;	/* RT thread -> writer: loop started */
+	atomic_int done;	/* RT thread -> writer: loop over */
+	atomic_llong deadline_ns;	/* end of the RT thread's current period */
+	atomic_ullong ticks;	/* cycles executed */
+	atomic_ullong skipped;	/* periods skipped */
+	int64_t t0_ns;		/* the start of period 0, set before ready */
+	int64_t end_ns;		/* when the loop ended, set before done */
+	int rt_errno;		/* clock_nanosleep failure, set before done */
+	int slack_errno;	/* PR_SET_TIMERSLACK failure */
+};
+
+/* Statistics of a span of periods (one report interval, or the run). */
+struct rt_span {
+	struct pk_hist lat, exec, loop;
+	unsigned long long ticks, misses, skipped, werrs;
+};
+
+/* The cyclictest-format histogram: whole microseconds, overflows. */
+struct rt_cthist {
+	unsigned long long *counts;
+	unsigned long long *outliers;	/* cycle numbers of overflows */
+	unsigned long long noutliers, overflows, cycles;
+	unsigned long long min, max, sum;
+	unsigned n;
+};
+
+struct rt_writer {
+	struct rt_shared *sh;
+	const struct rt_opts *o;
+	struct rt_span iv, total;
+	struct rt_cthist ct;
+	int64_t iv_index;
+	int64_t last_ns;	/* the end of the last period accounted */
+	double real0;		/* wall clock at t0 */
+	unsigned long dropped_seen;
+	unsigned long long stalls;
+	json_t *warnings;
+	const char *policy;
+	int prio;
+	int mlocked;
+	int qos_fd;		/* /dev/cpu_dma_latency held open, or -1 */
+};
+
+static inline int64_t
+rt_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return pk_ts_to_ns(&ts);
+}
+
+/* opts.c */
+void rt_parse_opts(int argc, char **argv, struct rt_opts *o);
+int rt_preflight(const struct rt_opts *o);
+
+/* threads.c */
+void rt_install_signals(void);
+void rt_start_threads(struct rt_writer *w, struct rt_opts *o, pthread_t *rt,
+    pthread_t *wd);
+
+/* writer.c */
+int rt_span_init(struct rt_span *sp);
+void rt_span_release(struct rt_span *sp);
+void rt_wait_ready(struct rt_writer *w);
+int rt_write_records(struct rt_writer *w, pthread_t rt);
+void rt_drain(struct rt_writer *w);
+void rt_emit_interval(struct rt_writer *w);
+void rt_summary_record(struct rt_writer *w, int interrupted);
+int rt_write_cthist(const struct rt_writer *w);
+
+#endif

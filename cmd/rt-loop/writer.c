@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rt-loop's writer, in the main thread: it drains the rings, keeps the
+ * histograms and writes the loop records and the histogram file.
+ */
+#include "rt-loop.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pk_err.h"
+#include "pk_io.h"
+#include "pk_opt.h"
+
+int
+rt_span_init(struct rt_span *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	/* ns, within 1/128 relative error, up to a minute. */
+	if (pk_hist_init(&sp->lat, 7, 60 * RT_NS) == -1 ||
+	    pk_hist_init(&sp->exec, 7, 60 * RT_NS) == -1 ||
+	    pk_hist_init(&sp->loop, 7, 60 * RT_NS) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+span_reset(struct rt_span *sp)
+{
+	pk_hist_reset(&sp->lat);
+	pk_hist_reset(&sp->exec);
+	pk_hist_reset(&sp->loop);
+	sp->ticks = sp->misses = sp->skipped = sp->werrs = 0;
+}
+
+void
+rt_span_release(struct rt_span *sp)
+{
+	pk_hist_release(&sp->lat);
+	pk_hist_release(&sp->exec);
+	pk_hist_release(&sp->loop);
+}
+
+static void
+span_add(struct rt_span *sp, const struct rt_sample *s)
+{
+	pk_hist_add(&sp->lat, (unsigned long long)s->lat_ns);
+	pk_hist_add(&sp->exec, (unsigned long long)s->exec_ns);
+	pk_hist_add(&sp->loop, (unsigned long long)(s->lat_ns + s->exec_ns));
+	sp->ticks++;
+	sp->misses += (s->flags & RT_MISS) != 0;
+	sp->werrs += (s->flags & RT_WERR) != 0;
+	sp->skipped += s->skipped;
+}
+
+static json_t *
+hist_json(const struct pk_hist *h)
+{
+	return json_pack("{s:f,s:f,s:f,s:f,s:f,s:f}",
+	    "min", (double)h->min / 1e3,
+	    "mean", h->sum / (double)h->total / 1e3,
+	    "p50", (double)pk_hist_quantile(h, 0.5) / 1e3,
+	    "p99", (double)pk_hist_quantile(h, 0.99) / 1e3,
+	    "p999", (double)pk_hist_quantile(h, 0.999) / 1e3,
+	    "max", (double)h->max / 1e3);
+}
+
+static json_t *
+record(const char *event, double ts)
+{
+	return json_pack("{s:s,s:f,s:s,s:s}", "type", "loop", "ts", ts,
+	    "host", pk_hostname(), "event", event);
+}
+
+static void
+span_fill(json_t *r, const struct rt_span *sp)
+{
+	json_object_set_new(r, "ticks", json_integer((json_int_t)sp->ticks));
+	json_object_set_new(r, "misses", json_integer((json_int_t)sp->misses));
+	json_object_set_new(r, "skipped",
+	    json_integer((json_int_t)sp->skipped));
+	json_object_set_new(r, "work_errors",
+	    json_integer((json_int_t)sp->werrs));
+	if (sp->ticks == 0)
+		return;
+	json_object_set_new(r, "lat_us", hist_json(&sp->lat));
+	json_object_set_new(r, "exec_us", hist_json(&sp->exec));
+	json_object_set_new(r, "loop_us", hist_json(&sp->loop));
+	json_object_set_new(r, "jitter_us",
+	    json_real((double)(sp->lat.max - sp->lat.min) / 1e3));
+}
+
+static void
+emit(json_t *r)
+{
+	if (r == NULL)
+		pk_die(PK_EXIT_IO, "out of memory");
+	pk_emit_json(r);
+	json_decref(r);
+}
+
+void
+rt_emit_interval(struct rt_writer *w)
+{
+	const struct rt_opts *o = w->o;
+	unsigned long d;
+	double end;
+	json_t *r;
+
+	if (w->iv.ticks == 0)
+		return;
+	/* The interval's end, or the end of its last period if it is cut short. */
+	end = (double)((w->iv_index + 1) * o->report_ns);
+	if ((double)w->last_ns < end)
+		end = (double)w->last_ns;
+	end = w->real0 + end / 1e9;
+	r = record("interval", end);
+	json_object_set_new(r, "interval_s",
+	    json_real((double)o->report_ns / 1e9));
+	json_object_set_new(r, "seq", json_integer((json_int_t)w->iv_index));
+	span_fill(r, &w->iv);
+	d = pk_rtring_dropped(&w->sh->samples);
+	json_object_set_new(r, "dropped",
+	    json_integer((json_int_t)(d - w->dropped_seen)));
+	w->dropped_seen = d;
+	emit(r);
+	pk_out_idle();
+	span_reset(&w->iv);
+}
+
+static void
+cthist_add(struct rt_cthist *c, int64_t lat_ns)
+{
+	unsigned long long us = (unsigned long long)(lat_ns / 1000);
+
+	if (us < c->min)
+		c->min = us;
+	if (us > c->max)
+		c->max = us;
+	c->sum += us;
+	if (us >= c->n) {
+		if (c->noutliers < c->n)
+			c->outliers[c->noutliers++] = c->cycles;
+		c->overflows++;
+	} else {
+		c->counts[us]++;
+	}
+	c->cycles++;
+}
+
+static void
+account(struct rt_writer *w, const struct rt_sample *s)
+{
+	int64_t idx = (s->target_ns - w->sh->t0_ns) / w->o->report_ns;
+
+	if (idx != w->iv_index) {
+		rt_emit_interval(w);
+		w->iv_index = idx;
+	}
+	span_add(&w->iv, s);
+	span_add(&w->total, s);
+	w->last_ns = s->target_ns - w->sh->t0_ns + w->o->period_ns;
+	if (w->o->histfile != NULL)
+		cthist_add(&w->ct, s->lat_ns);
+}
+
+void
+rt_drain(struct rt_writer *w)
+{
+	struct rt_sample s;
+	struct rt_event ev;
+	json_t *r;
+	double ts;
+
+	while (pk_rtring_pop(&w->sh->samples, &s) == 0)
+		account(w, &s);
+	while (pk_rtring_pop(&w->sh->events, &ev) == 0) {
+		ts = w->real0 + (double)(ev.at_ns - w->sh->t0_ns) / 1e9;
+		if (ev.kind == 1) {
+			w->stalls++;
+			r = record("stall", ts);
+			json_object_set_new(r, "tick",
+			    json_integer((json_int_t)ev.tick));
+			json_object_set_new(r, "overdue_ms",
+			    json_real((double)ev.ns / 1e6));
+		} else {
+			r = record("stall_end", ts);
+			json_object_set_new(r, "tick",
+			    json_integer((json_int_t)ev.tick));
+			json_object_set_new(r, "stalled_ms",
+			    json_real((double)ev.ns / 1e6));
+		}
+		emit(r);
+		pk_out_idle();
+	}
+}
+
+/* The histogram file, in the format of cyclictest -h (one thread). */
+int
+rt_write_cthist(const struct rt_writer *w)
+{
+	const struct rt_cthist *c = &w->ct;
+	unsigned long long total = 0, i;
+	size_t cap, len = 0;
+	char *buf;
+	int r;
+
+	cap = (size_t)c->n * 16 + (size_t)c->noutliers * 24 + 512;
+	buf = malloc(cap);
+	if (buf == NULL)
+		return -1;
+#define PUT(...) len += (size_t)snprintf(buf + len, cap - len, __VA_ARGS__)
+	PUT("# Histogram\n");
+	for (i = 0; i < c->n; i++) {
+		PUT("%06llu %06llu\n", i, c->counts[i]);
+		total += c->counts[i];
+	}
+	PUT("# Total: %09llu\n", total);
+	PUT("# Min Latencies: %05llu\n", c->cycles ? c->min : 0);
+	PUT("# Avg Latencies: %05llu\n", c->cycles ? c->sum / c->cycles : 0);
+	PUT("# Max Latencies: %05llu\n", c->max);
+	PUT("# Histogram Overflows: %05llu\n", c->overflows);
+	PUT("# Histogram Overflow at cycle number:\n");
+	PUT("# Thread 0:");
+	for (i = 0; i < c->noutliers; i++)
+		PUT(" %05llu", c->outliers[i]);
+	if (c->noutliers < c->overflows)
+		PUT(" # %05llu others", c->overflows - c->noutliers);
+	PUT("\n");
+#undef PUT
+	r = pk_atomic_write(w->o->histfile, buf, len, 0644);
+	free(buf);
+	return r;
+}
+
+static void
+start_record(struct rt_writer *w)
+{
+	const struct rt_opts *o = w->o;
+	json_t *r;
+
+	r = record("start", w->real0 - (double)o->period_ns / 1e9);
+	json_object_set_new(r, "freq_hz", json_real(o->hz));
+	json_object_set_new(r, "period_us",
+	    json_real((double)o->period_ns / 1e3));
+	json_object_set_new(r, "workload", json_string(o->plugin != NULL ?
+	    "plugin" : o->workload));
+	if (o->plugin != NULL)
+		json_object_set_new(r, "plugin", json_string(o->plugin));
+	if (o->loops > 0)
+		json_object_set_new(r, "loops", json_integer((json_int_t)o->loops));
+	if (o->duration_ns > 0)
+		json_object_set_new(r, "duration_s",
+		    json_real((double)o->duration_ns / 1e9));
+	json_object_set_new(r, "policy", json_string(w->policy));
+	json_object_set_new(r, "priority", json_integer(w->prio));
+	if (o->cpu >= 0)
+		json_object_set_new(r, "cpu", json_integer(o->cpu));
+	json_object_set_new(r, "mlock", json_boolean(w->mlocked));
+	if (w->qos_fd != -1)
+		json_object_set_new(r, "pm_qos_us", json_integer(o->pm_qos));
+	json_object_set_new(r, "timer_slack_ns",
+	    json_integer(o->timer_slack_ns));
+	if (o->spin_ns > 0)
+		json_object_set_new(r, "spin_us",
+		    json_real((double)o->spin_ns / 1e3));
+	if (o->monitor_hz > 0)
+		json_object_set_new(r, "monitor_hz", json_real(o->monitor_hz));
+	json_object_set_new(r, "warnings", json_deep_copy(w->warnings));
+	emit(r);
+	pk_out_idle();
+}
+
+/* The workload's own counters (constraint violations ...), if it has any. */
+static void
+work_counters(json_t *r, const struct pk_rtwork *work)
+{
+	const char *names[PK_RTWORK_MAXCOUNTERS];
+	unsigned long long v[PK_RTWORK_MAXCOUNTERS];
+	json_t *c;
+	size_t i, n;
+
+	n = pk_rtwork_counters(work, names, v);
+	if (n == 0)
+		return;
+	c = json_object();
+	if (c == NULL)
+		pk_die(PK_EXIT_IO, "out of memory");
+	for (i = 0; i < n; i++)
+		json_object_set_new(c, names[i], json_integer((json_int_t)v[i]));
+	json_object_set_new(r, "work_counters", c);
+}
+
+void
+rt_summary_record(struct rt_writer *w, int interrupted)
+{
+	struct rt_shared *sh = w->sh;
+	unsigned long long ticks;
+	json_t *r;
+
+	ticks = atomic_load_explicit(&sh->ticks, memory_order_relaxed);
+	r = record("summary", pk_now());
+	span_fill(r, &w->total);
+	/* The RT thread's own counts; the histograms miss dropped samples. */
+	json_object_set_new(r, "ticks", json_integer((json_int_t)ticks));
+	json_object_set_new(r, "skipped", json_integer((json_int_t)
+	    atomic_load_explicit(&sh->skipped, memory_order_relaxed)));
+	json_object_set_new(r, "dropped", json_integer((json_int_t)
+	    pk_rtring_dropped(&sh->samples)));
+	if (w->o->monitor_hz > 0)
+		json_object_set_new(r, "stalls",
+		    json_integer((json_int_t)w->stalls));
+	json_object_set_new(r, "duration_s",
+	    json_real((double)(sh->end_ns - sh->t0_ns) / 1e9));
+	work_counters(r, sh->work);
+	json_object_set_new(r, "interrupted", json_boolean(interrupted));
+	json_object_set_new(r, "policy", json_string(w->policy));
+	json_object_set_new(r, "priority", json_integer(w->prio));
+	json_object_set_new(r, "warnings", json_deep_copy(w->warnings));
+	emit(r);
+}
+
+/* Wait for the loop to start, then say how it runs. */
+void
+rt_wait_ready(struct rt_writer *w)
+{
+	struct rt_shared *sh = w->sh;
+	size_t i;
+
+	while (!atomic_load_explicit(&sh->ready, memory_order_acquire))
+		nanosleep(&(struct timespec){ 0, 100000 }, NULL);
+	w->real0 = pk_now() + (double)(sh->t0_ns - rt_mono_ns()) / 1e9;
+	if (sh->slack_errno != 0)
+		json_array_append_new(w->warnings, json_sprintf(
+		    "cannot set the timer slack: %s", strerror(sh->slack_errno)));
+	for (i = 0; i < json_array_size(w->warnings); i++)
+		pk_warn("%s", json_string_value(json_array_get(w->warnings, i)));
+	start_record(w);
+}
+
+/* The writer: drain the rings every 10 ms until the loop is over. */
+int
+rt_write_records(struct rt_writer *w, pthread_t rt)
+{
+	const struct timespec tick = { 0, 10 * 1000 * 1000 };
+	struct rt_shared *sh = w->sh;
+	int done, interrupted = 0;
+
+	do {
+		done = atomic_load_explicit(&sh->done, memory_order_acquire);
+		rt_drain(w);
+		if (pk_stop && !interrupted) {
+			interrupted = 1;
+			atomic_store_explicit(&sh->stop, 1, memory_order_relaxed);
+		}
+		/* Again each round: the first may land just before a sleep. */
+		if (interrupted && !done)
+			pthread_kill(rt, RT_WAKE_SIG);
+		if (!done)
+			nanosleep(&tick, NULL);
+	} while (!done);
+	return interrupted;
+}
