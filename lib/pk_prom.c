@@ -104,6 +104,7 @@ pk_prom_family(struct pk_prom *p, const char *name, const char *help,
 	f->help = help != NULL ? help : "";
 	f->unit = unit != NULL ? unit : "";
 	f->type = type;
+	f->nlines = 0;
 	pk_jw_init(&f->body, 256);
 	if (f->body.oom) {
 		p->oom = 1;
@@ -112,13 +113,37 @@ pk_prom_family(struct pk_prom *p, const char *name, const char *help,
 	return (int)p->nfam++;
 }
 
+/* The most bytes a value takes ("%.17g" and a sign). */
+#define VALUE_MAX 24
+
 void
 pk_prom_begin(struct pk_prom *p)
 {
 	unsigned i;
 
-	for (i = 0; i < p->nfam; i++)
-		p->fam[i].body.len = 0;
+	for (i = 0; i < p->nfam; i++) {
+		struct pk_prom_family *f = &p->fam[i];
+		struct pk_jw *b = &f->body;
+		size_t need = b->len + VALUE_MAX * f->nlines;
+
+		/*
+		 * Room for the same lines with every value at its longest,
+		 * and as much again, so that a value longer next time never
+		 * grows the buffer then: buffers grow in the first
+		 * expositions and when series are added, not in a steady
+		 * state.
+		 */
+		if (b->cap < need && !b->oom) {
+			char *nb = realloc(b->buf, need + VALUE_MAX * f->nlines);
+
+			if (nb != NULL) {
+				b->buf = nb;
+				b->cap = need + VALUE_MAX * f->nlines;
+			}
+		}
+		b->len = 0;
+		f->nlines = 0;
+	}
 	p->nseries = 0;
 }
 
@@ -211,6 +236,7 @@ pk_prom_sample(struct pk_prom *p, int fam, const struct pk_prom_label *labels,
 	put_series(&f->body, f->name, NULL, labels, nlabels, NULL, NULL, 0);
 	put_value(&f->body, v, decimals);
 	pk_jw_putc(&f->body, '\n');
+	f->nlines++;
 	return 0;
 }
 
@@ -240,6 +266,7 @@ pk_prom_histogram(struct pk_prom *p, int fam,
 	put_series(&f->body, f->name, "_count", labels, nlabels, NULL, NULL, 0);
 	pk_jw_put_u64(&f->body, cum);
 	pk_jw_putc(&f->body, '\n');
+	f->nlines += nb + 3;
 	return 0;
 }
 

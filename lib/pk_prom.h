@@ -41,6 +41,7 @@ struct pk_prom_family {
 	const char *name, *help, *unit;
 	int type;
 	struct pk_jw body;		/* the samples of this exposition */
+	size_t nlines;			/* in body */
 };
 
 struct pk_prom {

@@ -16,6 +16,11 @@ jqline() {
 	printf '%s\n' "$output" | sed -n "$1p" | jq -c "$2"
 }
 
+setup_file() {
+	cc -std=c11 -fPIC -shared -o "$BATS_FILE_TMPDIR/count-malloc.so" \
+	    "$FIXTURES/perf-sample/count-malloc.c"
+}
+
 teardown() {
 	pk_stop_pid "${BURNER-}"
 	pk_stop_pid "${SLEEPER-}"
@@ -51,6 +56,33 @@ teardown() {
 	[[ "$stderr" == *"usage: perf-sample"* ]]
 	run -2 --separate-stderr perf-sample --replay "$FX/rpi" --sysfs "$FX"
 	[[ "$stderr" == *"--procfs and --sysfs do not apply"* ]]
+}
+
+# The groups of the man page's -m list, "NAME" or "NAME default" a line.
+man_groups() {
+	awk '/^\.\\" groups: begin/ { on = 1; next } /^\.\\" groups: end/ { on = 0 }
+	    on && /^\.It Cm / { if (name != "") print name; name = $3; next }
+	    on && name != "" && /in the default set/ { name = name " default" }
+	    END { if (name != "") print name }' "$ROOT/man/perf-sample.1"
+}
+
+@test "the man page lists exactly the groups of the table, defaults marked alike" {
+	run -0 perf-sample --list-groups
+	groups=$output
+	[ -n "$groups" ]
+	run -0 man_groups
+	[ "$(printf '%s\n' "$output" | cut -d' ' -f1)" = "$groups" ]
+	# --help marks the default set with '*', the man page in words.
+	help=$(perf-sample --help | awk 'index($0, sprintf("%26s", "")) == 1 &&
+	    substr($0, 27, 1) != " " { print $1 }' | sed 's/\*$/ default/')
+	[ "$help" = "$output" ]
+	# The error for an unknown group lists the same names, and all.
+	run -2 --separate-stderr perf-sample -m nosuch
+	[ "$stderr" = "perf-sample: unknown metric group 'nosuch' in --metrics ($(printf '%s\n' "$groups" all | paste -sd, | sed 's/,/, /g'))" ]
+	# Every group the table names is one -m takes.
+	for g in $groups all; do
+		run -0 perf-sample --replay "$FX/server" -m "$g"
+	done
 }
 
 @test "replay of a Raspberry Pi: exact CPU, memory, disk, net, temperature" {
@@ -305,8 +337,54 @@ ticks_now() {
 	sleep 0.3 &
 	SLEEPER=$!
 	run -0 --separate-stderr perf-sample -p "$SLEEPER" -p 999999999 -m load -i 200ms -n 4
+	# A PID that is not there at the start is not followed: one warning.
+	[ "$stderr" = "perf-sample: no process 999999999" ]
+	[ "$(printf '%s\n' "$output" | jq -c 'select(.gone) | [.pid, .comm]' | tr '\n' ' ')" = "[$SLEEPER,\"sleep\"] " ]
+	[ "$(printf '%s\n' "$output" | jq -c 'select(.pid == 999999999)')" = "" ]
+}
+
+# A PID that no process has on this machine.
+free_pid() {
+	local p=999999
+	while [ -e "/proc/$p" ]; do p=$((p + 1)); done
+	echo "$p"
+}
+
+@test "a --pid that never existed: one warning, no record, and perf-profile takes the rest" {
+	pid=$(free_pid)
+	run -0 --separate-stderr perf-sample -n 1 -i 10ms -p "$pid"
+	[ "$stderr" = "perf-sample: no process $pid" ]
+	[ "$(printf '%s\n' "$output" | jq -r .type | tr '\n' ' ')" = "sample " ]
+	# The headline pipeline: it exited 3, "a proc record without comm".
+	run -0 --separate-stderr bats_pipe perf-sample -n 1 -i 10ms -p "$pid" \| perf-profile
+	run -0 --separate-stderr bats_pipe perf-sample --replay "$FX/rpi" -p 4242 \| perf-profile
+	[[ "$stderr" == "perf-sample: no process 4242" ]]
+}
+
+@test "a process found by --comm that exits before it was read is gone with its comm" {
+	# Snapshot 1 lists a process "short" (its comm, nothing else); it is
+	# found after sample 1 and gone at sample 2, never read.
+	r=$BATS_TEST_TMPDIR/replay
+	cp -r "$FX/rpi" "$r"
+	mkdir "$r/1/proc/4321"
+	echo short >"$r/1/proc/4321/comm"
+	run -0 --separate-stderr perf-sample --replay "$r" -m load -c short
 	[ -z "$stderr" ]
-	[ "$(printf '%s\n' "$output" | jq -c 'select(.gone) | .pid' | sort -n | tr '\n' ' ')" = "$SLEEPER 999999999 " ]
+	[ "$(printf '%s\n' "$output" | jq -c 'select(.type == "proc") | del(.host)')" = \
+	    '{"type":"proc","ts":1700001004,"pid":4321,"comm":"short","gone":true}' ]
+	run -0 --separate-stderr bats_pipe perf-sample --replay "$r" -m load -c short \| perf-profile
+	[ -z "$stderr" ]
+}
+
+@test "every proc record has pid and comm" {
+	r=$BATS_TEST_TMPDIR/replay
+	cp -r "$FX/rpi" "$r"
+	mkdir "$r/1/proc/4321"
+	echo short >"$r/1/proc/4321/comm"
+	run -0 perf-sample --replay "$r" -m load -p 1234 -p 1 -c short -c systemd
+	[ "$(printf '%s\n' "$output" | jq -c 'select(.type == "proc")' | wc -l)" -eq 5 ]
+	printf '%s\n' "$output" | jq -e -s '[.[] | select(.type == "proc") |
+	    (.pid | type) == "number" and (.comm | type) == "string"] | all'
 }
 
 @test "live: out of file descriptors is an I/O error, not a process that exited" {
@@ -355,6 +433,33 @@ ticks_now() {
 	done
 	run -0 perf-sample -c pk-sample-test -m load -i 100ms -n 1
 	[ "$(jqline 2 '[.type, .pid, .comm]')" = "[\"proc\",$SLEEPER,\"pk-sample-test\"]" ]
+}
+
+# The allocations of a run of perf-sample "$@".
+allocations() {
+	PS_COUNT_FILE=$BATS_TEST_TMPDIR/count LD_PRELOAD=$BATS_FILE_TMPDIR/count-malloc.so \
+	    perf-sample "$@" >/dev/null || return 1
+	cat "$BATS_TEST_TMPDIR/count"
+}
+
+@test "a steady state allocates nothing: 5 samples and 50 make as many allocations" {
+	if ldd "$(command -v perf-sample)" | grep -q libasan; then
+		skip "the sanitizer's allocator cannot be interposed"
+	fi
+	[ -z "${PK_VALGRIND:-}" ] || skip "valgrind replaces the allocator"
+	# Trees that do not change, so that every sample has the same shape
+	# (on a live machine, groups come and go with the clock ticks).
+	rpi="--procfs $FX/rpi/1/proc --sysfs $FX/rpi/1/sys -m all"
+	srv="--procfs $FX/server/0/proc --sysfs $FX/server/0/sys -m all"
+	for args in "$rpi -p 1234 -p 1 -c systemd" "$srv -g app.slice/robot.service" \
+	    "$rpi -p 1234 -o $BATS_TEST_TMPDIR/x.prom" \
+	    "$srv -g app.slice/robot.service -o $BATS_TEST_TMPDIR/x.prom"; do
+		a=$(allocations -i 1ms -n 5 $args)
+		b=$(allocations -i 1ms -n 50 $args)
+		echo "$args: $a and $b allocations"
+		[ "$a" -gt 0 ]
+		[ "$a" -eq "$b" ]
+	done
 }
 
 @test "SIGTERM ends the run cleanly with whole records" {
