@@ -169,6 +169,41 @@ man_groups() {
 	[ "$(jqline 1 'has("throttle")')" = false ]
 }
 
+@test "replay: vmstat page fault, swap and paging rates, OOM kills" {
+	run -0 --separate-stderr perf-sample --replay "$FX/server" -m vmstat
+	[ -z "$stderr" ]
+	# In 0.5 s: 2000 faults, 5 major, 50 pages swapped in, none out,
+	# 512 KiB paged in and 256 out; two OOM kills since boot.
+	[ "$(jqline 1 '.vmstat')" = \
+	    '{"pgfault_per_s":4000,"pgmajfault_per_s":10,"pswpin_per_s":100,"pswpout_per_s":0,"pgpgin_kb_per_s":1024,"pgpgout_kb_per_s":512,"oom_kill":2}' ]
+	# Not in the default set; in all.
+	run -0 perf-sample --replay "$FX/server"
+	[ "$(jqline 1 'has("vmstat")')" = false ]
+	run -0 perf-sample --replay "$FX/server" -m all
+	[ "$(jqline 1 '.vmstat.oom_kill')" = 2 ]
+	# A kernel without /proc/vmstat: no vmstat, no error.
+	run -0 --separate-stderr perf-sample --replay "$FX/rpi" -m vmstat,load
+	[ -z "$stderr" ]
+	[ "$(jqline 1 'has("vmstat")')" = false ]
+}
+
+@test "replay: vmstat without oom_kill, with a counter that went back, with a bad line" {
+	r=$BATS_TEST_TMPDIR/server
+	cp -r "$FX/server" "$r"
+	# Before Linux 4.13 there is no oom_kill; pswpin went back.
+	sed -i '/^oom_kill/d; s/^pswpin .*/pswpin 5/' "$r/0/proc/vmstat" "$r/1/proc/vmstat"
+	sed -i 's/^pswpin .*/pswpin 1/' "$r/1/proc/vmstat"
+	run -0 perf-sample --replay "$r" -m vmstat
+	[ "$(jqline 1 '.vmstat | keys')" = \
+	    '["pgfault_per_s","pgmajfault_per_s","pgpgin_kb_per_s","pgpgout_kb_per_s","pswpout_per_s"]' ]
+	sed -i 's/^pgfault .*/pgfault many/' "$r/1/proc/vmstat"
+	run -3 --separate-stderr perf-sample --replay "$r" -m vmstat
+	[ "$stderr" = "perf-sample: $r/1/proc/vmstat:10: expected 'name number'
+perf-sample: 1 bad input line skipped" ]
+	[ "$(jqline 1 '.vmstat.pgmajfault_per_s')" = 10 ]
+	[ "$(jqline 1 '.vmstat | has("pgfault_per_s")')" = false ]
+}
+
 @test "replay: cgroup v2 CPU, throttling, memory and pressure" {
 	run -0 perf-sample --replay "$FX/server" -m load -g app.slice/robot.service
 	# 250000 usec in 0.5 s = half a core; 50000 usec throttled = 10%.
@@ -208,6 +243,10 @@ man_groups() {
 	assert_line 'perfkit_cgroup_cpu_ratio{cgroup="app.slice/robot.service"} 0.5'
 	assert_line 'perfkit_disk_written_bytes_per_second{dev="nvme0n1"} 1024000'
 	assert_line '# TYPE perfkit_memory_used_ratio gauge'
+	assert_line 'perfkit_vmstat_page_faults_per_second 4000'
+	assert_line 'perfkit_vmstat_paged_in_bytes_per_second 1048576'
+	assert_line '# TYPE perfkit_vmstat_oom_kills_total counter'
+	assert_line 'perfkit_vmstat_oom_kills_total 2'
 
 	run -0 perf-sample --replay "$FX/rpi" -n 1 -f prom -p 1234 -p 1
 	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/rpi.prom"

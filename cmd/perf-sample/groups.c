@@ -24,6 +24,7 @@
 	ROW(grp_throttle)						\
 	ROW(grp_disk)							\
 	ROW(grp_net)							\
+	ROW(grp_vmstat)							\
 	ROW(grp_cgroup)
 
 #define DECLARE(g) extern const struct ps_group g;
