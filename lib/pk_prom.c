@@ -105,6 +105,7 @@ pk_prom_family(struct pk_prom *p, const char *name, const char *help,
 	f->unit = unit != NULL ? unit : "";
 	f->type = type;
 	f->nlines = 0;
+	f->help_plain = strpbrk(f->help, "\\\n") == NULL;
 	pk_jw_init(&f->body, 256);
 	if (f->body.oom) {
 		p->oom = 1;
@@ -286,7 +287,10 @@ pk_prom_render(const struct pk_prom *p, struct pk_jw *w)
 		pk_jw_puts(w, "# HELP ");
 		pk_jw_puts(w, f->name);
 		pk_jw_putc(w, ' ');
-		put_escaped(w, f->help, 0);
+		if (f->help_plain)
+			pk_jw_puts(w, f->help);
+		else
+			put_escaped(w, f->help, 0);
 		pk_jw_puts(w, "\n# TYPE ");
 		pk_jw_puts(w, f->name);
 		pk_jw_putc(w, ' ');

@@ -42,6 +42,7 @@ struct pk_prom_family {
 	int type;
 	struct pk_jw body;		/* the samples of this exposition */
 	size_t nlines;			/* in body */
+	int help_plain;			/* nothing in help to escape */
 };
 
 struct pk_prom {

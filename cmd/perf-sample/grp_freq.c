@@ -2,9 +2,11 @@
 /* freq: the current cpufreq frequency of each CPU that has one. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include "perf-sample.h"
+#include "pk_err.h"
 
 static const struct ps_metric freq_metrics[] = {
 	{ "cpu.freq_mhz.cpu*", "perfkit_cpu_frequency_hertz",
@@ -12,15 +14,20 @@ static const struct ps_metric freq_metrics[] = {
 	    3, 0 },
 };
 
+/* One CPU with a cpufreq file. */
+struct cpufreq {
+	struct ps_src src;
+	uint64_t khz;
+	int have;
+	double v[1];
+	char name[24];
+};
+
 struct freq {
 	struct ps_view view;
 	unsigned n;
-	struct ps_src src[PS_MAXCORES];
-	uint64_t khz[PS_MAXCORES];
-	int have[PS_MAXCORES];
-	struct ps_inst inst[PS_MAXCORES];
-	double v[PS_MAXCORES][1];
-	char name[PS_MAXCORES][24];
+	struct cpufreq *cpu;		/* n of them, as many instances */
+	struct ps_inst *inst;
 };
 
 static const struct ps_set freq_set = {
@@ -37,26 +44,31 @@ freq_discover(struct ps_sampler *sp, void *st)
 	struct freq *f = st;
 	const char *buf;
 	size_t len;
-	unsigned i;
+	unsigned i, n;
 
 	/* The CPUs of /proc/stat (its slot is filled again by the reading). */
-	if (ps_src_read(sp, &sp->stat, &buf, &len) == -1)
+	if (sp->rootfd[PS_ROOT_SYS] == -1 ||
+	    ps_src_read(sp, &sp->stat, &buf, &len) == -1)
 		return 0;
 	(void)pk_procfs_stat_parse(buf, len, &pst, cores, PS_MAXCORES, &e);
-	for (i = 0; i < pst.ncores && i < PS_MAXCORES; i++) {
+	n = pst.ncores < PS_MAXCORES ? pst.ncores : PS_MAXCORES;
+	for (i = 0; i < n; i++) {
 		struct stat sb;
 		char rel[64];
 
 		snprintf(rel, sizeof(rel),
 		    "devices/system/cpu/cpu%u/cpufreq/scaling_cur_freq",
 		    cores[i].id);
-		if (sp->rootfd[PS_ROOT_SYS] == -1 ||
-		    fstatat(sp->rootfd[PS_ROOT_SYS], rel, &sb, 0) == -1)
+		if (fstatat(sp->rootfd[PS_ROOT_SYS], rel, &sb, 0) == -1)
 			continue;
-		ps_src_set(&f->src[f->n], PS_ROOT_SYS, "%s", rel);
+		if (f->cpu == NULL) {
+			f->cpu = pk_xcalloc(n, sizeof(*f->cpu));
+			f->inst = pk_xcalloc(n, sizeof(*f->inst));
+		}
+		ps_src_set(&f->cpu[f->n].src, PS_ROOT_SYS, "%s", rel);
 		f->inst[f->n].name = f->inst[f->n].lv[0] =
-		    ps_utoa(cores[i].id, f->name[f->n]);
-		f->inst[f->n].v = f->v[f->n];
+		    ps_utoa(cores[i].id, f->cpu[f->n].name);
+		f->inst[f->n].v = f->cpu[f->n].v;
 		f->n++;
 	}
 	f->view.inst = f->inst;
@@ -74,13 +86,15 @@ freq_read(struct ps_sampler *sp, void *st)
 	unsigned i;
 
 	for (i = 0; i < f->n; i++) {
-		f->have[i] = 0;
-		if (ps_src_read(sp, &f->src[i], &buf, &len) == -1)
+		struct cpufreq *c = &f->cpu[i];
+
+		c->have = 0;
+		if (ps_src_read(sp, &c->src, &buf, &len) == -1)
 			continue;
-		if (pk_procfs_u64_parse(buf, len, &f->khz[i], &e) == -1)
-			ps_src_bad(sp, &f->src[i], &e);
+		if (pk_procfs_u64_parse(buf, len, &c->khz, &e) == -1)
+			ps_src_bad(sp, &c->src, &e);
 		else
-			f->have[i] = 1;
+			c->have = 1;
 	}
 }
 
@@ -91,8 +105,8 @@ freq_derive(struct ps_sampler *sp, void *st)
 	unsigned i;
 
 	for (i = 0; i < f->n; i++)
-		f->v[i][0] = f->have[i] && sp->have_stat[sp->cur] ?
-		    (double)f->khz[i] / 1000.0 : NAN;
+		f->cpu[i].v[0] = f->cpu[i].have && sp->have_stat[sp->cur] ?
+		    (double)f->cpu[i].khz / 1000.0 : NAN;
 }
 
 static void
@@ -102,7 +116,9 @@ freq_release(void *st)
 	unsigned i;
 
 	for (i = 0; i < f->n; i++)
-		ps_src_close(&f->src[i]);
+		ps_src_close(&f->cpu[i].src);
+	free(f->cpu);
+	free(f->inst);
 }
 
 static const struct ps_set *const freq_sets[] = { &freq_set, NULL };

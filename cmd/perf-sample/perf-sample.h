@@ -143,6 +143,7 @@ struct ps_kc {
 /* The interned texts of the components of every JSON key. */
 struct ps_names {
 	char **s;
+	uint64_t *h;			/* their hashes */
 	unsigned n, cap;
 };
 

@@ -10,6 +10,7 @@
 
 #include "perf-sample.h"
 #include "pk_err.h"
+#include "pk_hash.h"
 #include "pk_opt.h"
 
 enum { KC_MEMBER, KC_ARRAY, KC_ELEM };
@@ -49,16 +50,21 @@ ps_utoa(uint64_t v, char *buf)
 static const char *
 intern(struct ps_names *names, const char *s, size_t n)
 {
+	uint64_t h = pk_hash_fnv1a(PK_HASH_FNV_INIT, s, n);
 	unsigned i;
 
 	for (i = 0; i < names->n; i++)
-		if (strlen(names->s[i]) == n && memcmp(names->s[i], s, n) == 0)
+		if (names->h[i] == h && strncmp(names->s[i], s, n) == 0 &&
+		    names->s[i][n] == '\0')
 			return names->s[i];
 	if (names->n == names->cap) {
 		names->cap = names->cap ? names->cap * 2 : 64;
 		names->s = pk_xreallocarray(names->s, names->cap,
 		    sizeof(*names->s));
+		names->h = pk_xreallocarray(names->h, names->cap,
+		    sizeof(*names->h));
 	}
+	names->h[names->n] = h;
 	return names->s[names->n++] = pk_xstrndup(s, n);
 }
 
@@ -70,6 +76,7 @@ ps_names_release(struct ps_names *names)
 	for (i = 0; i < names->n; i++)
 		free(names->s[i]);
 	free(names->s);
+	free(names->h);
 	memset(names, 0, sizeof(*names));
 }
 
@@ -245,6 +252,8 @@ kc_text(const struct ps_kc *c, const char *inst, char *buf, size_t size)
 
 	if (c->star < 0)
 		return c->text;
+	if (c->text[0] == '*' && c->text[1] == '\0')
+		return inst != NULL ? inst : "";
 	n = strlen(c->text);
 	in = inst != NULL ? strlen(inst) : 0;
 	if (n - 1 + in >= size)

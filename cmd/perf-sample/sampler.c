@@ -318,7 +318,7 @@ ps_init(struct ps_sampler *sp, const struct perf_sample_opts *o)
 	unsigned i, k;
 	int r;
 
-	memset(sp, 0, sizeof(*sp));
+	/* sp comes zeroed (calloc). */
 	sp->o = o;
 	for (r = 0; r < PS_NROOTS; r++)
 		sp->rootfd[r] = -1;

@@ -15,12 +15,15 @@
 #include "pk_err.h"
 #include "pk_prom.h"
 
-static const char *
-text(struct pk_jw *w)
+/* The exposition of p is exactly want. */
+static void
+rendered(const struct pk_prom *p, struct pk_jw *w, const char *want)
 {
-	pk_jw_putc(w, '\0');
-	w->len--;
-	return w->buf;
+	pk_jw_reset(w);
+	pk_prom_render(p, w);
+	assert_false(w->oom);
+	assert_int_equal(w->len, strlen(want));
+	assert_memory_equal(w->buf, want, w->len);
 }
 
 /* Families in the order registered, HELP and TYPE once, samples grouped. */
@@ -51,9 +54,7 @@ test_families(void **state)
 	assert_int_equal(pk_prom_sample(&p, b, NULL, 0, 4, 0), 0);
 	cpu[0].value = "1";
 	assert_int_equal(pk_prom_sample(&p, a, cpu, 1, 0.25, 6), 0);
-	pk_jw_reset(&w);
-	pk_prom_render(&p, &w);
-	assert_string_equal(text(&w),
+	rendered(&p, &w,
 	    "# HELP x_util_ratio Busy share (0-1).\n"
 	    "# TYPE x_util_ratio gauge\n"
 	    "x_util_ratio{cpu=\"0\",mode=\"user\"} 0.7875\n"
@@ -64,9 +65,7 @@ test_families(void **state)
 	/* The next exposition forgets the samples of the last one. */
 	pk_prom_begin(&p);
 	assert_int_equal(pk_prom_sample(&p, c, NULL, 0, -5, 3), 0);
-	pk_jw_reset(&w);
-	pk_prom_render(&p, &w);
-	assert_string_equal(text(&w),
+	rendered(&p, &w,
 	    "# HELP x_empty Never sampled.\n"
 	    "# TYPE x_empty gauge\n"
 	    "x_empty -5\n");
@@ -131,9 +130,7 @@ test_escaping_and_values(void **state)
 	pk_prom_sample(&p, f, NULL, 0, INFINITY, 1);
 	pk_prom_sample(&p, f, NULL, 0, -INFINITY, 1);
 	pk_prom_sample(&p, f, NULL, 0, 1731005000.5, 3);
-	pk_jw_reset(&w);
-	pk_prom_render(&p, &w);
-	assert_string_equal(text(&w),
+	rendered(&p, &w,
 	    "# HELP x Back\\\\slash \"quoted\"\\nnext.\n"
 	    "# TYPE x gauge\n"
 	    "x{comm=\"a\\\\b\\\"c\\nd\",pid=\"1\"} 1.5\n"
@@ -170,9 +167,7 @@ test_histogram(void **state)
 	assert_int_equal(pk_prom_sample(&p, h, NULL, 0, 1, 0), -1);
 	assert_int_equal(pk_prom_histogram(&p, g, NULL, 0, le, counts, 3, 0, 0),
 	    -1);
-	pk_jw_reset(&w);
-	pk_prom_render(&p, &w);
-	assert_string_equal(text(&w),
+	rendered(&p, &w,
 	    "# HELP x_latency_seconds Latency.\n"
 	    "# TYPE x_latency_seconds histogram\n"
 	    "x_latency_seconds_bucket{lane=\"a\",le=\"0.001\"} 5\n"
@@ -214,9 +209,7 @@ test_cardinality_cap(void **state)
 			    i < 3 ? 0 : -1);
 	}
 	stderr = saved;
-	pk_jw_reset(&w);
-	pk_prom_render(&p, &w);
-	assert_string_equal(text(&w), "# HELP x X.\n# TYPE x gauge\nx 0\nx 1\nx 2\n");
+	rendered(&p, &w, "# HELP x X.\n# TYPE x gauge\nx 0\nx 1\nx 2\n");
 	assert_int_equal(p.dropped, 4);
 	rewind(err);
 	while (fgets(line, sizeof(line), err) != NULL) {
