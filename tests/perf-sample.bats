@@ -22,6 +22,7 @@ setup_file() {
 }
 
 teardown() {
+	pk_stop_pid "${SAMPLER-}"
 	pk_stop_pid "${BURNER-}"
 	pk_stop_pid "${SLEEPER-}"
 }
@@ -372,14 +373,34 @@ ticks_now() {
 	[ "$(jqline 2 '.cpu_pct < 100')" = true ]
 }
 
+# Wait until file $1 has a line matching $2 (max 30 s).
+wait_line() {
+	local i
+	for i in $(seq 300); do
+		grep -q -- "$2" "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 @test "live: a process that exits is reported once as gone, not as an error" {
-	sleep 0.3 &
+	sleep 60 &
 	SLEEPER=$!
-	run -0 --separate-stderr perf-sample -p "$SLEEPER" -p 999999999 -m load -i 200ms -n 4
+	out=$BATS_TEST_TMPDIR/out
+	perf-sample -p "$SLEEPER" -p 999999999 -m load -i 100ms >"$out" 2>"$BATS_TEST_TMPDIR/err" &
+	SAMPLER=$!
+	# It exits once it was seen, and is reported gone at the next sample.
+	wait_line "$out" '"type":"proc"'
+	pk_stop_pid "$SLEEPER"
+	wait_line "$out" '"gone":true'
+	kill -TERM "$SAMPLER"
+	rc=0
+	wait "$SAMPLER" || rc=$?
+	[ "$rc" -eq 0 ]
 	# A PID that is not there at the start is not followed: one warning.
-	[ "$stderr" = "perf-sample: no process 999999999" ]
-	[ "$(printf '%s\n' "$output" | jq -c 'select(.gone) | [.pid, .comm]' | tr '\n' ' ')" = "[$SLEEPER,\"sleep\"] " ]
-	[ "$(printf '%s\n' "$output" | jq -c 'select(.pid == 999999999)')" = "" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "perf-sample: no process 999999999" ]
+	[ "$(jq -c 'select(.gone) | [.pid, .comm]' "$out" | tr '\n' ' ')" = "[$SLEEPER,\"sleep\"] " ]
+	[ "$(jq -c 'select(.pid == 999999999)' "$out")" = "" ]
 }
 
 # A PID that no process has on this machine.
