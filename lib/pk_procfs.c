@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "pk_procfs.h"
 
+#include <stddef.h>
 #include <string.h>
 
 const char *const pk_procfs_throttle_names[PK_THROTTLE_NBITS] = {
@@ -734,4 +735,57 @@ pk_procfs_word_parse(const char *buf, size_t len, char *out, size_t size,
 	memcpy(out, p, (size_t)(end - p));
 	out[end - p] = '\0';
 	return 0;
+}
+
+int
+pk_procfs_vmstat_parse(const char *buf, size_t len,
+    struct pk_procfs_vmstat *vm, struct pk_procfs_err *err)
+{
+	static const struct { const char *key; size_t n, off; unsigned bit; } keys[] = {
+		{ "pgfault", 7, offsetof(struct pk_procfs_vmstat, pgfault),
+		    PK_VMSTAT_PGFAULT },
+		{ "pgmajfault", 10, offsetof(struct pk_procfs_vmstat, pgmajfault),
+		    PK_VMSTAT_PGMAJFAULT },
+		{ "pswpin", 6, offsetof(struct pk_procfs_vmstat, pswpin),
+		    PK_VMSTAT_PSWPIN },
+		{ "pswpout", 7, offsetof(struct pk_procfs_vmstat, pswpout),
+		    PK_VMSTAT_PSWPOUT },
+		{ "pgpgin", 6, offsetof(struct pk_procfs_vmstat, pgpgin),
+		    PK_VMSTAT_PGPGIN },
+		{ "pgpgout", 7, offsetof(struct pk_procfs_vmstat, pgpgout),
+		    PK_VMSTAT_PGPGOUT },
+		{ "oom_kill", 8, offsetof(struct pk_procfs_vmstat, oom_kill),
+		    PK_VMSTAT_OOM_KILL },
+	};
+	const unsigned nkeys = sizeof(keys) / sizeof(keys[0]);
+	const unsigned all = (1u << nkeys) - 1;
+	struct cur c;
+	int rc = 0;
+
+	memset(vm, 0, sizeof(*vm));
+	cur_init(&c, buf, len);
+	/* About 180 lines, the wanted ones in the middle: stop at the last. */
+	while (vm->have != all && cur_line(&c)) {
+		const char *p = c.p, *w;
+		size_t n;
+		uint64_t v;
+		unsigned i;
+
+		/* The nr_* gauges come first and are never wanted. */
+		if (c.end - p < 6 || (*p != 'p' && *p != 'o'))
+			continue;
+		n = get_word(&p, c.end, &w);
+		for (i = 0; i < nkeys; i++)
+			if (keys[i].n == n && memcmp(keys[i].key, w, n) == 0)
+				break;
+		if (i == nkeys)
+			continue;
+		if (get_u64(&p, c.end, &v) == -1 || !at_eol(p, c.end)) {
+			bad(err, c.lineno, "expected 'name number'", &rc);
+			continue;
+		}
+		memcpy((char *)vm + keys[i].off, &v, sizeof(v));
+		vm->have |= keys[i].bit;
+	}
+	return rc;
 }

@@ -169,4 +169,26 @@ extern const char *const pk_procfs_throttle_names[PK_THROTTLE_NBITS];
 int pk_procfs_word_parse(const char *buf, size_t len, char *out, size_t size,
     struct pk_procfs_err *err);
 
+/* /proc/vmstat: the event counters perf-sample turns into rates. */
+enum {
+	PK_VMSTAT_PGFAULT = 1, PK_VMSTAT_PGMAJFAULT = 2, PK_VMSTAT_PSWPIN = 4,
+	PK_VMSTAT_PSWPOUT = 8, PK_VMSTAT_PGPGIN = 16, PK_VMSTAT_PGPGOUT = 32,
+	PK_VMSTAT_OOM_KILL = 64
+};
+
+struct pk_procfs_vmstat {
+	uint64_t pgfault, pgmajfault;	/* page faults, those that did I/O */
+	uint64_t pswpin, pswpout;	/* pages swapped in, out */
+	uint64_t pgpgin, pgpgout;	/* KiB paged in from, out to block devices */
+	uint64_t oom_kill;		/* OOM kills since boot (Linux 4.13) */
+	unsigned have;			/* PK_VMSTAT_* bits */
+};
+
+/*
+ * /proc/vmstat ("name value" lines): the counters above; other names are
+ * skipped unchecked, a wanted name without a number is a bad line.
+ */
+int pk_procfs_vmstat_parse(const char *buf, size_t len,
+    struct pk_procfs_vmstat *vm, struct pk_procfs_err *err);
+
 #endif

@@ -16,7 +16,13 @@ jqline() {
 	printf '%s\n' "$output" | sed -n "$1p" | jq -c "$2"
 }
 
+setup_file() {
+	cc -std=c11 -fPIC -shared -o "$BATS_FILE_TMPDIR/count-malloc.so" \
+	    "$FIXTURES/perf-sample/count-malloc.c"
+}
+
 teardown() {
+	pk_stop_pid "${SAMPLER-}"
 	pk_stop_pid "${BURNER-}"
 	pk_stop_pid "${SLEEPER-}"
 }
@@ -51,6 +57,33 @@ teardown() {
 	[[ "$stderr" == *"usage: perf-sample"* ]]
 	run -2 --separate-stderr perf-sample --replay "$FX/rpi" --sysfs "$FX"
 	[[ "$stderr" == *"--procfs and --sysfs do not apply"* ]]
+}
+
+# The groups of the man page's -m list, "NAME" or "NAME default" a line.
+man_groups() {
+	awk '/^\.\\" groups: begin/ { on = 1; next } /^\.\\" groups: end/ { on = 0 }
+	    on && /^\.It Cm / { if (name != "") print name; name = $3; next }
+	    on && name != "" && /in the default set/ { name = name " default" }
+	    END { if (name != "") print name }' "$ROOT/man/perf-sample.1"
+}
+
+@test "the man page lists exactly the groups of the table, defaults marked alike" {
+	run -0 perf-sample --list-groups
+	groups=$output
+	[ -n "$groups" ]
+	run -0 man_groups
+	[ "$(printf '%s\n' "$output" | cut -d' ' -f1)" = "$groups" ]
+	# --help marks the default set with '*', the man page in words.
+	help=$(perf-sample --help | awk 'index($0, sprintf("%26s", "")) == 1 &&
+	    substr($0, 27, 1) != " " { print $1 }' | sed 's/\*$/ default/')
+	[ "$help" = "$output" ]
+	# The error for an unknown group lists the same names, and all.
+	run -2 --separate-stderr perf-sample -m nosuch
+	[ "$stderr" = "perf-sample: unknown metric group 'nosuch' in --metrics ($(printf '%s\n' "$groups" all | paste -sd, | sed 's/,/, /g'))" ]
+	# Every group the table names is one -m takes.
+	for g in $groups all; do
+		run -0 perf-sample --replay "$FX/server" -m "$g"
+	done
 }
 
 @test "replay of a Raspberry Pi: exact CPU, memory, disk, net, temperature" {
@@ -137,6 +170,41 @@ teardown() {
 	[ "$(jqline 1 'has("throttle")')" = false ]
 }
 
+@test "replay: vmstat page fault, swap and paging rates, OOM kills" {
+	run -0 --separate-stderr perf-sample --replay "$FX/server" -m vmstat
+	[ -z "$stderr" ]
+	# In 0.5 s: 2000 faults, 5 major, 50 pages swapped in, none out,
+	# 512 KiB paged in and 256 out; two OOM kills since boot.
+	[ "$(jqline 1 '.vmstat')" = \
+	    '{"pgfault_per_s":4000,"pgmajfault_per_s":10,"pswpin_per_s":100,"pswpout_per_s":0,"pgpgin_kb_per_s":1024,"pgpgout_kb_per_s":512,"oom_kill":2}' ]
+	# Not in the default set; in all.
+	run -0 perf-sample --replay "$FX/server"
+	[ "$(jqline 1 'has("vmstat")')" = false ]
+	run -0 perf-sample --replay "$FX/server" -m all
+	[ "$(jqline 1 '.vmstat.oom_kill')" = 2 ]
+	# A kernel without /proc/vmstat: no vmstat, no error.
+	run -0 --separate-stderr perf-sample --replay "$FX/rpi" -m vmstat,load
+	[ -z "$stderr" ]
+	[ "$(jqline 1 'has("vmstat")')" = false ]
+}
+
+@test "replay: vmstat without oom_kill, with a counter that went back, with a bad line" {
+	r=$BATS_TEST_TMPDIR/server
+	cp -r "$FX/server" "$r"
+	# Before Linux 4.13 there is no oom_kill; pswpin went back.
+	sed -i '/^oom_kill/d; s/^pswpin .*/pswpin 5/' "$r/0/proc/vmstat" "$r/1/proc/vmstat"
+	sed -i 's/^pswpin .*/pswpin 1/' "$r/1/proc/vmstat"
+	run -0 perf-sample --replay "$r" -m vmstat
+	[ "$(jqline 1 '.vmstat | keys')" = \
+	    '["pgfault_per_s","pgmajfault_per_s","pgpgin_kb_per_s","pgpgout_kb_per_s","pswpout_per_s"]' ]
+	sed -i 's/^pgfault .*/pgfault many/' "$r/1/proc/vmstat"
+	run -3 --separate-stderr perf-sample --replay "$r" -m vmstat
+	[ "$stderr" = "perf-sample: $r/1/proc/vmstat:10: expected 'name number'
+perf-sample: 1 bad input line skipped" ]
+	[ "$(jqline 1 '.vmstat.pgmajfault_per_s')" = 10 ]
+	[ "$(jqline 1 '.vmstat | has("pgfault_per_s")')" = false ]
+}
+
 @test "replay: cgroup v2 CPU, throttling, memory and pressure" {
 	run -0 perf-sample --replay "$FX/server" -m load -g app.slice/robot.service
 	# 250000 usec in 0.5 s = half a core; 50000 usec throttled = 10%.
@@ -176,6 +244,10 @@ teardown() {
 	assert_line 'perfkit_cgroup_cpu_ratio{cgroup="app.slice/robot.service"} 0.5'
 	assert_line 'perfkit_disk_written_bytes_per_second{dev="nvme0n1"} 1024000'
 	assert_line '# TYPE perfkit_memory_used_ratio gauge'
+	assert_line 'perfkit_vmstat_page_faults_per_second 4000'
+	assert_line 'perfkit_vmstat_paged_in_bytes_per_second 1048576'
+	assert_line '# TYPE perfkit_vmstat_oom_kills_total counter'
+	assert_line 'perfkit_vmstat_oom_kills_total 2'
 
 	run -0 perf-sample --replay "$FX/rpi" -n 1 -f prom -p 1234 -p 1
 	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/rpi.prom"
@@ -301,12 +373,78 @@ ticks_now() {
 	[ "$(jqline 2 '.cpu_pct < 100')" = true ]
 }
 
+# Wait until file $1 has a line matching $2 (max 30 s).
+wait_line() {
+	local i
+	for i in $(seq 300); do
+		grep -q -- "$2" "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 @test "live: a process that exits is reported once as gone, not as an error" {
-	sleep 0.3 &
+	sleep 60 &
 	SLEEPER=$!
-	run -0 --separate-stderr perf-sample -p "$SLEEPER" -p 999999999 -m load -i 200ms -n 4
+	out=$BATS_TEST_TMPDIR/out
+	perf-sample -p "$SLEEPER" -p 999999999 -m load -i 100ms >"$out" 2>"$BATS_TEST_TMPDIR/err" &
+	SAMPLER=$!
+	# It exits once it was seen, and is reported gone at the next sample.
+	wait_line "$out" '"type":"proc"'
+	pk_stop_pid "$SLEEPER"
+	wait_line "$out" '"gone":true'
+	kill -TERM "$SAMPLER"
+	rc=0
+	wait "$SAMPLER" || rc=$?
+	[ "$rc" -eq 0 ]
+	# A PID that is not there at the start is not followed: one warning.
+	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "perf-sample: no process 999999999" ]
+	[ "$(jq -c 'select(.gone) | [.pid, .comm]' "$out" | tr '\n' ' ')" = "[$SLEEPER,\"sleep\"] " ]
+	[ "$(jq -c 'select(.pid == 999999999)' "$out")" = "" ]
+}
+
+# A PID that no process has on this machine.
+free_pid() {
+	local p=999999
+	while [ -e "/proc/$p" ]; do p=$((p + 1)); done
+	echo "$p"
+}
+
+@test "a --pid that never existed: one warning, no record, and perf-profile takes the rest" {
+	pid=$(free_pid)
+	run -0 --separate-stderr perf-sample -n 1 -i 10ms -p "$pid"
+	[ "$stderr" = "perf-sample: no process $pid" ]
+	[ "$(printf '%s\n' "$output" | jq -r .type | tr '\n' ' ')" = "sample " ]
+	# The headline pipeline: it exited 3, "a proc record without comm".
+	run -0 --separate-stderr bats_pipe perf-sample -n 1 -i 10ms -p "$pid" \| perf-profile
+	run -0 --separate-stderr bats_pipe perf-sample --replay "$FX/rpi" -p 4242 \| perf-profile
+	[[ "$stderr" == "perf-sample: no process 4242" ]]
+}
+
+@test "a process found by --comm that exits before it was read is gone with its comm" {
+	# Snapshot 1 lists a process "short" (its comm, nothing else); it is
+	# found after sample 1 and gone at sample 2, never read.
+	r=$BATS_TEST_TMPDIR/replay
+	cp -r "$FX/rpi" "$r"
+	mkdir "$r/1/proc/4321"
+	echo short >"$r/1/proc/4321/comm"
+	run -0 --separate-stderr perf-sample --replay "$r" -m load -c short
 	[ -z "$stderr" ]
-	[ "$(printf '%s\n' "$output" | jq -c 'select(.gone) | .pid' | sort -n | tr '\n' ' ')" = "$SLEEPER 999999999 " ]
+	[ "$(printf '%s\n' "$output" | jq -c 'select(.type == "proc") | del(.host)')" = \
+	    '{"type":"proc","ts":1700001004,"pid":4321,"comm":"short","gone":true}' ]
+	run -0 --separate-stderr bats_pipe perf-sample --replay "$r" -m load -c short \| perf-profile
+	[ -z "$stderr" ]
+}
+
+@test "every proc record has pid and comm" {
+	r=$BATS_TEST_TMPDIR/replay
+	cp -r "$FX/rpi" "$r"
+	mkdir "$r/1/proc/4321"
+	echo short >"$r/1/proc/4321/comm"
+	run -0 perf-sample --replay "$r" -m load -p 1234 -p 1 -c short -c systemd
+	[ "$(printf '%s\n' "$output" | jq -c 'select(.type == "proc")' | wc -l)" -eq 5 ]
+	printf '%s\n' "$output" | jq -e -s '[.[] | select(.type == "proc") |
+	    (.pid | type) == "number" and (.comm | type) == "string"] | all'
 }
 
 @test "live: out of file descriptors is an I/O error, not a process that exited" {
@@ -355,6 +493,33 @@ ticks_now() {
 	done
 	run -0 perf-sample -c pk-sample-test -m load -i 100ms -n 1
 	[ "$(jqline 2 '[.type, .pid, .comm]')" = "[\"proc\",$SLEEPER,\"pk-sample-test\"]" ]
+}
+
+# The allocations of a run of perf-sample "$@".
+allocations() {
+	PS_COUNT_FILE=$BATS_TEST_TMPDIR/count LD_PRELOAD=$BATS_FILE_TMPDIR/count-malloc.so \
+	    perf-sample "$@" >/dev/null || return 1
+	cat "$BATS_TEST_TMPDIR/count"
+}
+
+@test "a steady state allocates nothing: 5 samples and 50 make as many allocations" {
+	if ldd "$(command -v perf-sample)" | grep -q libasan; then
+		skip "the sanitizer's allocator cannot be interposed"
+	fi
+	[ -z "${PK_VALGRIND:-}" ] || skip "valgrind replaces the allocator"
+	# Trees that do not change, so that every sample has the same shape
+	# (on a live machine, groups come and go with the clock ticks).
+	rpi="--procfs $FX/rpi/1/proc --sysfs $FX/rpi/1/sys -m all"
+	srv="--procfs $FX/server/0/proc --sysfs $FX/server/0/sys -m all"
+	for args in "$rpi -p 1234 -p 1 -c systemd" "$srv -g app.slice/robot.service" \
+	    "$rpi -p 1234 -o $BATS_TEST_TMPDIR/x.prom" \
+	    "$srv -g app.slice/robot.service -o $BATS_TEST_TMPDIR/x.prom"; do
+		a=$(allocations -i 1ms -n 5 $args)
+		b=$(allocations -i 1ms -n 50 $args)
+		echo "$args: $a and $b allocations"
+		[ "$a" -gt 0 ]
+		[ "$a" -eq "$b" ]
+	done
 }
 
 @test "SIGTERM ends the run cleanly with whole records" {

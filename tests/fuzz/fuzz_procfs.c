@@ -45,6 +45,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pk_procfs_disk disks[4];
 	struct pk_procfs_net nets[4];
 	struct pk_procfs_pid pid;
+	struct pk_procfs_vmstat vm;
 	struct pk_procfs_err e;
 	uint64_t u, v3[3], vals[5];
 	int64_t i;
@@ -109,6 +110,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_err(pk_procfs_u64_parse(buf, size, &u, &e), &e, nlines);
 	check_err(pk_procfs_i64_parse(buf, size, &i, &e), &e, nlines);
 	check_err(pk_procfs_hex_parse(buf, size, &u, &e), &e, nlines);
+	memset(&vm, 0, sizeof(vm));
+	check_err(pk_procfs_vmstat_parse(buf, size, &vm, &e), &e, nlines);
+	if (vm.have & ~127u)
+		abort();
 	if (pk_procfs_word_parse(buf, size, word, sizeof(word), &e) == 0)
 		check_name(word, sizeof(word));
 	/* A name from the input itself, NUL-terminated for this one. */

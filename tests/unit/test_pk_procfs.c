@@ -345,6 +345,52 @@ test_scalars(void **state)
 	    "soft_temp_limit");
 }
 
+static void
+test_vmstat(void **state)
+{
+	static const char buf[] =
+	    "nr_free_pages 123456\n"
+	    "nr_zone_inactive_anon 1\n"
+	    "pgpgin 1638365\n"
+	    "pgpgout 2437668\n"
+	    "pswpin 12\n"
+	    "pswpout 34\n"
+	    "pgalloc_normal 99\n"
+	    "pgfault 21207230\n"
+	    "pgmajfault 1119\n"
+	    "oom_kill 2\n"
+	    "unevictable_pgs_culled 0\n";
+	/* Before Linux 4.13 there is no oom_kill; a bad wanted line. */
+	static const char old[] =
+	    "pgpgin 10\npgpgout x\npswpin 1\npswpout 2\npgfault 5 6\n"
+	    "pgmajfault 3\npgfault_extra 9\n";
+	struct pk_procfs_vmstat vm;
+	struct pk_procfs_err e;
+
+	(void)state;
+	assert_int_equal(pk_procfs_vmstat_parse(S(buf), &vm, &e), 0);
+	assert_int_equal(vm.have, 127);
+	assert_int_equal(vm.pgpgin, 1638365);
+	assert_int_equal(vm.pgpgout, 2437668);
+	assert_int_equal(vm.pswpin, 12);
+	assert_int_equal(vm.pswpout, 34);
+	assert_int_equal(vm.pgfault, 21207230);
+	assert_int_equal(vm.pgmajfault, 1119);
+	assert_int_equal(vm.oom_kill, 2);
+	/* Without a trailing newline too. */
+	assert_int_equal(pk_procfs_vmstat_parse(buf, sizeof(buf) - 2, &vm, &e),
+	    0);
+	assert_int_equal(vm.have, 127);
+	assert_int_equal(pk_procfs_vmstat_parse(S(old), &vm, &e), -1);
+	assert_int_equal(e.line, 2);
+	assert_string_equal(e.what, "expected 'name number'");
+	assert_int_equal(vm.have, PK_VMSTAT_PGPGIN | PK_VMSTAT_PSWPIN |
+	    PK_VMSTAT_PSWPOUT | PK_VMSTAT_PGMAJFAULT);
+	assert_int_equal(vm.pgmajfault, 3);
+	assert_int_equal(pk_procfs_vmstat_parse(S(""), &vm, &e), 0);
+	assert_int_equal(vm.have, 0);
+}
+
 /* Every prefix of every sample input parses without reading past it. */
 static void
 test_truncations(void **state)
@@ -355,6 +401,7 @@ test_truncations(void **state)
 		"some avg10=1.00 avg60=2.00 avg300=3.00 total=1\n",
 		"1 (a) R 1 1 1 0 -1 0 0 0 0 0 6 1 0 0 20 0 4 0 1 1 25\n",
 		"8 0 sda 1 0 8 0 2 0 16 0 0 5 5\n",
+		"nr_free_pages 1\npgpgin 10\npgfault 20\noom_kill 1\n",
 	};
 	struct pk_procfs_core cores[2];
 	struct pk_procfs_stat st;
@@ -362,6 +409,7 @@ test_truncations(void **state)
 	struct pk_procfs_psi p;
 	struct pk_procfs_pid pid;
 	struct pk_procfs_disk d[2];
+	struct pk_procfs_vmstat vm;
 	struct pk_procfs_err e;
 	size_t i, n;
 	unsigned nd;
@@ -380,6 +428,7 @@ test_truncations(void **state)
 			(void)pk_procfs_psi_parse(buf, n, &p, &e);
 			(void)pk_procfs_pid_stat_parse(buf, n, &pid, &e);
 			(void)pk_procfs_diskstats_parse(buf, n, d, 2, &nd, &e);
+			(void)pk_procfs_vmstat_parse(buf, n, &vm, &e);
 		}
 	}
 	/* A stat line cut inside a number does not see the poison digits. */
@@ -405,6 +454,7 @@ main(void)
 		cmocka_unit_test(test_keyval),
 		cmocka_unit_test(test_schedstat),
 		cmocka_unit_test(test_scalars),
+		cmocka_unit_test(test_vmstat),
 		cmocka_unit_test(test_truncations),
 	};
 

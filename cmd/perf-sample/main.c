@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * perf-sample: system, process and cgroup metrics, one JSON line (or one
+ * Prometheus exposition) per interval, on a drift-free schedule.
+ *
+ * Every file is opened once and re-read with pread(2) into one reused
+ * buffer; the parsers live in lib/pk_procfs.c; the metric groups are rows
+ * of one table (groups.c), each in its own file, and one walk over their
+ * metric descriptors writes the record (lib/pk_jw.c), another the
+ * exposition (lib/pk_prom.c), both into reused buffers. A steady state
+ * allocates nothing.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "perf-sample.h"
+#include "pk_err.h"
+#include "pk_io.h"
+#include "pk_num.h"
+#include "pk_opt.h"
+#include "pk_time.h"
+
+static const char usage_str[] =
+    "usage: perf-sample [-hu] [-c comm] [-f json|prom] [-g cgroup] "
+    "[-i interval]\n"
+    "                   [-m metrics] [-n count] [-o textfile] [-p pid]\n"
+    "                   [--procfs dir] [--sysfs dir] [--replay dir]\n";
+
+enum {
+	OPT_PROCFS = 0x100, OPT_SYSFS, OPT_REPLAY, OPT_LIST_GROUPS
+};
+
+static const struct option longopts[] = {
+	{ "comm", required_argument, NULL, 'c' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "cgroup", required_argument, NULL, 'g' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "metrics", required_argument, NULL, 'm' },
+	{ "count", required_argument, NULL, 'n' },
+	{ "textfile", required_argument, NULL, 'o' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "unbuffered", no_argument, NULL, 'u' },
+	{ "procfs", required_argument, NULL, OPT_PROCFS },
+	{ "sysfs", required_argument, NULL, OPT_SYSFS },
+	{ "replay", required_argument, NULL, OPT_REPLAY },
+	{ "version", no_argument, NULL, PK_OPT_VERSION },
+	{ "list-options", no_argument, NULL, PK_OPT_LIST_OPTIONS },
+	{ "list-groups", no_argument, NULL, OPT_LIST_GROUPS },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* The options; the groups of -m, from the table. */
+PK_NORETURN static void
+help(void)
+{
+	static const char head[] =
+	    "  -c, --comm NAME       a proc record for every process named NAME\n"
+	    "  -f, --format FMT      json (default) or prom (Prometheus text)\n"
+	    "  -g, --cgroup PATH     cgroup v2 CPU, memory and pressure\n"
+	    "  -h, --help            this help\n"
+	    "  -i, --interval DUR    time between samples (default 1s)\n"
+	    "  -m, --metrics LIST    groups, by commas, or all; +LIST adds to\n"
+	    "                        the default (*):\n";
+	static const char tail[] =
+	    "  -n, --count N         stop after N samples (default: never;\n"
+	    "                        1 with -f prom on standard output)\n"
+	    "  -o, --textfile FILE   write each sample atomically to FILE in the\n"
+	    "                        Prometheus text format (node_exporter)\n"
+	    "  -p, --pid PID         a proc record for process PID\n"
+	    "  -u, --unbuffered      flush after every record\n"
+	    "      --procfs DIR      read procfs from DIR (default /proc)\n"
+	    "      --sysfs DIR       read sysfs from DIR (default /sys)\n"
+	    "      --replay DIR      step through snapshots DIR/0, DIR/1, ...\n"
+	    "                        (each with proc/ and sys/) instead of sleeping\n"
+	    "      --list-groups     the groups of -m, one a line\n"
+	    "      --version         print the version\n";
+	char text[4096];
+	size_t len = (size_t)snprintf(text, sizeof(text), "%s", head);
+	unsigned i;
+
+	for (i = 0; i < ps_ngroups && len < sizeof(text); i++) {
+		const struct ps_group *g = ps_groups[i];
+		char name[32];
+
+		if (g->flags & PS_GRP_HIDDEN)
+			continue;
+		snprintf(name, sizeof(name), "%s%s", g->name,
+		    g->flags & PS_GRP_DEFAULT ? "*" : "");
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+		    "                          %-9s %s\n", name, g->help);
+	}
+	if (len < sizeof(text))
+		snprintf(text + len, sizeof(text) - len, "%s", tail);
+	pk_help(usage_str, text);
+}
+
+PK_NORETURN static void
+list_groups(void)
+{
+	unsigned i;
+
+	for (i = 0; i < ps_ngroups; i++)
+		if (!(ps_groups[i]->flags & PS_GRP_HIDDEN))
+			printf("%s\n", ps_groups[i]->name);
+	pk_close_stdout();
+	exit(PK_EXIT_OK);
+}
+
+static void
+parse_opts(int argc, char **argv, struct perf_sample_opts *o)
+{
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->interval = 1;
+	o->groups = ps_groups_default();
+	o->format = PS_FMT_JSON;
+	o->procfs = "/proc";
+	o->sysfs = "/sys";
+	while ((ch = getopt_long(argc, argv, "c:f:g:hi:m:n:o:p:u", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			if (o->ncomms == PS_MAXARGS)
+				pk_die(PK_EXIT_USAGE, "too many --comm options "
+				    "(at most %d)", PS_MAXARGS);
+			if (*optarg == '\0' || strlen(optarg) > 15)
+				pk_die(PK_EXIT_USAGE, "--comm '%s': a process "
+				    "name has 1 to 15 bytes", optarg);
+			o->comms[o->ncomms++] = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "json") == 0)
+				o->format = PS_FMT_JSON;
+			else if (strcmp(optarg, "prom") == 0)
+				o->format = PS_FMT_PROM;
+			else
+				pk_die(PK_EXIT_USAGE, "--format '%s': expected "
+				    "json or prom", optarg);
+			break;
+		case 'g':
+			o->cgroup = optarg;
+			break;
+		case 'h':
+			help();
+		case 'i':
+			o->interval = pk_opt_duration(optarg, 0.001, 86400,
+			    "--interval");
+			break;
+		case 'm':
+			o->groups = ps_groups_parse(optarg);
+			break;
+		case 'n':
+			o->count = pk_opt_u64(optarg, 1, UINT64_MAX, "--count");
+			break;
+		case 'o':
+			o->textfile = optarg;
+			break;
+		case 'p':
+			if (o->npids == PS_MAXARGS)
+				pk_die(PK_EXIT_USAGE, "too many --pid options "
+				    "(at most %d)", PS_MAXARGS);
+			o->pids[o->npids++] = (long)pk_opt_i64(optarg, 1,
+			    INT32_MAX, "--pid");
+			break;
+		case 'u':
+			o->unbuffered = 1;
+			break;
+		case OPT_PROCFS:
+			o->procfs = optarg;
+			break;
+		case OPT_SYSFS:
+			o->sysfs = optarg;
+			break;
+		case OPT_REPLAY:
+			o->replay = optarg;
+			break;
+		case OPT_LIST_GROUPS:
+			list_groups();
+		case PK_OPT_VERSION:
+			pk_print_version();
+			pk_close_stdout();
+			exit(PK_EXIT_OK);
+		case PK_OPT_LIST_OPTIONS:
+			pk_list_options(longopts);
+			pk_close_stdout();
+			exit(PK_EXIT_OK);
+		default:
+			pk_usage(usage_str);
+		}
+	}
+	if (optind != argc)
+		pk_usage(usage_str);
+	o->groups = ps_groups_resolve(o->groups);
+	/*
+	 * Expositions one after another are not an exposition: promtool and
+	 * every scraper reject the repeated families. On standard output the
+	 * Prometheus format is one sample; -o rewrites a file every interval.
+	 */
+	if (o->format == PS_FMT_PROM && o->textfile == NULL) {
+		if (o->count > 1)
+			pk_die(PK_EXIT_USAGE, "--format prom writes one "
+			    "exposition to standard output: -n 1, or -o FILE "
+			    "to rewrite a text file every interval");
+		o->count = 1;
+	}
+	if (o->replay != NULL && (strcmp(o->procfs, "/proc") != 0 ||
+	    strcmp(o->sysfs, "/sys") != 0))
+		pk_die(PK_EXIT_USAGE, "--replay takes proc/ and sys/ from its "
+		    "snapshots: --procfs and --sysfs do not apply");
+}
+
+/* Sleep until the absolute monotonic deadline; 0, or -1 when stopped. */
+static int
+sleep_until(int64_t deadline)
+{
+	struct timespec ts = pk_ns_to_ts(deadline);
+	int r;
+
+	while ((r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
+	    NULL)) != 0) {
+		if (r != EINTR) {
+			errno = r;
+			pk_die_errno(PK_EXIT_IO, "clock_nanosleep");
+		}
+		if (pk_stop)
+			return -1;
+	}
+	return pk_stop ? -1 : 0;
+}
+
+/* Up to four descriptors per followed process: allow what we may. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct perf_sample_opts o;
+	struct ps_sampler *sp;
+	uint64_t n = 0;
+	int64_t period, next;
+	int status;
+
+	pk_init(argv[0]);
+	parse_opts(argc, argv, &o);
+
+	/* Everything the loop needs, allocated once (mostly untouched slots). */
+	sp = pk_xcalloc(1, sizeof(*sp));
+	ps_init(sp, &o);
+	raise_nofile();
+	pk_out_init(o.unbuffered);
+	pk_sig_install(0);
+
+	/* The first reading is the baseline of the first interval. */
+	period = (int64_t)(o.interval * 1e9 + 0.5);
+	next = pk_mono_ns();
+	ps_procs_scan(sp);
+	ps_take(sp);
+	ps_procs_sample(sp, 0);
+	ps_swap(sp);
+	while (!pk_stop && (o.count == 0 || n < o.count)) {
+		if (o.replay != NULL) {
+			sp->step++;
+			if (ps_set_roots(sp) == -1)
+				break;
+		} else {
+			int64_t now;
+
+			next += period;
+			now = pk_mono_ns();
+			/* Missed deadlines are skipped, not caught up. */
+			if (next <= now)
+				next += ((now - next) / period + 1) * period;
+			if (sleep_until(next) == -1)
+				break;
+		}
+		ps_take(sp);
+		ps_emit(sp);
+		ps_procs_scan(sp);
+		pk_out_idle();
+		ps_swap(sp);
+		n++;
+	}
+
+	status = pk_bad_finish(&sp->bad);
+	if (ps_procs_fd_trouble(sp))
+		status = PK_EXIT_IO;
+	pk_close_stdout();
+	ps_release(sp);
+	free(sp);
+	return status;
+}
