@@ -128,6 +128,18 @@ edges() {
 	[[ "$stderr" == *"cannot open '$BATS_TEST_TMPDIR/missing.jsonl'"* ]]
 }
 
+@test "golden: the records of every fixture log, byte for byte" {
+	# Every check has a log that makes it start, escalate and end
+	# (apps.jsonl: the ones the others leave out); golden.sh lists the
+	# cases. Any change of a record shows here as a diff.
+	"$F/golden.sh" "$(command -v perf-profile)" "$BATS_TEST_TMPDIR/golden"
+	run -0 diff -ru "$F/golden" "$BATS_TEST_TMPDIR/golden"
+	for k in cpu memory leak latency throughput queue thermal io; do
+		grep -q "\"kind\":\"$k\",\"state\":\"start\"" "$F"/golden/* ||
+		    fail "no golden start of kind $k"
+	done
+}
+
 @test "a clean log yields no bottleneck, and efficiency 100 everywhere" {
 	run -0 edges -c "$ROOT/examples/perf-profile.yaml" "$F/clean.jsonl"
 	assert_output ""
