@@ -95,6 +95,58 @@ edges() {
 	[ -n "$output" ]
 }
 
+@test "the front end: a blank line is no record; a bad host or a negative ts is a bad line" {
+	# Today's main reported the blank lines ("column 4: empty line"),
+	# took host 5 for "unknown", cut the long host and took ts -5.
+	local in=$BATS_TEST_TMPDIR/in
+	{
+		head -n 12 "$F/clean.jsonl"
+		printf '   \n\t \n\n'
+		echo '{"type":"sample","ts":1732300010,"host":5,"cpu":{"util":5}}'
+		printf '{"type":"sample","ts":1732300010,"host":"%s","cpu":{"util":5}}\n' "$(printf 'h%.0s' $(seq 300))"
+		echo '{"type":"sample","ts":-5,"host":"bot1","cpu":{"util":5}}'
+		tail -n +13 "$F/clean.jsonl"
+	} >"$in"
+	run -3 --separate-stderr perf-profile "$in"
+	[ "${#stderr_lines[@]}" -eq 4 ]
+	[ "${stderr_lines[0]}" = "perf-profile: $in:16: host is not a string" ]
+	[ "${stderr_lines[1]}" = "perf-profile: $in:17: host is 300 bytes long (at most 255)" ]
+	[ "${stderr_lines[2]}" = "perf-profile: $in:18: ts -5 is not a time (seconds since the epoch)" ]
+	[ "${stderr_lines[3]}" = "perf-profile: 3 bad input lines skipped" ]
+	# The good lines came through, in order; the blank and bad ones did not.
+	grep -v -e '"type":"profile"' -e '"type":"bottleneck"' <<<"$output" |
+	    cmp - "$F/clean.jsonl"
+	# A blank line alone is no bad input.
+	run -0 --separate-stderr bash -c "printf '  \n\n\t\n' | perf-profile"
+	assert_output ""
+	[ -z "$stderr" ]
+}
+
+@test "names with quotes, backslashes and control characters: valid records, names intact" {
+	for i in $(seq 0 99); do
+		printf '{"type":"proc","ts":%d,"host":"h\\"\\\\\\r","comm":"a\\"b\\\\c\\r\\b\\f\\u001b\\u00e9","cpu_pct":300}\n' "$((1732300000 + i))"
+	done >"$BATS_TEST_TMPDIR/in"
+	printf 'defaults:\n  cpu_pct_max: 100\n' >"$BATS_TEST_TMPDIR/p.yaml"
+	perf-profile -c "$BATS_TEST_TMPDIR/p.yaml" -i 10s "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out"
+	run -0 jq -r 'select(.type != "proc") | [.type, .host == "h\"\\\r", .component == "a\"b\\c\r\b\f\u001bé"] | @tsv' "$BATS_TEST_TMPDIR/out"
+	assert_line "profile	true	true"
+	assert_line "bottleneck	true	true"
+	refute_line --partial "false"
+	run -0 jq -r 'select(.type == "bottleneck") | .hint' "$BATS_TEST_TMPDIR/out"
+	assert_line --index 0 "$(printf 'a"b\\c\r\b\f\033\303\251 uses 300.0%% CPU over the 100%% target; top CPU: a"b\\c\r\b\f\033\303\251')"
+}
+
+@test "the logs of 300 hosts are all profiled (the cap was 256)" {
+	python3 -c '
+import json
+for i in range(300):
+    print(json.dumps({"type": "sample", "ts": 1732300000 + i,
+        "host": "h%d" % i, "cpu": {"util": 5}}))' >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr bash -c "perf-profile '$BATS_TEST_TMPDIR/in' | grep -c '\"type\":\"profile\"'"
+	assert_output 300
+	[ -z "$stderr" ]
+}
+
 @test "statistics that overflow are left out, and the record stays valid JSON" {
 	printf '%s\n' '{"type":"proc","ts":1,"host":"h","comm":"x","rss_kb":1e308}' \
 	    '{"type":"proc","ts":2,"host":"h","comm":"x","rss_kb":1e308}' \
@@ -477,6 +529,57 @@ lane_detector"
 1732300401 system cpu end medium"
 	run -0 perf-profile --preset rpi --summary "$F/thermal.jsonl"
 	assert_line --regexp '^2024-11-22T18:30:30Z +4m4s critical +thermal +system +temp_c$'
+}
+
+@test "the man page documents every check and config key of the tables, and nothing else" {
+	# The tables speak through --help; the page is read as mdoc source.
+	perf-profile --help >"$BATS_TEST_TMPDIR/help"
+	run -0 python3 - "$BATS_TEST_TMPDIR/help" "$ROOT/man/perf-profile.1" <<-'EOF'
+	import re, sys
+	help = open(sys.argv[1]).read().split("\n")
+	man = open(sys.argv[2]).read()
+	checks, keys, keyof = set(), set(), {}
+	on, name = False, None
+	for line in help:
+	    if line.startswith("checks, "):
+	        on = True
+	        continue
+	    if not on or not line.strip() or line.startswith("("):
+	        continue
+	    f = line.split()
+	    if not line.startswith("   "):
+	        name = f[0]
+	        checks.add((f[0], f[1]))
+	        f = f[2:]
+	    m = re.match(r"(system\.)?(\w+)=([\d.]+)(?: \(rpi ([\d.]+)\))?$", " ".join(f))
+	    assert m, line
+	    scope = "system" if m.group(1) else "defaults"
+	    keys.add((scope, m.group(2), m.group(3), m.group(4) or m.group(3)))
+	    keyof.setdefault(name, []).append(m.group(2))
+	sec = lambda a, b: man[man.index(a):man.index(b, man.index(a))]
+	bn = sec(".Ss BOTTLENECKS", "\n.El\n")
+	mchecks = set(re.findall(r"^\.It Cm (\w+) Pq Cm (\w+)$", bn, re.M))
+	for c in sorted(checks ^ mchecks):
+	    print("check %s (kind %s): %s" % (c[0], c[1],
+	        "not in the man page" if c in checks else "not a row"))
+	# Each check's paragraph names its keys.
+	for item in re.split(r"^\.It ", bn, flags=re.M)[1:]:
+	    n = item.split()[1]
+	    for k in keyof.get(n, []):
+	        if not re.search(r"^\.Ic %s\b" % k, item, re.M):
+	            print("check %s: its key %s not named" % (n, k))
+	mkeys = set()
+	for scope in ("system", "defaults"):
+	    part = sec(".It Ic %s\n" % scope, "\n.El\n")
+	    for k, d, r in re.findall(r"^\.It Ic (\w+) Pq ([\d.]+)(?:, rpi ([\d.]+))?$", part, re.M):
+	        mkeys.add((scope, k, d, r or d))
+	for k in sorted(keys ^ mkeys):
+	    print("key %s.%s=%s (rpi %s): %s" % (k[0], k[1], k[2], k[3],
+	        "not in the man page" if k in keys else "not a row"))
+	print("%d checks, %d keys" % (len(checks), len(keys)))
+	EOF
+	# Anything wrong is a line before the count.
+	assert_output --regexp '^[0-9]+ checks, [0-9]+ keys$'
 }
 
 @test "the man page's worked example: severity and efficiency" {
