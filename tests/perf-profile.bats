@@ -582,6 +582,24 @@ lane_detector"
 	assert_output --regexp '^[0-9]+ checks, [0-9]+ keys$'
 }
 
+@test "the man page names every metric a profile record carries, and no other" {
+	# Records with every field perf-profile reads.
+	cat >"$BATS_TEST_TMPDIR/in" <<-'EOF'
+	{"type":"sample","ts":1732300000,"host":"h","cpu":{"util":50,"iowait":2},"mem":{"total_kb":1000,"avail_kb":500,"used_pct":50},"psi":{"memory":{"some_avg10":1},"io":{"some_avg10":1}},"temp_c":{"z":50},"temp_trip_c":{"z":90},"vmstat":{"pswpin_per_s":1,"pswpout_per_s":1,"pgmajfault_per_s":1}}
+	{"type":"proc","ts":1732300000,"host":"h","pid":1,"comm":"p","cpu_pct":5,"rss_kb":100,"read_bytes_per_s":1,"write_bytes_per_s":1}
+	{"type":"metric","ts":1732300000,"host":"h","component":"m","cpu_pct":5,"rss_kb":100,"fps":30,"latency_ms":10,"throughput_per_s":5,"queue_depth":1}
+	EOF
+	perf-profile "$BATS_TEST_TMPDIR/in" | jq -r 'select(.type == "profile") |
+	    keys[] | select(. != "type" and . != "ts" and . != "host" and
+	    . != "component" and . != "window_s" and . != "efficiency")' |
+	    sort -u >"$BATS_TEST_TMPDIR/written"
+	sed -n '/^for each metric measured in the window/,/^\.Ql efficiency/p' "$ROOT/man/perf-profile.1" |
+	    sed -n 's/^\.Ql \([a-z0-9_]*\)\( ,\)\{0,1\}$/\1/p' | grep -v '^efficiency$' |
+	    sort >"$BATS_TEST_TMPDIR/documented"
+	run -0 diff -u "$BATS_TEST_TMPDIR/documented" "$BATS_TEST_TMPDIR/written"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/written")" -ge 17 ]
+}
+
 @test "the man page's worked example: severity and efficiency" {
 	run -0 bash -c "perf-profile -c '$ROOT/examples/perf-profile.yaml' '$F/latency.jsonl' | jq -c 'select(.type == \"profile\" and .component == \"lane_detector\" and .ts == $T0 + 260) | [(.latency_ms.p95 * 100 | round / 100), (.fps.mean * 100 | round / 100), .efficiency]'"
 	assert_output '[72.49,20.06,44]'

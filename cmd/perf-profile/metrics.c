@@ -124,4 +124,10 @@ const struct metric_type metrics[NMETRIC] = {
 	    .from = FROM(REC_METRIC), .path = { "throughput_per_s" } },
 	[M_QUEUE] = { .name = "queue_depth", .unit = "items",
 	    .from = FROM(REC_METRIC), .path = { "queue_depth" } },
+	[M_SWAP_IN] = { .name = "swap_in_per_s", .unit = "pages/s",
+	    .from = SAMPLE, .path = { "vmstat.pswpin_per_s" } },
+	[M_SWAP_OUT] = { .name = "swap_out_per_s", .unit = "pages/s",
+	    .from = SAMPLE, .path = { "vmstat.pswpout_per_s" } },
+	[M_MAJFLT] = { .name = "major_faults_per_s", .unit = "1/s",
+	    .from = SAMPLE, .path = { "vmstat.pgmajfault_per_s" } },
 };

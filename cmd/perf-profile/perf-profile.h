@@ -37,7 +37,7 @@
 enum metric {
 	M_CPU_UTIL, M_IOWAIT, M_MEM_USED, M_MEM_AVAIL, M_PSI_MEM, M_PSI_IO,
 	M_TEMP, M_CPU_PCT, M_RSS, M_IO_BPS, M_FPS, M_LATENCY, M_THROUGHPUT,
-	M_QUEUE, NMETRIC
+	M_QUEUE, M_SWAP_IN, M_SWAP_OUT, M_MAJFLT, NMETRIC
 };
 
 /* The record types read (the front end's types[], in this order). */
