@@ -10,7 +10,7 @@
 
 #include "perf-profile.h"
 
-/* The table, one line a check: the row's name in its file. */
+/* The table, one line a check (the row's name in its file), in order. */
 #define CHECKS(X) \
 	X(check_cpu) \
 	X(check_cpu_pct) \
@@ -24,7 +24,8 @@
 	X(check_queue_depth) \
 	X(check_thermal) \
 	X(check_iowait) \
-	X(check_psi_io)
+	X(check_psi_io) \
+	/* end of the table */
 
 #define DECLARE(row)	extern const struct check_type row;
 #define ENTRY(row)	&row,
