@@ -340,6 +340,64 @@ for t in range(7200):
 	assert_output "lane_detector latency p95 72.5 ms over the 50.0 ms target; system CPU saturated (97%), top: hog"
 }
 
+@test "swap thrashing: both directions sustained over the window, by rate, ranked by RSS growth" {
+	# swap.jsonl: ~295 in / 285 out pages/s from 200 s, ~800 / 700 from
+	# 300 s, a trickle from 400 s. The window's medians pass 256 when
+	# half the window is in it (230 s), medium at once (e = 0.11), high
+	# after 60 s, critical on the rate (e > 0.5); it ends when half the
+	# window is quiet again. The swap-out burst at 500 s is no thrashing.
+	run -0 bash -c "perf-profile '$F/swap.jsonl' | jq -r 'select(.type == \"bottleneck\" and .metric == \"swap_per_s_p50\") | \"\(.ts - $T0) \(.kind) \(.state) \(.severity) \(.contributors[0].component)\"'"
+	assert_output "230 memory start medium hog
+290 memory change high hog
+330 memory change critical hog
+430 memory end critical hog"
+	perf-profile "$F/swap.jsonl" | jq -c 'select(.type == "bottleneck" and .metric == "swap_per_s_p50" and .state == "start")' >"$BATS_TEST_TMPDIR/start"
+	run -0 jq -r '.hint, .threshold, .value' "$BATS_TEST_TMPDIR/start"
+	assert_output "swap thrashing: 295 pages/s in and 285 out (medians over the window), over 256; 860 major faults/s; top memory: hog
+256
+285.3"
+	# A component's hint tells of the system thrashing at the same time.
+	run -0 bash -c "perf-profile '$F/swap.jsonl' | jq -r 'select(.type == \"bottleneck\" and .kind == \"leak\") | .hint' | head -n1"
+	assert_output --partial "; system thrashing swap"
+	# --summary names it; the rpi preset's 64 pages/s find it sooner.
+	run -0 perf-profile -s "$F/swap.jsonl"
+	assert_line --regexp '^2024-11-22T18:30:30Z +3m20s critical +memory +system +swap_per_s_p50$'
+	run -0 bash -c "perf-profile -p rpi '$F/swap.jsonl' | jq -r 'select(.metric == \"swap_per_s_p50\" and .state == \"start\") | .threshold'"
+	assert_output 64
+}
+
+@test "swap: one direction alone or a burst is no thrashing; PSI as a condition; 0 is off" {
+	python3 - >"$BATS_TEST_TMPDIR/in" <<-'EOF'
+	import json
+	def s(t, si, so, psi=0.0, host="h"):
+	    print(json.dumps({"type": "sample", "ts": 1732300000 + t, "host": host,
+	        "psi": {"memory": {"some_avg10": psi}},
+	        "vmstat": {"pswpin_per_s": si, "pswpout_per_s": so}}))
+	for t in range(300):
+	    s(t, 0, 5000, host="out")                 # making room
+	    s(t, 5000, 0, host="in")                  # coming back
+	    s(t, 5000 if 100 <= t < 125 else 0,       # 25 s of both
+	      5000 if 100 <= t < 125 else 0, host="burst")
+	    s(t, 900, 900, psi=2.0, host="calm")      # no stall on it
+	    s(t, 900, 900, psi=30.0, host="stalled")
+	EOF
+	run -0 bash -c "perf-profile '$BATS_TEST_TMPDIR/in' | jq -r 'select(.type == \"bottleneck\" and .kind == \"memory\" and .state == \"start\") | \"\(.host) \(.metric) \(.severity)\"' | grep swap"
+	assert_output "calm swap_per_s_p50 critical
+stalled swap_per_s_p50 critical"
+	# With swap_psi_memory_min, the tasks must stall on memory as well.
+	printf 'system:\n  swap_psi_memory_min: 10\n' >"$BATS_TEST_TMPDIR/p.yaml"
+	run -0 bash -c "perf-profile -c '$BATS_TEST_TMPDIR/p.yaml' '$BATS_TEST_TMPDIR/in' | jq -r 'select(.metric == \"swap_per_s_p50\" and .state == \"start\") | .host'"
+	assert_output "stalled"
+	# A target of 0 turns the check off.
+	printf 'system:\n  swap_thrash_pages_per_s: 0\n' >"$BATS_TEST_TMPDIR/off.yaml"
+	run -0 bash -c "perf-profile -c '$BATS_TEST_TMPDIR/off.yaml' '$BATS_TEST_TMPDIR/in' | grep -c swap_per_s_p50 || true"
+	assert_output 0
+	# Its keys are config keys like any: a typo is caught.
+	printf 'system:\n  swap_thrash_pages_per_sec: 100\n' >"$BATS_TEST_TMPDIR/bad.yaml"
+	run -2 --separate-stderr perf-profile -c "$BATS_TEST_TMPDIR/bad.yaml" </dev/null
+	[[ "$stderr" == *"bad.yaml:2:3: unknown key 'swap_thrash_pages_per_sec' in system (did you mean 'swap_thrash_pages_per_s'?)"* ]]
+}
+
 @test "efficiency falls while a target is missed, and is 100 otherwise" {
 	run -0 bash -c "perf-profile '$F/cpuhog.jsonl' | jq -r 'select(.type == \"profile\" and .component == \"system\") | \"\\(.ts - $T0) \\(.efficiency)\"'"
 	# Mean util over 90 % misses cpu_util_max by e: 100 (1 - e).

@@ -25,6 +25,7 @@
 	X(check_thermal) \
 	X(check_iowait) \
 	X(check_psi_io) \
+	X(check_swap) \
 	/* end of the table */
 
 #define DECLARE(row)	extern const struct check_type row;
