@@ -12,26 +12,56 @@
 
 #include "perf-profile.h"
 
-static int
-applies(const struct check_type *ck, const struct component *c)
+static enum check_scope
+scope_of(const struct component *c)
 {
-	return ck->scope == (c->system ? SCOPE_SYSTEM : SCOPE_COMPONENT);
+	return c->system ? SCOPE_SYSTEM : SCOPE_COMPONENT;
+}
+
+void
+engine_init(struct state *s)
+{
+	enum check_scope scope;
+	size_t i;
+	int late;
+
+	for (scope = SCOPE_SYSTEM; scope <= SCOPE_COMPONENT; scope++) {
+		s->norder[scope] = 0;
+		for (late = 0; late <= 1; late++)
+			for (i = 0; i < nchecks; i++)
+				if (checks[i]->scope == scope &&
+				    checks[i]->after_levels == late)
+					s->order[scope][s->norder[scope]++] =
+					    (unsigned char)i;
+	}
+}
+
+/* The keys of every check for c, resolved once per config. */
+static void
+resolve_keys(const struct state *s, struct component *c)
+{
+	size_t i, k;
+
+	for (i = 0; i < nchecks; i++)
+		for (k = 0; k < CHECK_KEYS; k++)
+			c->key[i][k] = checks[i]->keys[k].name == NULL ? NAN :
+			    conf_target(&s->conf, c->system ? NULL : c->name,
+			    i, k);
+	c->conf_gen = s->conf_gen;
 }
 
 static void
 ctx_init(struct check_ctx *x, const struct state *s, struct component *c,
     size_t i, double t)
 {
-	size_t k;
-
+	if (c->conf_gen != s->conf_gen)
+		resolve_keys(s, c);
 	x->s = s;
 	x->c = c;
 	x->ck = checks[i];
 	x->i = i;
 	x->t = t;
-	for (k = 0; k < CHECK_KEYS; k++)
-		x->thr[k] = x->ck->keys[k].name == NULL ? NAN :
-		    conf_target(&s->conf, c->system ? NULL : c->name, i, k);
+	x->thr = c->key[i];
 }
 
 /* Contributors: the components of the host ranked by their share. */
@@ -197,17 +227,14 @@ run_check(struct state *s, struct component *c, size_t i, double t)
 void
 evaluate(struct state *s, struct component *c, double t)
 {
-	int late;
-	size_t i;
+	enum check_scope scope = scope_of(c);
+	size_t j;
 
 	if (t < c->last_eval + EVAL_STEP)
 		return;
 	c->last_eval = t;
-	for (late = 0; late <= 1; late++)
-		for (i = 0; i < nchecks; i++)
-			if (applies(checks[i], c) &&
-			    checks[i]->after_levels == late)
-				run_check(s, c, i, t);
+	for (j = 0; j < s->norder[scope]; j++)
+		run_check(s, c, s->order[scope][j], t);
 }
 
 void
@@ -231,26 +258,25 @@ double
 efficiency(const struct state *s, const struct component *c,
     const struct pk_profwin_stats *st)
 {
+	enum check_scope scope = scope_of(c);
 	struct check_ctx x;
 	double eff = 1, e, v, thr;
-	int late, floor;
-	size_t i;
+	size_t i, j;
+	int floor;
 
-	for (late = 0; late <= 1; late++)
-		for (i = 0; i < nchecks; i++) {
-			if (!applies(checks[i], c) ||
-			    checks[i]->after_levels != late ||
-			    checks[i]->eff == NULL)
-				continue;
-			ctx_init(&x, s, (struct component *)c, i, NAN);
-			floor = 0;
-			v = checks[i]->eff(&x, st, &thr, &floor);
-			if (!(thr > 0) || isnan(v))
-				continue;
-			e = pk_profsev_excess(v, thr, floor);
-			if (e > 0)
-				eff *= e >= 1 ? 0 : 1 - e;
-		}
+	for (j = 0; j < s->norder[scope]; j++) {
+		i = s->order[scope][j];
+		if (checks[i]->eff == NULL)
+			continue;
+		ctx_init(&x, s, (struct component *)c, i, NAN);
+		floor = 0;
+		v = checks[i]->eff(&x, st, &thr, &floor);
+		if (!(thr > 0) || isnan(v))
+			continue;
+		e = pk_profsev_excess(v, thr, floor);
+		if (e > 0)
+			eff *= e >= 1 ? 0 : 1 - e;
+	}
 	return 100 * eff;
 }
 

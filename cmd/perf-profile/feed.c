@@ -82,10 +82,10 @@ on_record(struct pk_filter *f, const struct pk_rec *r)
 {
 	struct state *s = f->arg;
 	struct host *h = r->host->user;
-	unsigned from = FROM(r->type);
 	char name[256];
 	struct component *c;
 	double t = r->ts;
+	size_t j;
 	int m;
 
 	/* Profiles of the ticks this record passes come before it. */
@@ -102,12 +102,12 @@ on_record(struct pk_filter *f, const struct pk_rec *r)
 	if (c == NULL)
 		return;
 	c->last_seen = t;
-	for (m = 0; m < NMETRIC; m++) {
-		const struct metric_type *mt = &metrics[m];
+	for (j = 0; j < s->nfeeds[r->type]; j++) {
+		const struct metric_type *mt;
 		const struct pk_jval *v;
 
-		if (!(mt->from & from))
-			continue;
+		m = s->feeds[r->type][j];
+		mt = &metrics[m];
 		if (mt->read != NULL) {
 			metric_add(s, c, (enum metric)m, t,
 			    mt->read(s, c, r->vals, s->ids[m]));
@@ -145,6 +145,7 @@ feed_reload(struct state *s)
 	c.leak_window = s->conf.leak_window;
 	conf_release(&s->conf);
 	s->conf = c;
+	s->conf_gen++;
 	pk_warn("%s: config reloaded", s->o->config);
 }
 
@@ -158,7 +159,7 @@ void
 feed_init(struct state *s)
 {
 	struct pk_filter *f = &s->f;
-	size_t m, p;
+	size_t m, p, r;
 
 	pk_jpaths_init(&s->paths);
 	/* The front end's own first, so the scanner sees them first. */
@@ -180,6 +181,12 @@ feed_init(struct state *s)
 	    (s->id_component = pk_jpaths_add(&s->paths, "component")) < 0 ||
 	    (s->id_gone = pk_jpaths_add(&s->paths, "gone")) < 0)
 		pk_die(PK_EXIT_IO, "cannot set up the scanner");
+	for (r = 0; r < NREC; r++)
+		for (m = 0; m < NMETRIC; m++)
+			if (metrics[m].from & FROM(r))
+				s->feeds[r][s->nfeeds[r]++] = (unsigned char)m;
+	s->conf_gen = 1;
+	engine_init(s);
 	if (conf_find_key("temp_trip_c", &s->trip_check, &s->trip_key) == -1)
 		pk_die(PK_EXIT_IO, "no check has the key temp_trip_c");
 

@@ -20,13 +20,13 @@ static double
 read_mem_avail(const struct state *s, struct component *c,
     const struct pk_jval *vals, const int *ids)
 {
-	double total = num(&vals[ids[0]]), avail = num(&vals[ids[1]]);
-	double used = num(&vals[ids[2]]);
+	double total = num(&vals[ids[0]]), avail = num(&vals[ids[1]]), used;
 
 	(void)s;
 	(void)c;
 	if (total > 0 && !isnan(avail))
 		return 100.0 * avail / total;
+	used = num(&vals[ids[2]]);
 	return isnan(used) ? NAN : 100.0 - used;
 }
 

@@ -101,7 +101,7 @@ struct check_ctx {
 	struct component *c;
 	const struct check_type *ck;
 	size_t i;			/* its row in checks[] and in c */
-	double thr[CHECK_KEYS];		/* its keys' values for c */
+	const double *thr;		/* its keys' values for c */
 	double t;
 };
 
@@ -203,6 +203,9 @@ struct component {
 	unsigned present;	/* bit per metric seen */
 	struct pk_profsev sev[CHECK_MAX];
 	double val[CHECK_MAX], thr[CHECK_MAX];
+	/* The checks' keys for it, as of the config of generation conf_gen. */
+	double key[CHECK_MAX][CHECK_KEYS];
+	unsigned conf_gen;
 	long episode[CHECK_MAX];	/* index of the open episode, or -1 */
 	/*
 	 * The leak window: RSS over leak_window, as means of buckets of
@@ -233,11 +236,17 @@ struct perf_profile_opts {
 struct state {
 	const struct perf_profile_opts *o;
 	struct conf conf;
+	unsigned conf_gen;		/* counts the configs loaded */
 	struct pk_filter f;
 	struct pk_jpaths paths;
 	int ids[NMETRIC][METRIC_PATHS];	/* of each metric's paths */
+	unsigned char feeds[NREC][NMETRIC];	/* the metrics of each type */
+	size_t nfeeds[NREC];
 	int id_comm, id_component, id_gone;
 	size_t trip_check, trip_key;	/* system.temp_trip_c */
+	/* Per scope the checks in the order they are judged. */
+	unsigned char order[2][CHECK_MAX];
+	size_t norder[2];
 	struct component *comp;
 	size_t ncomp;
 	unsigned *hash;		/* 1 + component index, 0 empty */
@@ -275,6 +284,8 @@ void feed_reload(struct state *s);
 
 /* ---- evaluation (engine.c) ---- */
 
+/* The order of judgement of each scope. */
+void engine_init(struct state *s);
 void evaluate(struct state *s, struct component *c, double t);
 /* End every open bottleneck of c (it went away or went quiet). */
 void end_all(struct state *s, struct component *c, double t);
