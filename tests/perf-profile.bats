@@ -95,6 +95,58 @@ edges() {
 	[ -n "$output" ]
 }
 
+@test "the front end: a blank line is no record; a bad host or a negative ts is a bad line" {
+	# Today's main reported the blank lines ("column 4: empty line"),
+	# took host 5 for "unknown", cut the long host and took ts -5.
+	local in=$BATS_TEST_TMPDIR/in
+	{
+		head -n 12 "$F/clean.jsonl"
+		printf '   \n\t \n\n'
+		echo '{"type":"sample","ts":1732300010,"host":5,"cpu":{"util":5}}'
+		printf '{"type":"sample","ts":1732300010,"host":"%s","cpu":{"util":5}}\n' "$(printf 'h%.0s' $(seq 300))"
+		echo '{"type":"sample","ts":-5,"host":"bot1","cpu":{"util":5}}'
+		tail -n +13 "$F/clean.jsonl"
+	} >"$in"
+	run -3 --separate-stderr perf-profile "$in"
+	[ "${#stderr_lines[@]}" -eq 4 ]
+	[ "${stderr_lines[0]}" = "perf-profile: $in:16: host is not a string" ]
+	[ "${stderr_lines[1]}" = "perf-profile: $in:17: host is 300 bytes long (at most 255)" ]
+	[ "${stderr_lines[2]}" = "perf-profile: $in:18: ts -5 is not a time (seconds since the epoch)" ]
+	[ "${stderr_lines[3]}" = "perf-profile: 3 bad input lines skipped" ]
+	# The good lines came through, in order; the blank and bad ones did not.
+	grep -v -e '"type":"profile"' -e '"type":"bottleneck"' <<<"$output" |
+	    cmp - "$F/clean.jsonl"
+	# A blank line alone is no bad input.
+	run -0 --separate-stderr bash -c "printf '  \n\n\t\n' | perf-profile"
+	assert_output ""
+	[ -z "$stderr" ]
+}
+
+@test "names with quotes, backslashes and control characters: valid records, names intact" {
+	for i in $(seq 0 99); do
+		printf '{"type":"proc","ts":%d,"host":"h\\"\\\\\\r","comm":"a\\"b\\\\c\\r\\b\\f\\u001b\\u00e9","cpu_pct":300}\n' "$((1732300000 + i))"
+	done >"$BATS_TEST_TMPDIR/in"
+	printf 'defaults:\n  cpu_pct_max: 100\n' >"$BATS_TEST_TMPDIR/p.yaml"
+	perf-profile -c "$BATS_TEST_TMPDIR/p.yaml" -i 10s "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out"
+	run -0 jq -r 'select(.type != "proc") | [.type, .host == "h\"\\\r", .component == "a\"b\\c\r\b\f\u001bé"] | @tsv' "$BATS_TEST_TMPDIR/out"
+	assert_line "profile	true	true"
+	assert_line "bottleneck	true	true"
+	refute_line --partial "false"
+	run -0 jq -r 'select(.type == "bottleneck") | .hint' "$BATS_TEST_TMPDIR/out"
+	assert_line --index 0 "$(printf 'a"b\\c\r\b\f\033\303\251 uses 300.0%% CPU over the 100%% target; top CPU: a"b\\c\r\b\f\033\303\251')"
+}
+
+@test "the logs of 300 hosts are all profiled (the cap was 256)" {
+	python3 -c '
+import json
+for i in range(300):
+    print(json.dumps({"type": "sample", "ts": 1732300000 + i,
+        "host": "h%d" % i, "cpu": {"util": 5}}))' >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr bash -c "perf-profile '$BATS_TEST_TMPDIR/in' | grep -c '\"type\":\"profile\"'"
+	assert_output 300
+	[ -z "$stderr" ]
+}
+
 @test "statistics that overflow are left out, and the record stays valid JSON" {
 	printf '%s\n' '{"type":"proc","ts":1,"host":"h","comm":"x","rss_kb":1e308}' \
 	    '{"type":"proc","ts":2,"host":"h","comm":"x","rss_kb":1e308}' \
@@ -126,6 +178,18 @@ edges() {
 @test "an unreadable file is status 4" {
 	run -4 --separate-stderr perf-profile "$BATS_TEST_TMPDIR/missing.jsonl"
 	[[ "$stderr" == *"cannot open '$BATS_TEST_TMPDIR/missing.jsonl'"* ]]
+}
+
+@test "golden: the records of every fixture log, byte for byte" {
+	# Every check has a log that makes it start, escalate and end
+	# (apps.jsonl: the ones the others leave out); golden.sh lists the
+	# cases. Any change of a record shows here as a diff.
+	"$F/golden.sh" "$(command -v perf-profile)" "$BATS_TEST_TMPDIR/golden"
+	run -0 diff -ru "$F/golden" "$BATS_TEST_TMPDIR/golden"
+	for k in cpu memory leak latency throughput queue thermal io; do
+		grep -q "\"kind\":\"$k\",\"state\":\"start\"" "$F"/golden/* ||
+		    fail "no golden start of kind $k"
+	done
 }
 
 @test "a clean log yields no bottleneck, and efficiency 100 everywhere" {
@@ -274,6 +338,64 @@ for t in range(7200):
 	assert_line "263.5 latency lane_detector change critical"
 	run -0 bash -c "perf-profile -c '$ROOT/examples/perf-profile.yaml' '$F/latency.jsonl' | jq -r 'select(.type == \"bottleneck\" and .kind == \"latency\" and .state == \"change\") | .hint'"
 	assert_output "lane_detector latency p95 72.5 ms over the 50.0 ms target; system CPU saturated (97%), top: hog"
+}
+
+@test "swap thrashing: both directions sustained over the window, by rate, ranked by RSS growth" {
+	# swap.jsonl: ~295 in / 285 out pages/s from 200 s, ~800 / 700 from
+	# 300 s, a trickle from 400 s. The window's medians pass 256 when
+	# half the window is in it (230 s), medium at once (e = 0.11), high
+	# after 60 s, critical on the rate (e > 0.5); it ends when half the
+	# window is quiet again. The swap-out burst at 500 s is no thrashing.
+	run -0 bash -c "perf-profile '$F/swap.jsonl' | jq -r 'select(.type == \"bottleneck\" and .metric == \"swap_per_s_p50\") | \"\(.ts - $T0) \(.kind) \(.state) \(.severity) \(.contributors[0].component)\"'"
+	assert_output "230 memory start medium hog
+290 memory change high hog
+330 memory change critical hog
+430 memory end critical hog"
+	perf-profile "$F/swap.jsonl" | jq -c 'select(.type == "bottleneck" and .metric == "swap_per_s_p50" and .state == "start")' >"$BATS_TEST_TMPDIR/start"
+	run -0 jq -r '.hint, .threshold, .value' "$BATS_TEST_TMPDIR/start"
+	assert_output "swap thrashing: 295 pages/s in and 285 out (medians over the window), over 256; 860 major faults/s; top memory: hog
+256
+285.3"
+	# A component's hint tells of the system thrashing at the same time.
+	run -0 bash -c "perf-profile '$F/swap.jsonl' | jq -r 'select(.type == \"bottleneck\" and .kind == \"leak\") | .hint' | head -n1"
+	assert_output --partial "; system thrashing swap"
+	# --summary names it; the rpi preset's 64 pages/s find it sooner.
+	run -0 perf-profile -s "$F/swap.jsonl"
+	assert_line --regexp '^2024-11-22T18:30:30Z +3m20s critical +memory +system +swap_per_s_p50$'
+	run -0 bash -c "perf-profile -p rpi '$F/swap.jsonl' | jq -r 'select(.metric == \"swap_per_s_p50\" and .state == \"start\") | .threshold'"
+	assert_output 64
+}
+
+@test "swap: one direction alone or a burst is no thrashing; PSI as a condition; 0 is off" {
+	python3 - >"$BATS_TEST_TMPDIR/in" <<-'EOF'
+	import json
+	def s(t, si, so, psi=0.0, host="h"):
+	    print(json.dumps({"type": "sample", "ts": 1732300000 + t, "host": host,
+	        "psi": {"memory": {"some_avg10": psi}},
+	        "vmstat": {"pswpin_per_s": si, "pswpout_per_s": so}}))
+	for t in range(300):
+	    s(t, 0, 5000, host="out")                 # making room
+	    s(t, 5000, 0, host="in")                  # coming back
+	    s(t, 5000 if 100 <= t < 125 else 0,       # 25 s of both
+	      5000 if 100 <= t < 125 else 0, host="burst")
+	    s(t, 900, 900, psi=2.0, host="calm")      # no stall on it
+	    s(t, 900, 900, psi=30.0, host="stalled")
+	EOF
+	run -0 bash -c "perf-profile '$BATS_TEST_TMPDIR/in' | jq -r 'select(.type == \"bottleneck\" and .kind == \"memory\" and .state == \"start\") | \"\(.host) \(.metric) \(.severity)\"' | grep swap"
+	assert_output "calm swap_per_s_p50 critical
+stalled swap_per_s_p50 critical"
+	# With swap_psi_memory_min, the tasks must stall on memory as well.
+	printf 'system:\n  swap_psi_memory_min: 10\n' >"$BATS_TEST_TMPDIR/p.yaml"
+	run -0 bash -c "perf-profile -c '$BATS_TEST_TMPDIR/p.yaml' '$BATS_TEST_TMPDIR/in' | jq -r 'select(.metric == \"swap_per_s_p50\" and .state == \"start\") | .host'"
+	assert_output "stalled"
+	# A target of 0 turns the check off.
+	printf 'system:\n  swap_thrash_pages_per_s: 0\n' >"$BATS_TEST_TMPDIR/off.yaml"
+	run -0 bash -c "perf-profile -c '$BATS_TEST_TMPDIR/off.yaml' '$BATS_TEST_TMPDIR/in' | grep -c swap_per_s_p50 || true"
+	assert_output 0
+	# Its keys are config keys like any: a typo is caught.
+	printf 'system:\n  swap_thrash_pages_per_sec: 100\n' >"$BATS_TEST_TMPDIR/bad.yaml"
+	run -2 --separate-stderr perf-profile -c "$BATS_TEST_TMPDIR/bad.yaml" </dev/null
+	[[ "$stderr" == *"bad.yaml:2:3: unknown key 'swap_thrash_pages_per_sec' in system (did you mean 'swap_thrash_pages_per_s'?)"* ]]
 }
 
 @test "efficiency falls while a target is missed, and is 100 otherwise" {
@@ -465,6 +587,75 @@ lane_detector"
 1732300401 system cpu end medium"
 	run -0 perf-profile --preset rpi --summary "$F/thermal.jsonl"
 	assert_line --regexp '^2024-11-22T18:30:30Z +4m4s critical +thermal +system +temp_c$'
+}
+
+@test "the man page documents every check and config key of the tables, and nothing else" {
+	# The tables speak through --help; the page is read as mdoc source.
+	perf-profile --help >"$BATS_TEST_TMPDIR/help"
+	run -0 python3 - "$BATS_TEST_TMPDIR/help" "$ROOT/man/perf-profile.1" <<-'EOF'
+	import re, sys
+	help = open(sys.argv[1]).read().split("\n")
+	man = open(sys.argv[2]).read()
+	checks, keys, keyof = set(), set(), {}
+	on, name = False, None
+	for line in help:
+	    if line.startswith("checks, "):
+	        on = True
+	        continue
+	    if not on or not line.strip() or line.startswith("("):
+	        continue
+	    f = line.split()
+	    if not line.startswith("   "):
+	        name = f[0]
+	        checks.add((f[0], f[1]))
+	        f = f[2:]
+	    m = re.match(r"(system\.)?(\w+)=([\d.]+)(?: \(rpi ([\d.]+)\))?$", " ".join(f))
+	    assert m, line
+	    scope = "system" if m.group(1) else "defaults"
+	    keys.add((scope, m.group(2), m.group(3), m.group(4) or m.group(3)))
+	    keyof.setdefault(name, []).append(m.group(2))
+	sec = lambda a, b: man[man.index(a):man.index(b, man.index(a))]
+	bn = sec(".Ss BOTTLENECKS", "\n.El\n")
+	mchecks = set(re.findall(r"^\.It Cm (\w+) Pq Cm (\w+)$", bn, re.M))
+	for c in sorted(checks ^ mchecks):
+	    print("check %s (kind %s): %s" % (c[0], c[1],
+	        "not in the man page" if c in checks else "not a row"))
+	# Each check's paragraph names its keys.
+	for item in re.split(r"^\.It ", bn, flags=re.M)[1:]:
+	    n = item.split()[1]
+	    for k in keyof.get(n, []):
+	        if not re.search(r"^\.Ic %s\b" % k, item, re.M):
+	            print("check %s: its key %s not named" % (n, k))
+	mkeys = set()
+	for scope in ("system", "defaults"):
+	    part = sec(".It Ic %s\n" % scope, "\n.El\n")
+	    for k, d, r in re.findall(r"^\.It Ic (\w+) Pq ([\d.]+)(?:, rpi ([\d.]+))?$", part, re.M):
+	        mkeys.add((scope, k, d, r or d))
+	for k in sorted(keys ^ mkeys):
+	    print("key %s.%s=%s (rpi %s): %s" % (k[0], k[1], k[2], k[3],
+	        "not in the man page" if k in keys else "not a row"))
+	print("%d checks, %d keys" % (len(checks), len(keys)))
+	EOF
+	# Anything wrong is a line before the count.
+	assert_output --regexp '^[0-9]+ checks, [0-9]+ keys$'
+}
+
+@test "the man page names every metric a profile record carries, and no other" {
+	# Records with every field perf-profile reads.
+	cat >"$BATS_TEST_TMPDIR/in" <<-'EOF'
+	{"type":"sample","ts":1732300000,"host":"h","cpu":{"util":50,"iowait":2},"mem":{"total_kb":1000,"avail_kb":500,"used_pct":50},"psi":{"memory":{"some_avg10":1},"io":{"some_avg10":1}},"temp_c":{"z":50},"temp_trip_c":{"z":90},"vmstat":{"pswpin_per_s":1,"pswpout_per_s":1,"pgmajfault_per_s":1}}
+	{"type":"proc","ts":1732300000,"host":"h","pid":1,"comm":"p","cpu_pct":5,"rss_kb":100,"read_bytes_per_s":1,"write_bytes_per_s":1}
+	{"type":"metric","ts":1732300000,"host":"h","component":"m","cpu_pct":5,"rss_kb":100,"fps":30,"latency_ms":10,"throughput_per_s":5,"queue_depth":1}
+	EOF
+	perf-profile "$BATS_TEST_TMPDIR/in" | jq -r 'select(.type == "profile") |
+	    keys[] | select(. != "type" and . != "ts" and . != "host" and
+	    . != "component" and . != "window_s" and . != "efficiency")' |
+	    sort -u >"$BATS_TEST_TMPDIR/written"
+	sed -n '/^for each metric measured in the window/,/^\.Ql efficiency/p' "$ROOT/man/perf-profile.1" |
+	    sed -n 's/^\.Ql \([a-z0-9_]*\)\( ,\)\{0,1\}$/\1/p' | grep -v '^efficiency$' |
+	    sort >"$BATS_TEST_TMPDIR/documented"
+	run -0 diff -u "$BATS_TEST_TMPDIR/documented" "$BATS_TEST_TMPDIR/written"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/written")" -ge 17 ]
 }
 
 @test "the man page's worked example: severity and efficiency" {
