@@ -303,6 +303,7 @@ record(struct pk_filter *f, const struct pk_jsonl *in, const char *line,
 	if (created && f->on_host != NULL)
 		h->skip = f->on_host(f, h, &r);
 	if (h->skip) {
+		h->skipped++;
 		pk_filter_pass(f, &r);
 		return;
 	}

@@ -53,6 +53,7 @@ struct pk_fhost {
 	struct pk_evclock ev;
 	void *user;			/* the program's */
 	int skip;			/* on_host said: pass its records through */
+	unsigned long long skipped;	/* its records passed through so */
 	unsigned long long late;
 };
 

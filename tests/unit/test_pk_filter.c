@@ -243,6 +243,10 @@ test_late_mine_and_skip_host(void **state)
 	assert_int_equal(s.records, 2);
 	assert_int_equal(s.late_marked, 1);
 	assert_int_equal(s.hosts_new, 2);
+	/* And counted, for the program's final count. */
+	assert_int_equal(f.nhosts, 2);
+	assert_int_equal(f.hosts[1]->skipped, 2);
+	assert_int_equal(f.hosts[0]->skipped, 0);
 	assert_string_equal(out,
 	    "{\"type\":\"sample\",\"ts\":100,\"host\":\"a\"}\n"
 	    "{\"type\":\"sample\",\"ts\":50,\"host\":\"a\"}\n"
