@@ -296,6 +296,35 @@ for t in range(60):
 	run -2 --separate-stderr perf-qualityctl -H '' </dev/null
 }
 
+@test "metric records without a host are the host's own: one clock, one step" {
+	# An application's metrics (no host) beside perf-sample's samples:
+	# both step back an hour, on one clock, so the controller's timeline
+	# is restarted once, not once per clock (which moved it twice).
+	python3 - >"$BATS_TEST_TMPDIR/in" <<-'EOF'
+	import json
+	t = 1732300000
+	def p(o): print(json.dumps(o, separators=(",", ":")))
+	for i in range(40):
+	    p({"type": "sample", "ts": t + i, "host": "h", "cpu": {"util": 40}})
+	    p({"type": "metric", "ts": t + i + 0.5, "component": "cam", "fps": 29})
+	for i in range(30):
+	    p({"type": "sample", "ts": t + 40 - 3600 + i, "host": "h",
+	       "cpu": {"util": 99 if i > 20 else 40}})
+	    p({"type": "metric", "ts": t + 40 - 3600 + i + 0.5, "component": "cam",
+	       "fps": 29})
+	EOF
+	run -0 --separate-stderr perf-qualityctl -n "$BATS_TEST_TMPDIR/in"
+	[ "${#stderr_lines[@]}" -eq 3 ]
+	[ "${stderr_lines[1]}" = "perf-qualityctl: h: clock stepped back by 3598 s at $BATS_TEST_TMPDIR/in:83; windows restarted" ]
+	[ "${stderr_lines[2]}" = "perf-qualityctl: 1 sample out of time order not evaluated" ]
+	run -0 jq -c 'select(.type == "quality" and .reason != "impact") | [.ts - 1732300000, .level]' <<<"$output"
+	assert_output '[0,"ULTRA_HIGH"]
+[-3538,"HIGH"]
+[-3536,"MEDIUM"]
+[-3534,"LOW"]
+[-3532,"ULTRA_LOW"]'
+}
+
 @test "a repeated or out-of-order sample is not evaluated twice" {
 	# One spike to 95, its line repeated, and a sample from the past: a
 	# single spike changes nothing. Fed to the controller, the copy made

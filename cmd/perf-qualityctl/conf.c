@@ -42,6 +42,7 @@ config_free(struct config *c)
 				act_types[a]->comp_free(c->comps[i].act[a]);
 	}
 	free(c->comps);
+	free(c->kept);
 	pk_jpaths_release(&c->paths);
 	free(c);
 }
@@ -425,24 +426,52 @@ path_id(struct pk_jpaths *ps, const char *path)
 }
 
 static void
+term_paths(struct pk_jpaths *ps, struct term *t)
+{
+	const char *const *p = t->type->paths;
+	int k;
+
+	if (t->type->key != NULL)
+		t->id_key = path_id(ps, t->type->key);
+	if (p == NULL && t->path != NULL)
+		t->id[0] = path_id(ps, t->path);
+	for (k = 0; p != NULL && p[k] != NULL && k < TERM_PATHS; k++)
+		t->id[k] = path_id(ps, p[k]);
+}
+
+/*
+ * pk_jscan tries the keys of a level in the order they were added: the
+ * front end's own first (every record has them), then the kept terms'
+ * (the frequent metric records), the samples', the instances'.
+ */
+static void
 config_paths(struct config *c)
 {
 	struct pk_jpaths *ps = &c->paths;
 	size_t i;
-	int k;
 
 	pk_jpaths_init(ps);
+	path_id(ps, "type");
+	path_id(ps, "ts");
+	path_id(ps, "host");
+	for (i = 0; i < c->nterms; i++)
+		if (c->terms[i].kept)
+			term_paths(ps, &c->terms[i]);
+	for (i = 0; i < c->nterms; i++)
+		if (!c->terms[i].kept && !c->terms[i].type->instances)
+			term_paths(ps, &c->terms[i]);
 	c->id_interval = path_id(ps, "interval_s");
+	for (i = 0; i < c->nterms; i++)
+		if (!c->terms[i].kept && c->terms[i].type->instances)
+			term_paths(ps, &c->terms[i]);
+	c->kept = pk_xcalloc(c->nterms, sizeof(*c->kept));
+	c->impact = -1;
 	for (i = 0; i < c->nterms; i++) {
-		struct term *t = &c->terms[i];
-		const char *const *p = t->type->paths;
-
-		if (p == NULL && t->path != NULL)
-			t->id[0] = path_id(ps, t->path);
-		for (k = 0; p != NULL && p[k] != NULL && k < TERM_PATHS; k++)
-			t->id[k] = path_id(ps, p[k]);
-		if (t->type->key != NULL)
-			t->id_key = path_id(ps, t->type->key);
+		if (c->terms[i].kept)
+			c->kept[c->nkept++] = i;
+		if (c->impact < 0 && c->terms[i].type->impact &&
+		    c->terms[i].id_key >= 0)
+			c->impact = (int)i;
 	}
 }
 

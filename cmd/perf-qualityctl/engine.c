@@ -135,6 +135,7 @@ kept_worst(struct qctl *q, const struct term *t, double ts,
     struct input *in, double *x)
 {
 	const struct config *c = q->cfg;
+	const struct comp *worst = NULL;
 	double n = NAN;
 	size_t k;
 
@@ -165,9 +166,11 @@ kept_worst(struct qctl *q, const struct term *t, double ts,
 		if (isnan(n) || nn > n) {
 			n = nn;
 			*x = v->v;
-			memcpy(in->who, m->name, sizeof(in->who));
+			worst = m;
 		}
 	}
+	if (worst != NULL)
+		memcpy(in->who, worst->name, sizeof(in->who));
 	return n;
 }
 
@@ -177,16 +180,14 @@ impact_fps(const struct qctl *q, double ts)
 {
 	const struct config *c = q->cfg;
 	double sum = 0;
-	size_t i, k;
-	int n = 0;
+	size_t k;
+	int n = 0, slot;
 
-	for (i = 0; i < c->nterms; i++)
-		if (c->terms[i].type->impact && c->terms[i].id_key >= 0)
-			break;
-	if (i == c->nterms)
+	if (c->impact < 0)
 		return NAN;
+	slot = c->terms[c->impact].slot;
 	for (k = 0; k < q->ncomps; k++) {
-		const struct kept *v = &q->comps[k].val[c->terms[i].slot];
+		const struct kept *v = &q->comps[k].val[slot];
 
 		if (!v->have || ts - v->ts > c->stale)
 			continue;
@@ -323,13 +324,13 @@ on_kept(struct qctl *q, const struct pk_rec *r)
 	struct comp *k = NULL;
 	size_t i;
 
-	for (i = 0; i < c->nterms; i++) {
-		const struct term *t = &c->terms[i];
+	for (i = 0; i < c->nkept; i++) {
+		const struct term *t = &c->terms[c->kept[i]];
 		struct kept *store;
 		struct input scratch;
 		double x;
 
-		if (!t->kept || t->ftype != r->type)
+		if (t->ftype != r->type)
 			continue;
 		if (t->id_key >= 0) {
 			if (k == NULL) {
@@ -394,7 +395,7 @@ on_record(struct pk_filter *f, const struct pk_rec *r)
  * One host is followed: the first named in the input, or --host. The
  * actuation (state file, command, renice) is local; pressure of another
  * host must neither drive it nor be averaged into it. Records without a
- * host are the host's own.
+ * host are the host's own, on its clock (host_default), once it is known.
  */
 static int
 on_host(struct pk_filter *f, struct pk_fhost *h, const struct pk_rec *r)
@@ -405,6 +406,7 @@ on_host(struct pk_filter *f, struct pk_fhost *h, const struct pk_rec *r)
 		return 0;
 	if (q->host[0] == '\0') {
 		snprintf(q->host, sizeof(q->host), "%s", h->name);
+		f->host_default = q->host;
 		return 0;
 	}
 	if (strcmp(h->name, q->host) == 0)
@@ -514,6 +516,8 @@ qctl_init(struct qctl *q, struct qctl_opts *o, struct config *c)
 	q->f.on_idle = on_idle;
 	q->f.on_reload = on_reload;
 	q->f.bad.strict = o->strict;
+	if (q->host[0] != '\0')
+		q->f.host_default = q->host;
 	if (pk_filter_set_paths(&q->f, &c->paths) == -1)
 		pk_die(PK_EXIT_IO, "cannot read the input: out of memory");
 }

@@ -184,6 +184,9 @@ struct config {
 	size_t ncomps;
 	struct pk_jpaths paths;
 	int id_interval;
+	/* Found once, for the hot path: */
+	size_t *kept, nkept;	/* the kept terms, by index */
+	int impact;		/* the term whose mean is the fps, or -1 */
 };
 
 /* Load a config; NULL after reporting errors. path NULL: the defaults. */
