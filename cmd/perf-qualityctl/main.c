@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * perf-qualityctl: resource pressure to a quality level, stable and
- * actuated. A filter: every input line passes through unchanged, and a
+ * actuated. A filter: every record passes through unchanged, and a
  * `quality` record is interleaved on every level change and when the
  * impact of a change has been measured. The algorithm lives in
  * lib/pk_quality.c and is specified in perf-qualityctl(1); the units of
