@@ -274,6 +274,9 @@ record(struct pk_filter *f, const struct pk_jsonl *in, const char *line,
 	} else if (hv->type != PK_JNONE) {
 		pk_bad_line(&f->bad, r.file, r.lineno, "host is not a string");
 		return;
+	} else if (f->host_default != NULL) {
+		hname = f->host_default;
+		hlen = strlen(hname);
 	}
 	if (r.type >= 0) {
 		const int *id = f->need_ids + f->need_at[r.type];
@@ -303,6 +306,7 @@ record(struct pk_filter *f, const struct pk_jsonl *in, const char *line,
 	if (created && f->on_host != NULL)
 		h->skip = f->on_host(f, h, &r);
 	if (h->skip) {
+		h->skipped++;
 		pk_filter_pass(f, &r);
 		return;
 	}

@@ -53,6 +53,7 @@ struct pk_fhost {
 	struct pk_evclock ev;
 	void *user;			/* the program's */
 	int skip;			/* on_host said: pass its records through */
+	unsigned long long skipped;	/* its records passed through so */
 	unsigned long long late;
 };
 
@@ -89,6 +90,12 @@ struct pk_filter {
 	size_t max_line;		/* PK_JSONL_MAX_LINE_DEFAULT */
 	size_t max_hosts;		/* 4096 */
 	int idle_ms;			/* on_idle every idle_ms of idle input */
+	/*
+	 * The host a record without one belongs to (its clock, its state);
+	 * NULL: a host of its own, "". A program that follows one host
+	 * sets it to that host's name (it may change it as it goes).
+	 */
+	const char *host_default;
 	void *arg;			/* given to every callback */
 	void (*on_record)(struct pk_filter *f, const struct pk_rec *r);
 	/* A host is seen for the first time: 0 read it, 1 pass it through. */

@@ -216,7 +216,6 @@ pk_spawn_start(struct pk_spawn *s)
 		if (s->on_output != NULL)
 			(void)fcntl(s->out, F_SETFL, O_NONBLOCK);
 	}
-	s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
 	return 0;
 
 fail_pipes:
@@ -351,6 +350,14 @@ pk_spawn_wait(struct pk_spawn *s)
 
 	if (s->pid <= 0)
 		return -1;
+	/*
+	 * The pidfd is opened here, not at the start (the child is ours to
+	 * reap, so it cannot be gone yet): a child started in the
+	 * background and reaped with pk_spawn_poll holds no descriptor, and
+	 * its program makes no syscall that valgrind does not know.
+	 */
+	if (s->pidfd == -1 && !s->reaped)
+		s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
 	if (s->timeout > 0)
 		deadline = s->start_ns + (int64_t)(s->timeout * 1e9);
 	if (s->in_fd != -1)

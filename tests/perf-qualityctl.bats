@@ -296,6 +296,35 @@ for t in range(60):
 	run -2 --separate-stderr perf-qualityctl -H '' </dev/null
 }
 
+@test "metric records without a host are the host's own: one clock, one step" {
+	# An application's metrics (no host) beside perf-sample's samples:
+	# both step back an hour, on one clock, so the controller's timeline
+	# is restarted once, not once per clock (which moved it twice).
+	python3 - >"$BATS_TEST_TMPDIR/in" <<-'EOF'
+	import json
+	t = 1732300000
+	def p(o): print(json.dumps(o, separators=(",", ":")))
+	for i in range(40):
+	    p({"type": "sample", "ts": t + i, "host": "h", "cpu": {"util": 40}})
+	    p({"type": "metric", "ts": t + i + 0.5, "component": "cam", "fps": 29})
+	for i in range(30):
+	    p({"type": "sample", "ts": t + 40 - 3600 + i, "host": "h",
+	       "cpu": {"util": 99 if i > 20 else 40}})
+	    p({"type": "metric", "ts": t + 40 - 3600 + i + 0.5, "component": "cam",
+	       "fps": 29})
+	EOF
+	run -0 --separate-stderr perf-qualityctl -n "$BATS_TEST_TMPDIR/in"
+	[ "${#stderr_lines[@]}" -eq 3 ]
+	[ "${stderr_lines[1]}" = "perf-qualityctl: h: clock stepped back by 3598 s at $BATS_TEST_TMPDIR/in:83; windows restarted" ]
+	[ "${stderr_lines[2]}" = "perf-qualityctl: 1 sample out of time order not evaluated" ]
+	run -0 jq -c 'select(.type == "quality" and .reason != "impact") | [.ts - 1732300000, .level]' <<<"$output"
+	assert_output '[0,"ULTRA_HIGH"]
+[-3538,"HIGH"]
+[-3536,"MEDIUM"]
+[-3534,"LOW"]
+[-3532,"ULTRA_LOW"]'
+}
+
 @test "a repeated or out-of-order sample is not evaluated twice" {
 	# One spike to 95, its line repeated, and a sample from the past: a
 	# single spike changes nothing. Fed to the controller, the copy made
@@ -324,7 +353,8 @@ for t in range(60):
 	} >"$BATS_TEST_TMPDIR/in"
 	run -3 --separate-stderr perf-qualityctl -n -c "$Q" "$BATS_TEST_TMPDIR/in"
 	[[ $stderr == *"in:36: ts 1732300035250 is more than a day ahead of the clock (not seconds since the epoch?)"* ]]
-	grep -v '"type":"quality"' <<<"$output" | cmp - "$BATS_TEST_TMPDIR/in"
+	# A bad line is reported and skipped, not passed on.
+	grep -v '"type":"quality"' <<<"$output" | cmp - "$F/overload.jsonl"
 	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
 	run -0 changes "$BATS_TEST_TMPDIR/out"
 	assert_output "$(perf-qualityctl -n -c "$Q" "$F/overload.jsonl" >"$BATS_TEST_TMPDIR/ref"; changes "$BATS_TEST_TMPDIR/ref")"
@@ -603,13 +633,109 @@ SigIgn: 0"
 	} >"$BATS_TEST_TMPDIR/in"
 	run -3 --separate-stderr perf-qualityctl -c "$Q" "$BATS_TEST_TMPDIR/in"
 	[[ $stderr == *"perf-qualityctl: $BATS_TEST_TMPDIR/in:2: "* ]]
-	[[ $stderr == *"perf-qualityctl: $BATS_TEST_TMPDIR/in:3: sample record without a numeric ts"* ]]
+	[[ $stderr == *"perf-qualityctl: $BATS_TEST_TMPDIR/in:3: a sample record without a numeric ts"* ]]
 	[[ $stderr == *"2 bad input lines skipped"* ]]
+	# Both bad lines are skipped: neither is passed on.
 	assert_line --index 0 '{"type":"sample","ts":1,"host":"h","cpu":{"util":60}}'
 	assert_line --index 1 --partial '"reason":"start"'
-	assert_line --index 3 '{"type":"sample","ts":3,"host":"h","cpu":{"util":60}}'
+	assert_line --index 2 '{"type":"sample","ts":3,"host":"h","cpu":{"util":60}}'
+	[ "${#lines[@]}" -eq 3 ]
 	run -3 --separate-stderr perf-qualityctl --strict -c "$Q" "$BATS_TEST_TMPDIR/in"
 	[ "${#lines[@]}" -eq 0 ] || [[ $output != *'"ts":3'* ]]
+}
+
+@test "the front end: a blank line is no record, a record that fails a check is not passed on" {
+	# Blank lines (empty, or spaces and tabs) are skipped silently; on
+	# the hand-written loop they were "empty line", status 3.
+	{
+		echo '{"type":"sample","ts":1,"host":"h","cpu":{"util":60}}'
+		echo ''
+		printf ' \t \n'
+		echo '{"type":"sample","ts":2,"host":"h","cpu":{"util":60}}'
+	} >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-qualityctl -n "$BATS_TEST_TMPDIR/in"
+	[ -z "$stderr" ]
+	run -0 grep -c '"type":"sample"' <<<"$output"
+	assert_output 2
+	# A record of a type it reads that fails a check is reported and
+	# skipped (it was reported and passed on); other types pass unchecked.
+	{
+		echo '{"type":"metric","ts":1,"host":"h","fps":3}'
+		echo '{"type":"sample","ts":-5,"host":"h","cpu":{"util":60}}'
+		echo '{"type":"sample","ts":2,"host":7,"cpu":{"util":60}}'
+		echo '{"type":"other","host":7}'
+		echo '{"type":"sample","ts":3,"host":"h","cpu":{"util":60}}'
+	} >"$BATS_TEST_TMPDIR/bad"
+	run -3 --separate-stderr perf-qualityctl -n "$BATS_TEST_TMPDIR/bad"
+	[[ $stderr == *"bad:1: a metric record without component"* ]]
+	[[ $stderr == *"bad:2: ts -5 is not a time"* ]]
+	[[ $stderr == *"bad:3: host is not a string"* ]]
+	[[ $stderr == *"3 bad input lines skipped"* ]]
+	run -0 grep -v '"type":"quality"' <<<"$output"
+	assert_output '{"type":"other","host":7}
+{"type":"sample","ts":3,"host":"h","cpu":{"util":60}}'
+}
+
+@test "subcommands: options before or after, one a subcommand does not take is a usage error" {
+	# git's placement rule: -d may follow the subcommand.
+	run -0 perf-qualityctl set -d "$BATS_TEST_TMPDIR/d" LOW
+	[ "$(cat "$BATS_TEST_TMPDIR/d/override")" = LOW ]
+	run -0 perf-qualityctl release --state-dir "$BATS_TEST_TMPDIR/d"
+	[ ! -e "$BATS_TEST_TMPDIR/d/override" ]
+	# An option of the filter given to a subcommand is named, status 2.
+	run -2 --separate-stderr perf-qualityctl -c "$Q" set LOW
+	[[ $stderr == *"set: --config does not apply"* ]]
+	[[ $stderr == *"usage: perf-qualityctl"* ]]
+	run -2 --separate-stderr perf-qualityctl status -n
+	[[ $stderr == *"status: --dry-run does not apply"* ]]
+	run -2 --separate-stderr perf-qualityctl set
+	[[ $stderr == *"set: too few operands"* ]]
+	run -2 --separate-stderr perf-qualityctl release now
+	[[ $stderr == *"release: unexpected operand 'now'"* ]]
+	[ ! -e "$PERF_QUALITYCTL_DIR/override" ]
+	# A file named like a subcommand is ./name; options after files work.
+	cp "$F/overload.jsonl" "$BATS_TEST_TMPDIR/status"
+	cd "$BATS_TEST_TMPDIR"
+	run -0 --separate-stderr perf-qualityctl ./status -n -c "$Q"
+	run -0 jq -c 'select(.type == "quality" and .reason != "impact") | .level' <<<"$output"
+	assert_output '"MEDIUM"
+"LOW"
+"ULTRA_LOW"'
+	[ ! -e "$PERF_QUALITYCTL_DIR/state.json" ]
+}
+
+@test "the man page's pressure terms are the table's, with its defaults" {
+	# --help lists the rows (name, weight, low, high); the man page must
+	# document every row, with those defaults, and nothing else.
+	run -0 perf-qualityctl --help
+	help=$(awk '/^pressure terms/ { on = 1; getline; next } on && NF { print $1, $2, $3, $4 }' <<<"$output")
+	[ -n "$help" ]
+	man=$(sed -n '/^The terms and their defaults:/,/^\.El/p' "$ROOT/man/perf-qualityctl.1")
+	names=$(sed -n 's/^\.It Li \([a-z_]*\)$/\1/p' <<<"$man")
+	[ "$names" = "$(awk '{ print $1 }' <<<"$help")" ] || fail "man: $names
+help: $help"
+	text=$(mandoc -Tascii "$ROOT/man/perf-qualityctl.1" | sed 's/.\x08//g' | tr -s ' \n' ' ')
+	while read -r name weight low high; do
+		want="low $low, high $high"
+		[ "$weight" = 1 ] || want="$want, weight $weight"
+		[[ $text == *"$want"* ]] || fail "man: $name: no '$want'"
+	done <<<"$help"
+}
+
+@test "--on-change: the environment's own PK_QUALITY_* never reach the command" {
+	log=$BATS_TEST_TMPDIR/env
+	PK_QUALITY_STALE=x PK_QUALITY_LEVEL=bogus run -0 --separate-stderr \
+	    perf-qualityctl -c "$Q" -e "env | grep '^PK_QUALITY_' | LC_ALL=C sort >>'$log'" "$F/hover.jsonl"
+	# hover.jsonl makes one change, the start at MEDIUM.
+	run -0 cut -d= -f1 "$log"
+	assert_output "PK_QUALITY_LEVEL
+PK_QUALITY_LEVEL_INDEX
+PK_QUALITY_OVERRIDE
+PK_QUALITY_PRESSURE
+PK_QUALITY_PREV
+PK_QUALITY_REASON
+PK_QUALITY_STATE"
+	run -0 grep -x 'PK_QUALITY_LEVEL=MEDIUM' "$log"
 }
 
 @test "a full disk is an I/O error (status 4)" {

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz perf-qualityctl's config loader (-c FILE, and SIGHUP reloads): the
- * program itself is compiled in, its main() renamed, to reach the static
- * config_load(). An accepted config must keep the invariants the
- * controller relies on.
+ * Fuzz perf-qualityctl's config loader (-c FILE, and SIGHUP reloads),
+ * cmd/perf-qualityctl/conf.c, linked with the program's other units.
+ * An accepted config must keep the invariants the controller relies on.
+ *
+ * FUZZ_PROG: perf-qualityctl
  */
-#include "fuzz_file.h"
+#include <stdlib.h>
 
-#define main perf_qualityctl_main
-#include "../../cmd/perf-qualityctl.c"
-#undef main
+#include "fuzz_file.h"
+#include "perf-qualityctl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,10 +32,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    c->params.initial < 0 || c->params.initial >= PK_QUALITY_NLEVELS ||
 	    c->ncomps > MAX_COMPONENTS)
 		abort();
-	for (i = 0; i < c->nterms; i++)
-		if (c->terms[i].low == c->terms[i].high ||
-		    (c->terms[i].kind == T_EXTRA && c->terms[i].id < 0))
+	for (i = 0; i < c->nterms; i++) {
+		const struct term *t = &c->terms[i];
+
+		if (t->low == t->high || t->type == NULL || t->slot < 0 ||
+		    t->id[0] < 0 || (t->kept && t->ftype <= 0))
 			abort();
+	}
 	for (l = 0; l < PK_QUALITY_NLEVELS; l++) {
 		j = settings_json(c, l);
 		json_decref(j);

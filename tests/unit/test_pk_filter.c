@@ -223,6 +223,37 @@ test_clock_per_host(void **state)
 }
 
 static void
+test_host_default(void **state)
+{
+	struct pk_filter f;
+	struct pk_jpaths ps;
+	struct seen s;
+	char *out;
+
+	(void)state;
+	setup(&f, &ps, &s);
+	/*
+	 * Records without a host belong to host a: its clock, so three of
+	 * them an hour back are a step of a's (without host_default they
+	 * were a host "" of their own and nothing was late).
+	 */
+	f.host_default = "a";
+	assert_int_equal(run(&f, &ps,
+	    "{\"type\":\"sample\",\"ts\":10000,\"host\":\"a\"}\n"
+	    "{\"type\":\"sample\",\"ts\":10001}\n"
+	    "{\"type\":\"sample\",\"ts\":6400}\n"
+	    "{\"type\":\"sample\",\"ts\":6401}\n"
+	    "{\"type\":\"sample\",\"ts\":6402,\"host\":\"a\"}\n", &out),
+	    PK_EXIT_OK);
+	assert_int_equal(f.nhosts, 1);
+	assert_int_equal(s.hosts_new, 1);
+	assert_int_equal(f.late, 2);
+	assert_int_equal(s.steps, 1);
+	free(out);
+	teardown(&f, &ps);
+}
+
+static void
 test_late_mine_and_skip_host(void **state)
 {
 	struct pk_filter f;
@@ -243,6 +274,10 @@ test_late_mine_and_skip_host(void **state)
 	assert_int_equal(s.records, 2);
 	assert_int_equal(s.late_marked, 1);
 	assert_int_equal(s.hosts_new, 2);
+	/* And counted, for the program's final count. */
+	assert_int_equal(f.nhosts, 2);
+	assert_int_equal(f.hosts[1]->skipped, 2);
+	assert_int_equal(f.hosts[0]->skipped, 0);
 	assert_string_equal(out,
 	    "{\"type\":\"sample\",\"ts\":100,\"host\":\"a\"}\n"
 	    "{\"type\":\"sample\",\"ts\":50,\"host\":\"a\"}\n"
@@ -323,6 +358,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_checks_once_for_all),
 		cmocka_unit_test(test_clock_per_host),
+		cmocka_unit_test(test_host_default),
 		cmocka_unit_test(test_late_mine_and_skip_host),
 		cmocka_unit_test(test_host_cap_and_line_limit),
 		cmocka_unit_test(test_all_types_and_reload_paths),

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The on-change command (-e): /bin/sh -c COMMAND on every level change,
+ * through pk_spawn, in the background. It reads /dev/null, writes into
+ * our stderr (never into the records), gets the PK_QUALITY_* variables
+ * of the change (any inherited ones removed); at most MAX_CHILDREN run at
+ * once, each reaped when it ends, and waited for at the end of input.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "pk_err.h"
+
+#include "perf-qualityctl.h"
+
+static void
+command_reap(struct qctl *q)
+{
+	int i, r;
+
+	for (i = 0; i < q->nchildren;) {
+		struct pk_spawn *s = &q->children[i];
+
+		if ((r = pk_spawn_poll(s)) == 0) {
+			i++;
+			continue;
+		}
+		if (r == 1 && WIFEXITED(s->status) && WEXITSTATUS(s->status) != 0)
+			pk_warn("on-change command exited with status %d",
+			    WEXITSTATUS(s->status));
+		else if (r == 1 && WIFSIGNALED(s->status))
+			pk_warn("on-change command killed by signal %d",
+			    WTERMSIG(s->status));
+		pk_spawn_release(s);
+		q->children[i] = q->children[--q->nchildren];
+	}
+}
+
+static void
+command_apply(struct qctl *q, const struct pk_quality_change *ch, json_t *rec)
+{
+	char env[7][4200];
+	const char *envp[9];
+	struct pk_spawn *s;
+	size_t i;
+
+	(void)rec;
+	if (q->o->on_change == NULL)
+		return;
+	command_reap(q);
+	if (q->nchildren == MAX_CHILDREN) {
+		pk_warn("%d on-change commands still running: not starting "
+		    "another for %s", MAX_CHILDREN,
+		    pk_quality_level_name(ch->level));
+		return;
+	}
+	snprintf(env[0], sizeof(env[0]), "PK_QUALITY_LEVEL=%s",
+	    pk_quality_level_name(ch->level));
+	snprintf(env[1], sizeof(env[1]), "PK_QUALITY_LEVEL_INDEX=%d", ch->level);
+	snprintf(env[2], sizeof(env[2]), "PK_QUALITY_PREV=%s",
+	    ch->prev < 0 ? "" : pk_quality_level_name(ch->prev));
+	snprintf(env[3], sizeof(env[3]), "PK_QUALITY_REASON=%s",
+	    pk_quality_reason_name(ch->reason));
+	snprintf(env[4], sizeof(env[4]), "PK_QUALITY_PRESSURE=%.1f",
+	    isnan(ch->pressure) ? 0.0 : ch->pressure);
+	snprintf(env[5], sizeof(env[5]), "PK_QUALITY_OVERRIDE=%d",
+	    q->ctl.override >= 0);
+	snprintf(env[6], sizeof(env[6]), "PK_QUALITY_STATE=%s",
+	    q->have_dir ? q->state_path : "");
+	envp[0] = "PK_QUALITY_*";
+	for (i = 0; i < 7; i++)
+		envp[i + 1] = env[i];
+	envp[8] = NULL;
+	s = &q->children[q->nchildren];
+	memset(s, 0, sizeof(*s));
+	s->shell_cmd = q->o->on_change;
+	s->env = envp;
+	s->no_stdin = 1;
+	s->stdout_to_stderr = 1;
+	if (pk_spawn_start(s) == -1) {
+		pk_warn_errno("cannot run the on-change command");
+		return;
+	}
+	s->env = NULL;		/* envp is ours only until here */
+	q->nchildren++;
+}
+
+static void
+command_tick(struct qctl *q)
+{
+	if (q->nchildren > 0)
+		command_reap(q);
+}
+
+/* At the end: wait for those still running, unless SIGINT/SIGTERM. */
+static void
+command_release(struct qctl *q)
+{
+	const struct timespec pause = { 0, 10000000 };
+
+	command_reap(q);
+	while (q->nchildren > 0 && !pk_stop) {
+		nanosleep(&pause, NULL);
+		command_reap(q);
+	}
+}
+
+const struct actuator_type act_command = {
+	.name = "command",
+	.apply = command_apply,
+	.tick = command_tick,
+	.idle = command_tick,
+	.release = command_release,
+};
