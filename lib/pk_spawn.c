@@ -94,6 +94,39 @@ build_env(const struct pk_spawn *s, char ***out)
 	return 0;
 }
 
+/*
+ * One descriptor of /dev/null for every child of the process, opened at
+ * the first need and kept (close-on-exec, above 2): a child then dup2s it
+ * instead of opening the path up to three times, which is most of what a
+ * spawn costs beyond fork and exec (perf-bench times every run). -1 with
+ * errno if it cannot be opened.
+ */
+static int
+null_fd(void)
+{
+	static int cached = -1;
+	int fd = __atomic_load_n(&cached, __ATOMIC_ACQUIRE), low, expected = -1;
+
+	if (fd != -1)
+		return fd;
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		return -1;
+	if (fd < 3) {
+		/* Standard descriptors were closed: keep clear of them. */
+		low = fd;
+		fd = fcntl(low, F_DUPFD_CLOEXEC, 3);
+		close(low);
+		if (fd == -1)
+			return -1;
+	}
+	if (!__atomic_compare_exchange_n(&cached, &expected, fd, 0,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		close(fd);	/* another thread was first */
+		fd = expected;
+	}
+	return fd;
+}
+
 static int
 set_err(struct pk_spawn *s, int e, const char *what)
 {
@@ -115,7 +148,7 @@ pk_spawn_start(struct pk_spawn *s)
 	const char *shargv[4];
 	char *const *argv;
 	char **envp;
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, e = 0;
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, e = 0, nul = -1;
 	short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
 	const char *path;
 
@@ -153,6 +186,11 @@ pk_spawn_start(struct pk_spawn *s)
 		e = errno;
 		goto fail_pipes;
 	}
+	if ((s->no_stdin || s->no_stdout || s->no_stderr) &&
+	    (nul = null_fd()) == -1) {
+		e = errno;
+		goto fail_pipes;
+	}
 	if ((e = posix_spawn_file_actions_init(&fa)) != 0)
 		goto fail_pipes;
 	if ((e = posix_spawnattr_init(&at)) != 0) {
@@ -162,18 +200,15 @@ pk_spawn_start(struct pk_spawn *s)
 	if (in[0] != -1)
 		e = posix_spawn_file_actions_adddup2(&fa, in[0], 0);
 	else if (s->no_stdin)
-		e = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
-		    O_RDONLY, 0);
+		e = posix_spawn_file_actions_adddup2(&fa, nul, 0);
 	if (e == 0 && out[1] != -1)
 		e = posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	else if (e == 0 && s->stdout_to_stderr)
 		e = posix_spawn_file_actions_adddup2(&fa, 2, 1);
 	else if (e == 0 && s->no_stdout)
-		e = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null",
-		    O_WRONLY, 0);
+		e = posix_spawn_file_actions_adddup2(&fa, nul, 1);
 	if (e == 0 && s->no_stderr)
-		e = posix_spawn_file_actions_addopen(&fa, 2, "/dev/null",
-		    O_WRONLY, 0);
+		e = posix_spawn_file_actions_adddup2(&fa, nul, 2);
 	if (e == 0)
 		e = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	sigfillset(&all);
@@ -347,7 +382,7 @@ pk_spawn_wait(struct pk_spawn *s)
 {
 	int64_t deadline = 0, kill_at = 0;
 	size_t off = 0;
-	int slept_us = 100, r;
+	int slept_us = 100, r, first = 1;
 
 	if (s->pid <= 0)
 		return -1;
@@ -357,13 +392,21 @@ pk_spawn_wait(struct pk_spawn *s)
 		feed(s, &off);
 	while (!s->reaped) {
 		struct pollfd p[3];
-		int64_t now = now_ns(), wait_ns = 100000000;	/* 100 ms */
+		int64_t now, wait_ns = 100000000;	/* 100 ms */
 		int np = 0;
 
-		if ((r = reap(s, WNOHANG)) == -1)
-			return -1;
-		if (r == 1)
-			break;
+		/*
+		 * A child just started has hardly exited yet: with a pidfd
+		 * the first look is the poll below, which says when it has.
+		 */
+		if (!first || s->pidfd == -1) {
+			if ((r = reap(s, WNOHANG)) == -1)
+				return -1;
+			if (r == 1)
+				break;
+		}
+		first = 0;
+		now = now_ns();
 		if (kill_at == 0 && deadline > 0 && now >= deadline)
 			s->timed_out = 1;
 		else if (kill_at == 0 && s->should_stop != NULL &&
