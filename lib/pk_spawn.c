@@ -172,7 +172,7 @@ pk_spawn_start(struct pk_spawn *s)
 		path = "/bin/sh";
 	} else if (s->argv != NULL && s->argv[0] != NULL) {
 		argv = (char *const *)s->argv;
-		path = s->argv[0];
+		path = s->file != NULL ? s->file : s->argv[0];
 	} else {
 		s->spawn_errno = EINVAL;
 		return set_err(s, EINVAL, "nothing to run for");
@@ -228,7 +228,7 @@ pk_spawn_start(struct pk_spawn *s)
 		e = posix_spawnattr_setflags(&at, flags);
 	if (e == 0) {
 		s->start_ns = now_ns();
-		if (strchr(path, '/') != NULL)
+		if (strchr(path, '/') != NULL || path == s->file)
 			e = posix_spawn(&s->pid, path, &fa, &at, argv,
 			    envp != NULL ? envp : environ);
 		else

@@ -27,6 +27,10 @@ struct pk_spawn {
 	 * '/'), or shell_cmd through "/bin/sh -c". */
 	const char *const *argv;
 	const char *shell_cmd;
+	/* With argv: the executable itself, run as it is (no PATH search),
+	 * argv[0] left as the child's name; NULL: argv[0] is searched. A
+	 * caller that runs one program many times resolves it once. */
+	const char *file;
 
 	/* The environment: environ, or with clean_env only the names in
 	 * env_keep copied from environ; then env applied over it in order:
