@@ -321,6 +321,53 @@ print("%016x"%h)')
 	[[ $stderr == *"cannot write '/nonexistent/dir/x.json'"* ]]
 }
 
+# The layout of the report and of every export with the numbers masked:
+# the files in tests/fixtures/perf-bench were made by perf-bench before its
+# exporters became rows over one results model, with these commands.
+pk_mask() {
+	sed -E 's/(µs|ms)\b/U/g; s/"host":"[^"]*"/"host":H/; s/[0-9][0-9.e+-]*/N/g;
+	    s/-N/N/g; s/[<=] N/N/g; s/not significant/significant/; s/UNSTABLE/stable/;
+	    s/: (REGRESSION|no regression|faster)$/: V/;
+	    s/\b(true|false)\b/B/g; s/^ +N U \|#* *N$/  N U |# N/' "$@"
+}
+
+@test "the report and the exports keep their layout, byte for byte but the numbers" {
+	cd "$BATS_TEST_TMPDIR"
+	run -0 perf-bench -r 6 -w 1 -c -n 'x<y|z' -n 'slow, "q"' --stress 1x --export-json run.jsonl \
+	    --export-markdown run.md --export-html run.html -- true ::: sleep 0.02
+	printf '%s\n' "$output" >run.txt
+	# The same benchmark against the first as its baseline; a regression
+	# (status 1) depends on the machine, the layout does not.
+	run perf-bench -r 6 -w 0 -n 'x<y|z' -n other -b run.jsonl --export-json again.jsonl \
+	    -- true ::: sleep 0.02
+	[ "$status" -eq 0 ] || [ "$status" -eq 1 ]
+	printf '%s\n' "$output" >again.txt
+	for f in run.jsonl run.md run.html run.txt again.jsonl again.txt; do
+		pk_mask "$f" >"$f.masked"
+		diff -u "$FIXTURES/perf-bench/structure-$f" "$f.masked" || fail "$f changed its layout"
+	done
+}
+
+@test "the man page documents every exporter row, and only those" {
+	rows=$(perf-bench --list-options | sed -n 's/^--\(export-[a-z]*\)=$/\1/p' | sort)
+	[ -n "$rows" ]
+	man=$(sed -n 's/^\.It Fl -\(export-[a-z]*\) Ns = Ns Ar file$/\1/p' "$ROOT/man/perf-bench.1" | sort)
+	assert_equal "$man" "$rows"
+	run -0 perf-bench --help
+	for r in $rows; do
+		assert_line --regexp "^      --$r FILE +[a-zA-Z]"
+	done
+}
+
+@test "the command runs as resolved once, under the name it was given" {
+	# argv[0] stays "cat" although the path was found once, before the runs.
+	want=$(python3 -c 'h=0xcbf29ce484222325
+for b in b"cat\0/proc/self/cmdline\0": h=((h^b)*0x100000001b3)&0xffffffffffffffff
+print("%016x"%h)')
+	run -0 perf-bench -j -c -r 3 -- cat /proc/self/cmdline
+	echo "$output" | jq -e --arg h "$want" '.output.hash == $h and .output.mismatches == 0'
+}
+
 @test "--outliers drop removes the runs beyond the modified z-score" {
 	run -0 perf-bench -j -r 20 --outliers drop -- sleep 0.003
 	echo "$output" | jq -e '.outliers.policy == "drop" and
