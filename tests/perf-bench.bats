@@ -368,6 +368,28 @@ print("%016x"%h)')
 	echo "$output" | jq -e --arg h "$want" '.output.hash == $h and .output.mismatches == 0'
 }
 
+@test "a process the command leaves running is killed after each run, with one warning" {
+	export LOG=$BATS_TEST_TMPDIR/pids
+	# Each run leaves a sleep behind that holds the output pipe of -c:
+	# the run ends when the command exits, not when the pipe closes.
+	run -0 --separate-stderr timeout 60 perf-bench -j -c -s -w 1 -r 3 -n leaky -- \
+	    'sleep 100 & echo $! >>"$LOG"; echo hi'
+	echo "$output" | jq -e '.runs == 3 and .output.mismatches == 0'
+	assert_equal "$stderr" "perf-bench: 'leaky' left 1 process running after it exited"
+	assert_equal "$(wc -l <"$LOG")" 4
+	for pid in $(cat "$LOG"); do
+		for _ in $(seq 50); do
+			st=$(ps -o stat= -p "$pid" || true)
+			[ -z "$st" ] || [ "${st#Z}" != "$st" ] && break
+			sleep 0.1
+		done
+		[ -z "$st" ] || [ "${st#Z}" != "$st" ] || fail "process $pid is still running ($st)"
+	done
+	# A command that leaves nothing behind gets no warning.
+	run -0 --separate-stderr perf-bench -s -r 3 -- 'sleep 0.01 & wait'
+	[ -z "$stderr" ]
+}
+
 @test "--outliers drop removes the runs beyond the modified z-score" {
 	run -0 perf-bench -j -r 20 --outliers drop -- sleep 0.003
 	echo "$output" | jq -e '.outliers.policy == "drop" and

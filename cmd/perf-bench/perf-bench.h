@@ -64,6 +64,7 @@ struct bench_cmd {
 	double est;		/* estimated seconds per run */
 	unsigned long long hash;	/* of the first run's output (-c) */
 	int hashed;
+	int left_behind;	/* warned of processes it left running */
 	struct bench_runs ph[BENCH_NPHASES];
 };
 

@@ -3,12 +3,15 @@
  * The runner: warm-up runs, then rounds that run every command once in a
  * rotating order, with --stress a quiet and a stressed half each. A run
  * goes through pk_spawn: stdin, stderr and (unless -c hashes it) stdout
- * on /dev/null, the wall time from the spawn to the reap and the rusage
- * of that run alone.
+ * on /dev/null, a process group of its own, the wall time from the spawn
+ * to the reap and the rusage of that run alone.
  */
 #include "perf-bench.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,6 +126,62 @@ stop_requested(void *arg)
 	return pk_stop != 0;
 }
 
+/* Processes of process group pgid that have not exited (no zombies). */
+static size_t
+group_count(pid_t pgid)
+{
+	struct dirent *e;
+	char path[sizeof(e->d_name) + 16], buf[512], state, *p;
+	ssize_t len;
+	size_t n = 0;
+	DIR *d;
+	int fd, pg;
+
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		/* "pid (comm) state ppid pgrp ...", comm may hold anything. */
+		if ((p = strrchr(buf, ')')) != NULL &&
+		    sscanf(p + 1, " %c %*d %d", &state, &pg) == 2 &&
+		    pg == (int)pgid && state != 'Z' && state != 'X')
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * The command has exited; what it started in its process group may still
+ * run (and hold its output pipe, or load the next run). One kill(2) tells;
+ * then, once per command, say how many, and kill them all.
+ */
+static void
+reap_group(struct bench_cmd *c, const struct bench_opts *o, pid_t pgid)
+{
+	size_t n;
+
+	if (kill(-pgid, 0) == -1)
+		return;
+	if (!c->left_behind && (n = group_count(pgid)) > 0) {
+		if (o->progress)
+			fputs("\r\033[K", stderr);
+		pk_warn("'%s' left %zu process%s running after it exited",
+		    c->name, n, n == 1 ? "" : "es");
+		c->left_behind = 1;
+	}
+	kill(-pgid, SIGKILL);
+}
+
 /*
  * One run. Returns 0, or -1 if the spawn failed (errno set, r->status 126
  * or 127).
@@ -147,6 +206,7 @@ run_once(struct bench_cmd *c, const struct bench_opts *o,
 	} else {
 		s.no_stdout = 1;
 	}
+	s.new_pgroup = 1;
 	s.should_stop = stop_requested;
 	if (pk_spawn_start(&s) == -1) {
 		r->status = pk_spawn_code(&s);
@@ -155,6 +215,7 @@ run_once(struct bench_cmd *c, const struct bench_opts *o,
 	}
 	if (pk_spawn_wait(&s) == -1)
 		pk_die_errno(PK_EXIT_IO, "cannot wait for the command");
+	reap_group(c, o, s.pid);
 	pk_spawn_release(&s);
 	r->wall = (double)(s.end_ns - s.start_ns) / 1e9;
 	r->user = tv_secs(&s.ru.ru_utime);
