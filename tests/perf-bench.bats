@@ -390,6 +390,38 @@ print("%016x"%h)')
 	[ -z "$stderr" ]
 }
 
+@test "--export-csv: hyperfine's columns, then perfkit's; names quoted as RFC 4180 says" {
+	cd "$BATS_TEST_TMPDIR"
+	run -0 perf-bench -r 5 --stress 1x -n 'a,b' -n 'say "hi"' --export-csv r.csv \
+	    --export-json r.jsonl -- true ::: true
+	[ "$(sed -n 1p r.csv)" = "command,mean,stddev,median,user,system,min,max,runs,cv,p95,p99,phase" ]
+	# Names with a comma and a quote come back through python's csv module,
+	# and every number reads back as the double the JSON record holds.
+	run -0 python3 -c '
+import csv, json, sys
+rows = list(csv.DictReader(open("r.csv", newline="")))
+recs = [json.loads(l) for l in open("r.jsonl")]
+assert [(r["command"], r["phase"]) for r in rows] == [(j["name"], j["phase"]) for j in recs], rows
+for r, j in zip(rows, recs):
+    w = j["wall_s"]
+    assert float(r["mean"]) == w["mean"] and float(r["stddev"]) == w["sd"]
+    assert float(r["median"]) == w["median"] and float(r["min"]) == w["min"]
+    assert float(r["max"]) == w["max"] and float(r["cv"]) == w["cv"]
+    assert float(r["p95"]) == w["p95"] and float(r["p99"]) == w["p99"]
+    assert float(r["user"]) == j["user_s"]["mean"] and float(r["system"]) == j["sys_s"]["mean"]
+    assert int(r["runs"]) == j["runs"] == 5
+    assert "e" not in r["mean"].lower()
+print(len(rows))'
+	assert_output 4
+	grep -q '^"a,b",' r.csv
+	grep -q '^"say ""hi""",' r.csv
+	# One run: no standard deviation, an empty field as in hyperfine.
+	run -0 perf-bench -r 1 --export-csv one.csv -- true
+	sed -n 2p one.csv | grep -q '^true,[0-9.]*,,'
+	run -4 --separate-stderr perf-bench -r 3 --export-csv /nonexistent/dir/x.csv -- true
+	[[ $stderr == *"cannot write '/nonexistent/dir/x.csv'"* ]]
+}
+
 @test "--outliers drop removes the runs beyond the modified z-score" {
 	run -0 perf-bench -j -r 20 --outliers drop -- sleep 0.003
 	echo "$output" | jq -e '.outliers.policy == "drop" and

@@ -15,12 +15,14 @@
 #include "pk_err.h"
 #include "pk_io.h"
 
+extern const struct bench_exporter exp_csv;
 extern const struct bench_exporter exp_html;
 extern const struct bench_exporter exp_json;
 extern const struct bench_exporter exp_markdown;
 
 /* Sorted by option, as --help and --list-options show them. */
 const struct bench_exporter *const bench_exporters[] = {
+	&exp_csv,
 	&exp_html,
 	&exp_json,
 	&exp_markdown,
