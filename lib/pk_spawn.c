@@ -127,6 +127,14 @@ null_fd(void)
 	return fd;
 }
 
+/* Whether pk_spawn_wait() may block in wait4 (stop_by_signal). */
+static int
+wait_blocks(const struct pk_spawn *s)
+{
+	return s->stop_by_signal && s->input == NULL && s->on_output == NULL &&
+	    !(s->timeout > 0);
+}
+
 static int
 set_err(struct pk_spawn *s, int e, const char *what)
 {
@@ -251,7 +259,8 @@ pk_spawn_start(struct pk_spawn *s)
 		if (s->on_output != NULL)
 			(void)fcntl(s->out, F_SETFL, O_NONBLOCK);
 	}
-	s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
+	if (!wait_blocks(s))
+		s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
 	return 0;
 
 fail_pipes:
@@ -377,6 +386,35 @@ drain(struct pk_spawn *s)
 	}
 }
 
+/*
+ * Block in wait4 until the child is reaped or a signal (stop_by_signal)
+ * makes should_stop say stop: 1 reaped, 0 stop (the pidfd then opened for
+ * the timed kill that follows), -1 error.
+ */
+static int
+wait_blocking(struct pk_spawn *s)
+{
+	pid_t r;
+
+	for (;;) {
+		if (s->should_stop != NULL && s->should_stop(s->stop_arg))
+			break;
+		r = wait4(s->pid, &s->status, 0, &s->ru);
+		if (r == s->pid) {
+			s->reaped = 1;
+			s->end_ns = now_ns();
+			return 1;
+		}
+		if (r == -1 && errno != EINTR) {
+			snprintf(s->err, sizeof(s->err),
+			    "cannot wait for the child: %s", strerror(errno));
+			return -1;
+		}
+	}
+	s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
+	return 0;
+}
+
 int
 pk_spawn_wait(struct pk_spawn *s)
 {
@@ -390,6 +428,8 @@ pk_spawn_wait(struct pk_spawn *s)
 		deadline = s->start_ns + (int64_t)(s->timeout * 1e9);
 	if (s->in_fd != -1)
 		feed(s, &off);
+	if (wait_blocks(s) && !s->reaped && wait_blocking(s) == -1)
+		return -1;
 	while (!s->reaped) {
 		struct pollfd p[3];
 		int64_t now, wait_ns = 100000000;	/* 100 ms */
