@@ -306,6 +306,27 @@ print("%016x"%h)')
 	grep -q "interrupted" "$out"
 }
 
+@test "SIGTERM ends a run that ignores it: SIGKILL to its group a second later" {
+	mark=$BATS_TEST_TMPDIR/pgid
+	perf-bench -s -w 0 -r 2 -- "trap '' TERM; echo \$\$ >'$mark'; sleep 1000" \
+	    >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	pk_wait_file "$mark" 20 || { pk_stop_pid "$pid"; fail "the command did not start"; }
+	kill -TERM "$pid"
+	# A stop that never came would leave perf-bench waiting on the sleep.
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && { pk_stop_pid "$pid"; kill -9 -- "-$(cat "$mark")"; fail "perf-bench still waits"; }
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 143 ]
+	# Nothing of the command's group runs on (a zombie may wait for init).
+	run pgrep -g "$(cat "$mark")" -r R,S,D,T
+	[ "$status" -eq 1 ] || fail "left running: $output"
+}
+
 @test "--export-html is self-contained with an SVG histogram; --export-markdown a table" {
 	cd "$BATS_TEST_TMPDIR"
 	run -0 perf-bench -r 10 -n 'a<b' --export-html r.html --export-markdown r.md -- sleep 0.002

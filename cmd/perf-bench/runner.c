@@ -208,6 +208,7 @@ run_once(struct bench_cmd *c, const struct bench_opts *o,
 	}
 	s.new_pgroup = 1;
 	s.should_stop = stop_requested;
+	s.stop_by_signal = 1;
 	if (pk_spawn_start(&s) == -1) {
 		r->status = pk_spawn_code(&s);
 		errno = s.spawn_errno;
