@@ -94,6 +94,47 @@ build_env(const struct pk_spawn *s, char ***out)
 	return 0;
 }
 
+/*
+ * One descriptor of /dev/null for every child of the process, opened at
+ * the first need and kept (close-on-exec, above 2): a child then dup2s it
+ * instead of opening the path up to three times, which is most of what a
+ * spawn costs beyond fork and exec (perf-bench times every run). -1 with
+ * errno if it cannot be opened.
+ */
+static int
+null_fd(void)
+{
+	static int cached = -1;
+	int fd = __atomic_load_n(&cached, __ATOMIC_ACQUIRE), low, expected = -1;
+
+	if (fd != -1)
+		return fd;
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		return -1;
+	if (fd < 3) {
+		/* Standard descriptors were closed: keep clear of them. */
+		low = fd;
+		fd = fcntl(low, F_DUPFD_CLOEXEC, 3);
+		close(low);
+		if (fd == -1)
+			return -1;
+	}
+	if (!__atomic_compare_exchange_n(&cached, &expected, fd, 0,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		close(fd);	/* another thread was first */
+		fd = expected;
+	}
+	return fd;
+}
+
+/* Whether pk_spawn_wait() may block in wait4 (stop_by_signal). */
+static int
+wait_blocks(const struct pk_spawn *s)
+{
+	return s->stop_by_signal && s->input == NULL && s->on_output == NULL &&
+	    !(s->timeout > 0);
+}
+
 static int
 set_err(struct pk_spawn *s, int e, const char *what)
 {
@@ -115,7 +156,7 @@ pk_spawn_start(struct pk_spawn *s)
 	const char *shargv[4];
 	char *const *argv;
 	char **envp;
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, e = 0;
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, e = 0, nul = -1;
 	short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
 	const char *path;
 
@@ -139,7 +180,7 @@ pk_spawn_start(struct pk_spawn *s)
 		path = "/bin/sh";
 	} else if (s->argv != NULL && s->argv[0] != NULL) {
 		argv = (char *const *)s->argv;
-		path = s->argv[0];
+		path = s->file != NULL ? s->file : s->argv[0];
 	} else {
 		s->spawn_errno = EINVAL;
 		return set_err(s, EINVAL, "nothing to run for");
@@ -153,6 +194,11 @@ pk_spawn_start(struct pk_spawn *s)
 		e = errno;
 		goto fail_pipes;
 	}
+	if ((s->no_stdin || s->no_stdout || s->no_stderr) &&
+	    (nul = null_fd()) == -1) {
+		e = errno;
+		goto fail_pipes;
+	}
 	if ((e = posix_spawn_file_actions_init(&fa)) != 0)
 		goto fail_pipes;
 	if ((e = posix_spawnattr_init(&at)) != 0) {
@@ -162,18 +208,15 @@ pk_spawn_start(struct pk_spawn *s)
 	if (in[0] != -1)
 		e = posix_spawn_file_actions_adddup2(&fa, in[0], 0);
 	else if (s->no_stdin)
-		e = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
-		    O_RDONLY, 0);
+		e = posix_spawn_file_actions_adddup2(&fa, nul, 0);
 	if (e == 0 && out[1] != -1)
 		e = posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	else if (e == 0 && s->stdout_to_stderr)
 		e = posix_spawn_file_actions_adddup2(&fa, 2, 1);
 	else if (e == 0 && s->no_stdout)
-		e = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null",
-		    O_WRONLY, 0);
+		e = posix_spawn_file_actions_adddup2(&fa, nul, 1);
 	if (e == 0 && s->no_stderr)
-		e = posix_spawn_file_actions_addopen(&fa, 2, "/dev/null",
-		    O_WRONLY, 0);
+		e = posix_spawn_file_actions_adddup2(&fa, nul, 2);
 	if (e == 0)
 		e = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	sigfillset(&all);
@@ -193,7 +236,7 @@ pk_spawn_start(struct pk_spawn *s)
 		e = posix_spawnattr_setflags(&at, flags);
 	if (e == 0) {
 		s->start_ns = now_ns();
-		if (strchr(path, '/') != NULL)
+		if (strchr(path, '/') != NULL || path == s->file)
 			e = posix_spawn(&s->pid, path, &fa, &at, argv,
 			    envp != NULL ? envp : environ);
 		else
@@ -341,12 +384,41 @@ drain(struct pk_spawn *s)
 	}
 }
 
+/*
+ * Block in wait4 until the child is reaped or a signal (stop_by_signal)
+ * makes should_stop say stop: 1 reaped, 0 stop (the pidfd then opened for
+ * the timed kill that follows), -1 error.
+ */
+static int
+wait_blocking(struct pk_spawn *s)
+{
+	pid_t r;
+
+	for (;;) {
+		if (s->should_stop != NULL && s->should_stop(s->stop_arg))
+			break;
+		r = wait4(s->pid, &s->status, 0, &s->ru);
+		if (r == s->pid) {
+			s->reaped = 1;
+			s->end_ns = now_ns();
+			return 1;
+		}
+		if (r == -1 && errno != EINTR) {
+			snprintf(s->err, sizeof(s->err),
+			    "cannot wait for the child: %s", strerror(errno));
+			return -1;
+		}
+	}
+	s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
+	return 0;
+}
+
 int
 pk_spawn_wait(struct pk_spawn *s)
 {
 	int64_t deadline = 0, kill_at = 0;
 	size_t off = 0;
-	int slept_us = 100, r;
+	int slept_us = 100, r, first = 1;
 
 	if (s->pid <= 0)
 		return -1;
@@ -356,21 +428,31 @@ pk_spawn_wait(struct pk_spawn *s)
 	 * background and reaped with pk_spawn_poll holds no descriptor, and
 	 * its program makes no syscall that valgrind does not know.
 	 */
-	if (s->pidfd == -1 && !s->reaped)
+	if (s->pidfd == -1 && !s->reaped && !wait_blocks(s))
 		s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
 	if (s->timeout > 0)
 		deadline = s->start_ns + (int64_t)(s->timeout * 1e9);
 	if (s->in_fd != -1)
 		feed(s, &off);
+	if (wait_blocks(s) && !s->reaped && wait_blocking(s) == -1)
+		return -1;
 	while (!s->reaped) {
 		struct pollfd p[3];
-		int64_t now = now_ns(), wait_ns = 100000000;	/* 100 ms */
+		int64_t now, wait_ns = 100000000;	/* 100 ms */
 		int np = 0;
 
-		if ((r = reap(s, WNOHANG)) == -1)
-			return -1;
-		if (r == 1)
-			break;
+		/*
+		 * A child just started has hardly exited yet: with a pidfd
+		 * the first look is the poll below, which says when it has.
+		 */
+		if (!first || s->pidfd == -1) {
+			if ((r = reap(s, WNOHANG)) == -1)
+				return -1;
+			if (r == 1)
+				break;
+		}
+		first = 0;
+		now = now_ns();
 		if (kill_at == 0 && deadline > 0 && now >= deadline)
 			s->timed_out = 1;
 		else if (kill_at == 0 && s->should_stop != NULL &&

@@ -27,6 +27,10 @@ struct pk_spawn {
 	 * '/'), or shell_cmd through "/bin/sh -c". */
 	const char *const *argv;
 	const char *shell_cmd;
+	/* With argv: the executable itself, run as it is (no PATH search),
+	 * argv[0] left as the child's name; NULL: argv[0] is searched. A
+	 * caller that runs one program many times resolves it once. */
+	const char *file;
 
 	/* The environment: environ, or with clean_env only the names in
 	 * env_keep copied from environ; then env applied over it in order:
@@ -67,6 +71,13 @@ struct pk_spawn {
 	 * (SIGTERM, then SIGKILL). */
 	int (*should_stop)(void *arg);
 	void *stop_arg;
+	/* The stop is asked by a signal handler of the waiting thread that
+	 * was installed without SA_RESTART (as pk_sig_install does). With
+	 * no input, no on_output and no timeout, the wait then blocks in
+	 * wait4(2), which such a signal interrupts, instead of polling a
+	 * pidfd: the cheapest wait, for a caller that times many short
+	 * children. The stop itself (SIGTERM, then SIGKILL) is as above. */
+	int stop_by_signal;
 
 	/* Results. */
 	pid_t pid;

@@ -306,6 +306,27 @@ print("%016x"%h)')
 	grep -q "interrupted" "$out"
 }
 
+@test "SIGTERM ends a run that ignores it: SIGKILL to its group a second later" {
+	mark=$BATS_TEST_TMPDIR/pgid
+	perf-bench -s -w 0 -r 2 -- "trap '' TERM; echo \$\$ >'$mark'; sleep 1000" \
+	    >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	pk_wait_file "$mark" 20 || { pk_stop_pid "$pid"; fail "the command did not start"; }
+	kill -TERM "$pid"
+	# A stop that never came would leave perf-bench waiting on the sleep.
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && { pk_stop_pid "$pid"; kill -9 -- "-$(cat "$mark")"; fail "perf-bench still waits"; }
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 143 ]
+	# Nothing of the command's group runs on (a zombie may wait for init).
+	run pgrep -g "$(cat "$mark")" -r R,S,D,T
+	[ "$status" -eq 1 ] || fail "left running: $output"
+}
+
 @test "--export-html is self-contained with an SVG histogram; --export-markdown a table" {
 	cd "$BATS_TEST_TMPDIR"
 	run -0 perf-bench -r 10 -n 'a<b' --export-html r.html --export-markdown r.md -- sleep 0.002
@@ -319,6 +340,107 @@ print("%016x"%h)')
 	assert_equal "$(grep -c '^| `a<b` | quiet | 10 |' r.md)" 1
 	run -4 --separate-stderr perf-bench -r 3 --export-json /nonexistent/dir/x.json -- true
 	[[ $stderr == *"cannot write '/nonexistent/dir/x.json'"* ]]
+}
+
+# The layout of the report and of every export with the numbers masked:
+# the files in tests/fixtures/perf-bench were made by perf-bench before its
+# exporters became rows over one results model, with these commands.
+pk_mask() {
+	sed -E 's/(µs|ms)\b/U/g; s/"host":"[^"]*"/"host":H/; s/[0-9][0-9.e+-]*/N/g;
+	    s/-N/N/g; s/[<=] N/N/g; s/not significant/significant/; s/UNSTABLE/stable/;
+	    s/: (REGRESSION|no regression|faster)$/: V/;
+	    s/\b(true|false)\b/B/g; s/^ +N U \|#* *N$/  N U |# N/' "$@"
+}
+
+@test "the report and the exports keep their layout, byte for byte but the numbers" {
+	cd "$BATS_TEST_TMPDIR"
+	run -0 perf-bench -r 6 -w 1 -c -n 'x<y|z' -n 'slow, "q"' --stress 1x --export-json run.jsonl \
+	    --export-markdown run.md --export-html run.html -- true ::: sleep 0.02
+	printf '%s\n' "$output" >run.txt
+	# The same benchmark against the first as its baseline; a regression
+	# (status 1) depends on the machine, the layout does not.
+	run perf-bench -r 6 -w 0 -n 'x<y|z' -n other -b run.jsonl --export-json again.jsonl \
+	    -- true ::: sleep 0.02
+	[ "$status" -eq 0 ] || [ "$status" -eq 1 ]
+	printf '%s\n' "$output" >again.txt
+	for f in run.jsonl run.md run.html run.txt again.jsonl again.txt; do
+		pk_mask "$f" >"$f.masked"
+		diff -u "$FIXTURES/perf-bench/structure-$f" "$f.masked" || fail "$f changed its layout"
+	done
+}
+
+@test "the man page documents every exporter row, and only those" {
+	rows=$(perf-bench --list-options | sed -n 's/^--\(export-[a-z]*\)=$/\1/p' | sort)
+	[ -n "$rows" ]
+	man=$(sed -n 's/^\.It Fl -\(export-[a-z]*\) Ns = Ns Ar file$/\1/p' "$ROOT/man/perf-bench.1" | sort)
+	assert_equal "$man" "$rows"
+	run -0 perf-bench --help
+	for r in $rows; do
+		assert_line --regexp "^      --$r FILE +[a-zA-Z]"
+	done
+}
+
+@test "the command runs as resolved once, under the name it was given" {
+	# argv[0] stays "cat" although the path was found once, before the runs.
+	want=$(python3 -c 'h=0xcbf29ce484222325
+for b in b"cat\0/proc/self/cmdline\0": h=((h^b)*0x100000001b3)&0xffffffffffffffff
+print("%016x"%h)')
+	run -0 perf-bench -j -c -r 3 -- cat /proc/self/cmdline
+	echo "$output" | jq -e --arg h "$want" '.output.hash == $h and .output.mismatches == 0'
+}
+
+@test "a process the command leaves running is killed after each run, with one warning" {
+	export LOG=$BATS_TEST_TMPDIR/pids
+	# Each run leaves a sleep behind that holds the output pipe of -c:
+	# the run ends when the command exits, not when the pipe closes.
+	run -0 --separate-stderr timeout 60 perf-bench -j -c -s -w 1 -r 3 -n leaky -- \
+	    'sleep 100 & echo $! >>"$LOG"; echo hi'
+	echo "$output" | jq -e '.runs == 3 and .output.mismatches == 0'
+	assert_equal "$stderr" "perf-bench: 'leaky' left 1 process running after it exited"
+	assert_equal "$(wc -l <"$LOG")" 4
+	for pid in $(cat "$LOG"); do
+		for _ in $(seq 50); do
+			st=$(ps -o stat= -p "$pid" || true)
+			[ -z "$st" ] || [ "${st#Z}" != "$st" ] && break
+			sleep 0.1
+		done
+		[ -z "$st" ] || [ "${st#Z}" != "$st" ] || fail "process $pid is still running ($st)"
+	done
+	# A command that leaves nothing behind gets no warning.
+	run -0 --separate-stderr perf-bench -s -r 3 -- 'sleep 0.01 & wait'
+	[ -z "$stderr" ]
+}
+
+@test "--export-csv: hyperfine's columns, then perfkit's; names quoted as RFC 4180 says" {
+	cd "$BATS_TEST_TMPDIR"
+	run -0 perf-bench -r 5 --stress 1x -n 'a,b' -n 'say "hi"' --export-csv r.csv \
+	    --export-json r.jsonl -- true ::: true
+	[ "$(sed -n 1p r.csv)" = "command,mean,stddev,median,user,system,min,max,runs,cv,p95,p99,phase" ]
+	# Names with a comma and a quote come back through python's csv module,
+	# and every number reads back as the double the JSON record holds.
+	run -0 python3 -c '
+import csv, json, sys
+rows = list(csv.DictReader(open("r.csv", newline="")))
+recs = [json.loads(l) for l in open("r.jsonl")]
+assert [(r["command"], r["phase"]) for r in rows] == [(j["name"], j["phase"]) for j in recs], rows
+for r, j in zip(rows, recs):
+    w = j["wall_s"]
+    assert float(r["mean"]) == w["mean"] and float(r["stddev"]) == w["sd"]
+    assert float(r["median"]) == w["median"] and float(r["min"]) == w["min"]
+    assert float(r["max"]) == w["max"] and float(r["cv"]) == w["cv"]
+    assert float(r["p95"]) == w["p95"] and float(r["p99"]) == w["p99"]
+    assert float(r["user"]) == j["user_s"]["mean"] and float(r["system"]) == j["sys_s"]["mean"]
+    assert int(r["runs"]) == j["runs"] == 5
+    assert "e" not in r["mean"].lower()
+print(len(rows))'
+	assert_output 4
+	grep -q '^"a,b",' r.csv
+	grep -q '^"say ""hi""",' r.csv
+	# One run: no standard deviation, an empty field as in hyperfine.
+	run -0 perf-bench -r 1 --export-csv one.csv -- true
+	sed -n 2p one.csv | grep -q '^true,[0-9.]*,,'
+	run -4 --separate-stderr perf-bench -r 3 --export-csv /nonexistent/dir/x.csv -- true
+	[[ $stderr == *"cannot write '/nonexistent/dir/x.csv'"* ]]
 }
 
 @test "--outliers drop removes the runs beyond the modified z-score" {
