@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * perf-alert: alert rules over perfkit records, on event time, with
+ * escalation, acknowledgement, flap detection, and delivery through an
+ * on-disk spool to webhooks, Alertmanager, SMTP and commands.
+ *
+ * The record loop scans each line with pk_jscan (only the paths the rules
+ * use), passes it through unchanged and emits an `alert` record per
+ * transition. Notifications are written to the spool (one fsync'd file
+ * each) and handed to a delivery thread that retries them with backoff
+ * until a receiver accepts them; the spool file is removed only then.
+ * When the disk fails, notifications and history lines wait in memory
+ * (bounded by MEMCAP) and are written once it recovers: never fatal.
+ */
+#include "perf-alert.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <curl/curl.h>
+
+#include "pk_err.h"
+#include "pk_evclock.h"
+#include "pk_io.h"
+#include "pk_num.h"
+#include "pk_opt.h"
+#include "pk_time.h"
+
+static const char usage_str[] =
+    "usage: perf-alert [-hnu] [-c config] [-s statedir] [-w wait] [--strict]\n"
+    "                  [file ...]\n"
+    "       perf-alert ack [-c config] [-s statedir] [-m comment] id ...\n"
+    "       perf-alert stats [-c config] [-s statedir]\n";
+
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "message", required_argument, NULL, 'm' },
+	{ "check", no_argument, NULL, 'n' },
+	{ "state-dir", required_argument, NULL, 's' },
+	{ "unbuffered", no_argument, NULL, 'u' },
+	{ "wait", required_argument, NULL, 'w' },
+	{ "strict", no_argument, NULL, 'S' },
+	{ "version", no_argument, NULL, PK_OPT_VERSION },
+	{ "list-options", no_argument, NULL, PK_OPT_LIST_OPTIONS },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+help(void)
+{
+	pk_help(usage_str,
+	    "  -c, --config FILE     the rules and receivers (YAML)\n"
+	    "  -m, --message TEXT    ack: a comment recorded with the ack\n"
+	    "  -n, --check           check the configuration and exit\n"
+	    "  -s, --state-dir DIR   spool, history and acks (overrides state_dir)\n"
+	    "  -u, --unbuffered      flush after every record\n"
+	    "  -w, --wait DURATION   at the end of input, wait this long for\n"
+	    "                        pending deliveries (default 10s)\n"
+	    "      --strict          the first bad input line is fatal\n"
+	    "  -h, --help            this help\n"
+	    "      --version         print the version\n");
+}
+
+static int
+parse_opts(struct alert_opts *o, int argc, char **argv)
+{
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+c:hm:ns:uw:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'h':
+			help();
+			break;
+		case 'm':
+			o->message = optarg;
+			break;
+		case 'n':
+			o->check = 1;
+			break;
+		case 's':
+			o->state_dir = optarg;
+			break;
+		case 'u':
+			o->unbuffered = 1;
+			break;
+		case 'w':
+			o->wait_s = pk_opt_duration(optarg, 0, 86400, "--wait");
+			break;
+		case 'S':
+			o->strict = 1;
+			break;
+		case PK_OPT_VERSION:
+			pk_print_version();
+			pk_close_stdout();
+			exit(PK_EXIT_OK);
+		case PK_OPT_LIST_OPTIONS:
+			pk_list_options(longopts);
+			puts("ack");
+			puts("stats");
+			pk_close_stdout();
+			exit(PK_EXIT_OK);
+		default:
+			pk_usage(usage_str);
+		}
+	}
+	return optind;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct alert_opts o;
+	struct alert_ctx x;
+	const char *dir;
+	char path[4096];
+	int i, status, ioerr = 0, lockfd = -1;
+
+	pk_init(argv[0]);
+	memset(&o, 0, sizeof(o));
+	o.wait_s = 10;
+	if (argc > 1 && (strcmp(argv[1], "ack") == 0 ||
+	    strcmp(argv[1], "stats") == 0)) {
+		int stats = argv[1][0] == 's';
+
+		i = parse_opts(&o, argc - 1, argv + 1) + 1;
+		if (stats && i < argc)
+			pk_usage(usage_str);
+		return stats ? cmd_stats(&o) : cmd_ack(&o, argc - i, argv + i);
+	}
+	i = parse_opts(&o, argc, argv);
+	if (o.config == NULL) {
+		pk_warn("no configuration (-c)");
+		pk_usage(usage_str);
+	}
+	memset(&x, 0, sizeof(x));
+	x.o = &o;
+	x.config_path = o.config;
+	x.hist_fd = -1;
+	x.bad.strict = o.strict;
+	if ((x.cfg = config_load(o.config)) == NULL)
+		return PK_EXIT_USAGE;
+	dir = o.state_dir ? o.state_dir : x.cfg->state_dir;
+	if (dir == NULL && x.cfg->nrx > 0) {
+		pk_warn("'%s': receivers need a state directory for the spool "
+		    "(state_dir or -s)", o.config);
+		config_free(x.cfg);
+		return PK_EXIT_USAGE;
+	}
+	if (o.check) {
+		config_free(x.cfg);
+		pk_close_stdout();
+		return PK_EXIT_OK;
+	}
+	pk_out_init(o.unbuffered);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		pk_die(PK_EXIT_IO, "cannot initialise libcurl");
+	if (dir != NULL) {
+		mkdir_p(dir);
+		/* One instance per state directory: the spool has one reader. */
+		snprintf(path, sizeof(path), "%s/lock", dir);
+		lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (lockfd == -1)
+			pk_die_errno(PK_EXIT_IO, "cannot open '%s'", path);
+		if (flock(lockfd, LOCK_EX | LOCK_NB) == -1)
+			pk_die_errno(PK_EXIT_IO, "'%s' is in use by another "
+			    "perf-alert", dir);
+		snprintf(x.d.spool, sizeof(x.d.spool), "%s/spool", dir);
+		mkdir_p(x.d.spool);
+		snprintf(x.ackdir, sizeof(x.ackdir), "%s/ack", dir);
+		mkdir_p(x.ackdir);
+		snprintf(path, sizeof(path), "%s/history.jsonl", dir);
+		x.hist_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		    0600);
+		if (x.hist_fd == -1)
+			pk_die_errno(PK_EXIT_IO, "cannot open '%s'", path);
+		snprintf(x.statefile, sizeof(x.statefile), "%s/state.json",
+		    dir);
+	}
+	x.vals = pk_xcalloc((size_t)x.cfg->ps.npaths, sizeof(*x.vals));
+	for (size_t k = 0; k < x.cfg->nrules; k++)
+		x.cfg->rules[k].absent_seen = pk_now();
+	x.last_ts = -HUGE_VAL;
+	x.next_tick = -HUGE_VAL;
+	if (x.statefile[0] != '\0')
+		state_load(&x);
+	pk_evclock_init(&x.ev);
+	if (isfinite(x.last_ts))
+		x.ev.clock = x.last_ts;
+	deliv_start(&x);
+	pk_sig_install(1);
+	if (i == argc) {
+		ioerr |= run_file(&x, "-");
+	} else {
+		for (; i < argc && !pk_stop; i++)
+			ioerr |= run_file(&x, argv[i]);
+	}
+	housekeeping(&x);
+	if (x.statefile[0] != '\0')
+		state_save(&x);
+	pk_out_idle();
+	if (x.d.started)
+		drain(&x.d, o.wait_s);
+	deliv_stop(&x);
+	if (x.hist_fd != -1) {
+		/* Whatever the spool could not take is reported; the history
+		 * keeps the transitions regardless. */
+		hist_flush(&x, 1);
+		if (x.nhpend > 0 || x.hdropped > 0)
+			pk_warn("%zu history lines could not be written, %lu "
+			    "dropped: lost", x.nhpend, x.hdropped);
+		for (size_t k = 0; k < x.nhpend; k++)
+			free(x.hpend[k]);
+		free(x.hpend);
+		close(x.hist_fd);
+	}
+	if (lockfd != -1)
+		close(lockfd);
+	free(x.vals);
+	curl_global_cleanup();
+	pk_close_stdout();
+	status = pk_bad_finish(&x.bad);
+	/* A disk that failed, even one that recovered, is status 4. */
+	if ((ioerr || x.diskerr || x.d.diskerr) && status == PK_EXIT_OK)
+		status = PK_EXIT_IO;
+	return status;
+}

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * perf-alert's private header: the configuration, the rules' runtime
+ * state, the delivery thread's queue, and the functions the program's
+ * units share (main.c, conf.c, rules.c, state.c, deliv.c, the
+ * receivers rx_*.c and the subcommands cmd_*.c).
+ */
+#ifndef PERF_ALERT_H
+#define PERF_ALERT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "pk_alert_expr.h"
+#include "pk_alert_spool.h"
+#include "pk_evclock.h"
+#include "pk_jscan.h"
+#include "pk_jsonl.h"
+
+struct alert_opts {
+	const char *config;
+	const char *state_dir;
+	const char *message;
+	int check;
+	int unbuffered;
+	int strict;
+	double wait_s;
+};
+
+enum { ST_INACTIVE, ST_PENDING, ST_FIRING };
+extern const char *const statenames[];
+enum { RX_WEBHOOK, RX_ALERTMANAGER, RX_EMAIL, RX_COMMAND };
+
+#define MAXRX 16
+#define STRLEN 128
+#define MAXBLOCKED 64
+/* A record this far behind the newest ts, three in a row: a clock step. */
+#define STEP_SPAN 60.0
+
+struct match {
+	char *path;
+	char *val;
+	int id;
+};
+
+struct inst {
+	char host[STRLEN], comp[STRLEN];
+	char fp[17];
+	int state;
+	double since;		/* pending or firing start, event time */
+	double clear_since;	/* clear condition held since, NAN if not */
+	double value;
+	int sev, esc;
+	double next_esc;
+	int acked;
+	double last_rx[MAXRX];	/* last notification per receiver */
+	struct pk_alert_flap flap;
+	int notified;		/* the state last notified (flap hold) */
+};
+
+struct rule {
+	char *name;
+	struct pk_alert_cond when, clear;
+	int has_clear;
+	double for_s, clear_for_s;
+	int sev;
+	struct match *match;
+	size_t nmatch;
+	int value_id;
+	json_t *labels, *annotations;
+	double esc_after;
+	int esc_max;
+	double absent_s;
+	int flap;
+	/* runtime */
+	struct inst *insts;
+	size_t ninst, capinst;
+	double absent_seen;	/* wall clock of the last matching record */
+};
+
+struct receiver {
+	char *name;
+	int kind;
+	char **urls;
+	size_t nurls;
+	int min_sev;
+	json_t *labels;		/* route: labels that must be equal */
+	double repeat_s, rate_per_min, timeout_s, resend_s;
+	char *from, *user, *pass_env, *pass_file, *command, *ca_file;
+	char **to;
+	size_t nto;
+	int starttls;
+	/* delivery thread state */
+	double tokens, tok_at;
+	json_t *active;		/* alertmanager: fingerprint -> alert */
+	double next_resend;
+};
+
+struct config {
+	char *state_dir;
+	double retry_min, retry_max, flap_low, flap_high;
+	struct rule *rules;
+	size_t nrules;
+	struct receiver *rx;
+	size_t nrx;
+	struct pk_jpaths ps;
+	int id_ts, id_host, id_comp;
+	int refs;		/* under the delivery mutex */
+};
+
+/*
+ * Notifications and history lines held in memory while the state
+ * directory's disk fails (full, read-only, I/O errors), each queue at most
+ * this long; beyond it they are dropped, counted and reported.
+ */
+#define MEMCAP 10000
+
+struct job {
+	struct pk_alert_spool_entry e;	/* e.file NULL: not in the spool yet */
+	unsigned long seq;		/* for its spool file's name */
+	int attempts;
+	double next_try;	/* monotonic */
+	struct job *next;
+};
+
+struct deliv {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job *head, *tail;
+	struct config *cfg;
+	int quit, busy, started;
+	atomic_int stopping;	/* abort transfers in progress: we are exiting */
+	/*
+	 * Jobs not yet in the spool (a write failed): they are delivered
+	 * from memory meanwhile and written, in queue order, once a second
+	 * by the delivery thread until the spool takes them.
+	 */
+	unsigned long unspooled, dropped, dropped_ep, nospool_lost;
+	double next_spool;
+	int diskerr;		/* a spool write failed at some point */
+	char spool[4096];
+	pthread_t th;
+};
+
+struct alert_ctx {
+	struct alert_opts *o;
+	const char *config_path;
+	struct config *cfg;
+	struct deliv d;
+	struct pk_bad bad;
+	struct pk_jval *vals;
+	double last_ts, next_tick, next_scan;
+	struct pk_evclock ev;	/* clock steps: see pk_evclock.h */
+	unsigned long nrec, seq;
+	int hist_fd;
+	char **hpend;		/* history lines not written yet, in order */
+	size_t nhpend;
+	unsigned long hdropped;
+	int hist_failing, state_failing, diskerr;
+	char ackdir[4096];
+	char statefile[4096];
+	int dirty;
+	double next_save;
+};
+
+/* conf.c */
+struct config *config_load(const char *path);
+void config_free(struct config *c);
+const char *state_dir_of(const struct alert_opts *o, struct config **cfgp);
+
+/* rules.c */
+json_t *alert_record(const struct rule *r, const struct inst *in,
+    const char *event, double ts);
+struct inst *inst_get(struct rule *r, const char *host, const char *comp,
+    int create);
+void housekeeping(struct alert_ctx *x);
+int run_file(struct alert_ctx *x, const char *path);
+
+/* state.c */
+void mkdir_p(const char *path);
+void hist_flush(struct alert_ctx *x, int force);
+void hist_append(struct alert_ctx *x, const json_t *rec);
+void state_save(struct alert_ctx *x);
+void state_load(struct alert_ctx *x);
+
+/* deliv.c */
+void cfg_put(struct deliv *d, struct config *c);
+int rx_routes(const struct receiver *x, const json_t *rec);
+void notify(struct alert_ctx *x, struct inst *in, const json_t *rec,
+    double ts, int only);
+void deliv_start(struct alert_ctx *x);
+void drain(struct deliv *d, double wait_s);
+void deliv_stop(struct alert_ctx *x);
+
+/* the receivers: one attempt each, 0 or -1 with the reason in err */
+int deliver_webhook(struct receiver *x, const struct job *j,
+    atomic_int *stopping, char *err, size_t errsize);
+int deliver_am(struct receiver *x, const struct job *j, atomic_int *stopping,
+    char *err, size_t errsize);
+void am_resend(struct receiver *x, atomic_int *stopping);
+int deliver_email(struct receiver *x, const struct job *j,
+    atomic_int *stopping, char *err, size_t errsize);
+int deliver_command(struct receiver *x, const struct job *j,
+    atomic_int *stopping, char *err, size_t errsize);
+
+/* the subcommands */
+int cmd_ack(const struct alert_opts *o, int argc, char **argv);
+int cmd_stats(const struct alert_opts *o);
+
+#endif

@@ -1,0 +1,625 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The rules: each record evaluated, the instances (rule, host,
+ * component) and their transitions on event time, escalation, repeats,
+ * absent data, acknowledgements, and the reload on SIGHUP.
+ */
+#include "perf-alert.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pk_err.h"
+#include "pk_hash.h"
+#include "pk_io.h"
+#include "pk_opt.h"
+#include "pk_time.h"
+
+const char *const statenames[] = { "inactive", "pending", "firing" };
+
+struct tplctx {
+	const struct rule *r;
+	const struct inst *in;
+	char buf[64];
+};
+
+static const char *
+tpl_lookup(const char *name, size_t len, void *arg)
+{
+	struct tplctx *t = arg;
+
+#define IS(s) (len == sizeof(s) - 1 && strncmp(name, s, len) == 0)
+	if (IS("value") || IS("threshold")) {
+		double v = IS("value") ? t->in->value :
+		    pk_alert_cond_threshold(&t->r->when);
+
+		if (isnan(v))
+			return "";
+		snprintf(t->buf, sizeof(t->buf), "%.6g", v);
+		return t->buf;
+	}
+	if (IS("host"))
+		return t->in->host;
+	if (IS("component"))
+		return t->in->comp;
+	if (IS("rule"))
+		return t->r->name;
+	if (IS("severity"))
+		return pk_alert_severity_name(t->in->sev);
+	if (IS("fingerprint"))
+		return t->in->fp;
+	if (len > 7 && strncmp(name, "labels.", 7) == 0) {
+		snprintf(t->buf, sizeof(t->buf), "%.*s", (int)(len - 7),
+		    name + 7);
+		return json_string_value(json_object_get(t->r->labels, t->buf));
+	}
+#undef IS
+	return NULL;
+}
+
+json_t *
+alert_record(const struct rule *r, const struct inst *in, const char *event,
+    double ts)
+{
+	json_t *o = json_object(), *labels, *ann;
+	const char *state = in->state == ST_PENDING ? "pending" :
+	    in->state == ST_FIRING ? "firing" : "resolved";
+	struct tplctx t = { r, in, "" };
+	const char *k;
+	json_t *v;
+	char buf[4096];
+
+	json_object_set_new(o, "type", json_string("alert"));
+	json_object_set_new(o, "ts", json_real(ts));
+	json_object_set_new(o, "host", json_string(in->host));
+	if (in->comp[0] != '\0')
+		json_object_set_new(o, "component", json_string(in->comp));
+	json_object_set_new(o, "rule", json_string(r->name));
+	json_object_set_new(o, "fingerprint", json_string(in->fp));
+	json_object_set_new(o, "state", json_string(state));
+	json_object_set_new(o, "event", json_string(event));
+	json_object_set_new(o, "severity",
+	    json_string(pk_alert_severity_name(in->sev)));
+	labels = json_deep_copy(r->labels);
+	json_object_set_new(labels, "alertname", json_string(r->name));
+	json_object_set_new(labels, "host", json_string(in->host));
+	if (in->comp[0] != '\0')
+		json_object_set_new(labels, "component", json_string(in->comp));
+	json_object_set_new(o, "labels", labels);
+	ann = json_object();
+	json_object_foreach(r->annotations, k, v) {
+		pk_alert_template(json_string_value(v), tpl_lookup, &t, buf,
+		    sizeof(buf));
+		json_object_set_new(ann, k, json_string(buf));
+	}
+	json_object_set_new(o, "annotations", ann);
+	if (!isnan(in->value))
+		json_object_set_new(o, "value", json_real(in->value));
+	if (!isnan(pk_alert_cond_threshold(&r->when)))
+		json_object_set_new(o, "threshold",
+		    json_real(pk_alert_cond_threshold(&r->when)));
+	json_object_set_new(o, "since", json_real(in->since));
+	if (in->esc > 0)
+		json_object_set_new(o, "escalation", json_integer(in->esc));
+	if (in->flap.flapping)
+		json_object_set_new(o, "flapping", json_true());
+	if (in->acked)
+		json_object_set_new(o, "acknowledged", json_true());
+	return o;
+}
+
+/* One transition: the record on stdout, in the history, to the receivers. */
+static void
+transition(struct alert_ctx *x, const struct rule *r, struct inst *in,
+    const char *event, double ts, int tell)
+{
+	json_t *rec = alert_record(r, in, event, ts);
+
+	if (strcmp(event, "resolved") == 0)
+		json_object_set_new(rec, "duration_s", json_real(ts - in->since));
+	pk_emit_json(rec);
+	pk_out_record_done();
+	/*
+	 * The spool before the history: a crash between the two must leave
+	 * a notification not yet in the history (delivered at least once),
+	 * never a history line whose notification was lost.
+	 */
+	if (tell)
+		notify(x, in, rec, ts, -1);
+	hist_append(x, rec);
+	json_decref(rec);
+}
+
+static void
+set_fp(const struct rule *r, struct inst *in)
+{
+	uint64_t h = PK_HASH_FNV_INIT;
+	const char *k;
+	json_t *v;
+
+	h = pk_hash_fnv1a(h, r->name, strlen(r->name) + 1);
+	h = pk_hash_fnv1a(h, in->host, strlen(in->host) + 1);
+	h = pk_hash_fnv1a(h, in->comp, strlen(in->comp) + 1);
+	json_object_foreach(r->labels, k, v) {
+		h = pk_hash_fnv1a(h, k, strlen(k) + 1);
+		h = pk_hash_fnv1a(h, json_string_value(v),
+		    strlen(json_string_value(v)) + 1);
+	}
+	snprintf(in->fp, sizeof(in->fp), "%016llx", (unsigned long long)h);
+}
+
+struct inst *
+inst_get(struct rule *r, const char *host, const char *comp, int create)
+{
+	struct inst *in;
+	size_t i;
+
+	for (i = 0; i < r->ninst; i++)
+		if (strcmp(r->insts[i].host, host) == 0 &&
+		    strcmp(r->insts[i].comp, comp) == 0)
+			return &r->insts[i];
+	if (!create)
+		return NULL;
+	if (r->ninst == r->capinst) {
+		r->capinst = r->capinst ? r->capinst * 2 : 4;
+		r->insts = realloc(r->insts, r->capinst * sizeof(*r->insts));
+		if (r->insts == NULL)
+			pk_die(PK_EXIT_IO, "out of memory");
+	}
+	in = &r->insts[r->ninst++];
+	memset(in, 0, sizeof(*in));
+	snprintf(in->host, sizeof(in->host), "%s", host);
+	snprintf(in->comp, sizeof(in->comp), "%s", comp);
+	in->sev = r->sev;
+	in->value = NAN;
+	in->clear_since = NAN;
+	set_fp(r, in);
+	return in;
+}
+
+static void
+fire(struct alert_ctx *x, const struct rule *r, struct inst *in, double ts,
+    double since)
+{
+	in->state = ST_FIRING;
+	in->since = since;
+	in->sev = r->sev;
+	in->esc = 0;
+	in->acked = 0;
+	in->next_esc = ts + r->esc_after;
+	in->clear_since = NAN;
+	transition(x, r, in, "firing", ts, 1);
+}
+
+static void
+resolve(struct alert_ctx *x, const struct rule *r, struct inst *in, double ts)
+{
+	int was = in->state;
+
+	in->state = ST_INACTIVE;
+	in->clear_since = NAN;
+	if (was == ST_FIRING)
+		transition(x, r, in, "resolved", ts, in->notified == ST_FIRING ||
+		    !in->flap.flapping);
+	in->esc = 0;
+	in->sev = r->sev;
+	in->acked = 0;
+}
+
+static void
+flap_change(struct alert_ctx *x, const struct rule *r, struct inst *in,
+    double ts)
+{
+	json_t *rec = alert_record(r, in, in->flap.flapping ? "flapping" :
+	    "flap_end", ts);
+
+	json_object_set_new(rec, "flap_pct", json_real(in->flap.pct));
+	pk_emit_json(rec);
+	pk_out_record_done();
+	hist_append(x, rec);
+	/* Notifications were held: tell the receivers where it stands now. */
+	if (!in->flap.flapping && in->notified != in->state &&
+	    (in->state == ST_FIRING || in->notified == ST_FIRING)) {
+		json_object_set_new(rec, "event", json_string(
+		    in->state == ST_FIRING ? "firing" : "resolved"));
+		notify(x, in, rec, ts, -1);
+	}
+	json_decref(rec);
+}
+
+static void
+eval_rule(struct alert_ctx *x, struct rule *r, const struct pk_jval *vals,
+    double ts, char *host, char *comp, int *have_names)
+{
+	struct config *c = x->cfg;
+	struct inst *in;
+	double value, cv;
+	int cond, clr;
+	size_t i;
+
+	for (i = 0; i < r->nmatch; i++)
+		if (vals[r->match[i].id].type != PK_JSTR ||
+		    !pk_jval_streq(&vals[r->match[i].id], r->match[i].val))
+			return;
+	if (r->absent_s > 0) {
+		r->absent_seen = pk_now();
+		if (r->ninst > 0 && r->insts[0].state == ST_FIRING)
+			resolve(x, r, &r->insts[0], r->absent_seen);
+		return;
+	}
+	cond = pk_alert_cond_eval(&r->when, vals, &value);
+	if (cond < 0 || (cond == 0 && r->ninst == 0))
+		return;
+	if (!*have_names) {
+		if (vals[c->id_host].type == PK_JSTR)
+			pk_jval_str(&vals[c->id_host], host, STRLEN);
+		else
+			host[0] = '\0';
+		if (vals[c->id_comp].type == PK_JSTR)
+			pk_jval_str(&vals[c->id_comp], comp, STRLEN);
+		else
+			comp[0] = '\0';
+		*have_names = 1;
+	}
+	in = inst_get(r, host, comp, cond == 1);
+	if (in == NULL)
+		return;
+	if (r->value_id >= 0 && vals[r->value_id].type == PK_JNUM)
+		value = pk_jval_num(&vals[r->value_id]);
+	if (r->flap && pk_alert_flap_add(&in->flap, cond, c->flap_low,
+	    c->flap_high))
+		flap_change(x, r, in, ts);
+	switch (in->state) {
+	case ST_INACTIVE:
+		if (cond != 1)
+			break;
+		in->value = value;
+		if (r->for_s <= 0) {
+			fire(x, r, in, ts, ts);
+		} else {
+			in->state = ST_PENDING;
+			in->since = ts;
+			transition(x, r, in, "pending", ts, 0);
+		}
+		break;
+	case ST_PENDING:
+		if (cond != 1) {
+			/* Never fired: back to inactive without notice. */
+			in->state = ST_INACTIVE;
+			break;
+		}
+		in->value = value;
+		if (ts - in->since >= r->for_s)
+			fire(x, r, in, ts, ts);
+		break;
+	case ST_FIRING:
+		if (r->has_clear) {
+			clr = pk_alert_cond_eval(&r->clear, vals, &cv);
+			if (clr < 0)
+				break;
+		} else {
+			clr = !cond;
+		}
+		if (cond == 1)
+			in->value = value;
+		if (!clr) {
+			in->clear_since = NAN;
+			break;
+		}
+		if (isnan(in->clear_since))
+			in->clear_since = ts;
+		if (ts - in->clear_since >= r->clear_for_s) {
+			in->value = isnan(value) ? in->value : value;
+			resolve(x, r, in, ts);
+		}
+		break;
+	}
+}
+
+/* Event-time housekeeping: escalation and repeats. */
+static void
+tick(struct alert_ctx *x, double ts)
+{
+	struct config *c = x->cfg;
+	size_t i, k, n;
+
+	for (i = 0; i < c->nrules; i++) {
+		struct rule *r = &c->rules[i];
+
+		for (n = 0; n < r->ninst; n++) {
+			struct inst *in = &r->insts[n];
+
+			if (in->state != ST_FIRING || in->acked)
+				continue;
+			if (r->esc_after > 0 && in->sev < r->esc_max &&
+			    ts >= in->next_esc) {
+				in->sev++;
+				in->esc++;
+				in->next_esc = ts + r->esc_after;
+				transition(x, r, in, "escalated", ts, 1);
+				continue;
+			}
+			if (in->flap.flapping)
+				continue;
+			for (k = 0; k < c->nrx; k++) {
+				json_t *rec;
+
+				if (c->rx[k].repeat_s <= 0 ||
+				    ts - in->last_rx[k] < c->rx[k].repeat_s)
+					continue;
+				rec = alert_record(r, in, "repeat", ts);
+				if (rx_routes(&c->rx[k], rec))
+					notify(x, in, rec, ts, (int)k);
+				json_decref(rec);
+			}
+		}
+	}
+}
+
+/* Absent-data rules, judged on the wall clock. */
+static void
+check_absent(struct alert_ctx *x)
+{
+	struct config *c = x->cfg;
+	double now = pk_now();
+	size_t i;
+
+	for (i = 0; i < c->nrules; i++) {
+		struct rule *r = &c->rules[i];
+		struct inst *in;
+		const char *host = pk_hostname();
+		size_t m;
+
+		if (r->absent_s <= 0 || now - r->absent_seen < r->absent_s)
+			continue;
+		for (m = 0; m < r->nmatch; m++)
+			if (strcmp(r->match[m].path, "host") == 0)
+				host = r->match[m].val;
+		in = r->ninst > 0 ? &r->insts[0] : inst_get(r, host, "", 1);
+		if (in->state == ST_FIRING)
+			continue;
+		in->value = now - r->absent_seen;
+		fire(x, r, in, now, r->absent_seen);
+	}
+}
+
+/* Acknowledgements left by `perf-alert ack` in the state directory. */
+static void
+check_acks(struct alert_ctx *x)
+{
+	struct config *c = x->cfg;
+	DIR *dir;
+	struct dirent *e;
+	char path[8192];
+
+	if (x->ackdir[0] == '\0' || (dir = opendir(x->ackdir)) == NULL)
+		return;
+	while ((e = readdir(dir)) != NULL) {
+		size_t i, n, idlen = strlen(e->d_name), found = 0;
+		json_t *a;
+
+		if (e->d_name[0] == '.' || strchr(e->d_name, '.') != NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", x->ackdir, e->d_name);
+		a = json_load_file(path, 0, NULL);
+		for (i = 0; i < c->nrules; i++) {
+			struct rule *r = &c->rules[i];
+
+			for (n = 0; n < r->ninst; n++) {
+				struct inst *in = &r->insts[n];
+				json_t *rec;
+				double ts;
+
+				if (in->state != ST_FIRING || in->acked ||
+				    strncmp(in->fp, e->d_name, idlen) != 0)
+					continue;
+				found++;
+				in->acked = 1;
+				ts = r->absent_s > 0 ? pk_now() : x->last_ts;
+				rec = alert_record(r, in, "acknowledged", ts);
+				json_object_set_new(rec, "tta_s",
+				    json_real(ts - in->since));
+				if (json_string_value(json_object_get(a, "by")))
+					json_object_set(rec, "by",
+					    json_object_get(a, "by"));
+				if (json_string_value(json_object_get(a,
+				    "comment")))
+					json_object_set(rec, "comment",
+					    json_object_get(a, "comment"));
+				pk_emit_json(rec);
+				pk_out_record_done();
+				hist_append(x, rec);
+				json_decref(rec);
+			}
+		}
+		if (!found)
+			pk_warn("ack %s: no firing, unacknowledged alert has "
+			    "this id", e->d_name);
+		json_decref(a);
+		if (unlink(path) == -1)
+			pk_warn_errno("cannot remove '%s'", path);
+	}
+	closedir(dir);
+}
+
+static void
+reload(struct alert_ctx *x)
+{
+	struct config *n, *old = x->cfg;
+	struct pk_jval *nv;
+	size_t i, k;
+
+	pk_reload = 0;
+	if ((n = config_load(x->config_path)) == NULL) {
+		pk_warn("'%s': invalid configuration, keeping the old one",
+		    x->config_path);
+		return;
+	}
+	if ((n->state_dir == NULL) != (old->state_dir == NULL) ||
+	    (n->state_dir != NULL && strcmp(n->state_dir, old->state_dir)))
+		pk_warn("state_dir changes need a restart; keeping '%s'",
+		    old->state_dir ? old->state_dir : "(none)");
+	if (x->d.spool[0] == '\0' && n->nrx > 0) {
+		pk_warn("'%s': receivers need a state directory, keeping the "
+		    "old configuration", x->config_path);
+		config_free(n);
+		return;
+	}
+	/* Alerts in progress carry over to the rule of the same name. */
+	for (i = 0; i < n->nrules; i++)
+		for (k = 0; k < old->nrules; k++)
+			if (strcmp(n->rules[i].name, old->rules[k].name) == 0) {
+				n->rules[i].insts = old->rules[k].insts;
+				n->rules[i].ninst = old->rules[k].ninst;
+				n->rules[i].capinst = old->rules[k].capinst;
+				n->rules[i].absent_seen =
+				    old->rules[k].absent_seen;
+				old->rules[k].insts = NULL;
+				old->rules[k].ninst = 0;
+			}
+	for (i = 0; i < n->nrules; i++)
+		if (n->rules[i].absent_seen == 0)
+			n->rules[i].absent_seen = pk_now();
+	nv = realloc(x->vals, (size_t)n->ps.npaths * sizeof(*nv));
+	if (nv == NULL)
+		pk_die(PK_EXIT_IO, "out of memory");
+	x->vals = nv;
+	pthread_mutex_lock(&x->d.mu);
+	x->d.cfg = n;
+	pthread_mutex_unlock(&x->d.mu);
+	x->cfg = n;
+	cfg_put(&x->d, old);
+	pk_warn("'%s': configuration reloaded (%zu rules, %zu receivers)",
+	    x->config_path, n->nrules, n->nrx);
+}
+
+void
+housekeeping(struct alert_ctx *x)
+{
+	if (pk_reload)
+		reload(x);
+	check_absent(x);
+	check_acks(x);
+	x->next_scan = pk_mono() + 0.2;
+	if (x->hist_fd != -1)
+		hist_flush(x, 0);
+	if (x->dirty && x->statefile[0] != '\0' && pk_mono() >= x->next_save)
+		state_save(x);
+}
+
+static void
+on_idle(void *arg)
+{
+	housekeeping(arg);
+}
+
+/*
+ * The clock stepped back by back seconds (pk_evclock): move every timer
+ * (pending and firing since, clear_for, escalation, repeats) onto the
+ * new timeline, so that no time passes across the step: 'for' neither
+ * completes early nor waits for the old timeline to come round again.
+ */
+static void
+rebase(struct alert_ctx *x, double back)
+{
+	struct config *c = x->cfg;
+	size_t i, n, k;
+
+	for (i = 0; i < c->nrules; i++)
+		for (n = 0; n < c->rules[i].ninst; n++) {
+			struct inst *in = &c->rules[i].insts[n];
+
+			in->since -= back;
+			in->clear_since -= back;
+			in->next_esc -= back;
+			for (k = 0; k < MAXRX; k++)
+				in->last_rx[k] -= back;
+		}
+	x->last_ts = x->ev.clock;
+	x->next_tick = x->ev.clock + 1;
+}
+
+static void
+process_line(struct alert_ctx *x, const char *file, unsigned long lineno,
+    const char *line, size_t len)
+{
+	struct config *c = x->cfg;
+	struct pk_jscan_err err;
+	const struct pk_jval *tsv;
+	char host[STRLEN], comp[STRLEN];
+	int have_names = 0;
+	double ts, back = 0;
+	size_t i;
+
+	if (pk_jscan(&c->ps, line, len, x->vals, &err) == -1) {
+		pk_bad_line(&x->bad, file, lineno, "column %zu: %s", err.col,
+		    err.msg);
+		return;
+	}
+	tsv = &x->vals[c->id_ts];
+	if (tsv->type != PK_JNUM) {
+		pk_bad_line(&x->bad, file, lineno, "no numeric 'ts'");
+		return;
+	}
+	ts = pk_jval_num(tsv);
+	pk_out_line(line, len);
+	if (pk_evclock_see(&x->ev, ts, STEP_SPAN, &back) == PK_EVCLOCK_STEP) {
+		if (x->vals[c->id_host].type == PK_JSTR)
+			pk_jval_str(&x->vals[c->id_host], host, STRLEN);
+		else
+			snprintf(host, STRLEN, "-");
+		pk_warn("%s: clock stepped back by %.0f s at %s:%lu; timers "
+		    "restarted", host, back, file, lineno);
+		rebase(x, back);
+	}
+	if (ts > x->last_ts)
+		x->last_ts = ts;
+	for (i = 0; i < c->nrules; i++)
+		eval_rule(x, &c->rules[i], x->vals, ts, host, comp,
+		    &have_names);
+	if (x->last_ts >= x->next_tick) {
+		tick(x, x->last_ts);
+		x->next_tick = x->last_ts + 1;
+	}
+	if ((++x->nrec & 1023) == 0 && pk_mono() >= x->next_scan)
+		housekeeping(x);
+}
+
+int
+run_file(struct alert_ctx *x, const char *path)
+{
+	struct pk_jsonl r;
+	char *line;
+	size_t len;
+	int rc;
+
+	if (pk_jsonl_open(&r, path) == -1) {
+		pk_warn_errno("cannot open '%s'", path);
+		return -1;
+	}
+	r.idle_ms = 200;
+	r.on_idle = on_idle;
+	r.arg = x;
+	for (;;) {
+		rc = pk_jsonl_next(&r, &line, &len);
+		if (rc == PK_JSONL_LINE) {
+			process_line(x, r.name, r.lineno, line, len);
+			if (pk_reload)
+				reload(x);
+			continue;
+		}
+		if (rc == PK_JSONL_TOOLONG) {
+			pk_bad_line(&x->bad, r.name, r.lineno, "line too long");
+			continue;
+		}
+		break;
+	}
+	if (rc == PK_JSONL_ERROR)
+		pk_warn_errno("cannot read '%s'", r.name);
+	pk_jsonl_release(&r);
+	return rc == PK_JSONL_ERROR ? -1 : 0;
+}
