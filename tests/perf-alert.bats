@@ -197,6 +197,48 @@ stop_live() {
 	[[ "$stderr" == *"receivers need a state directory"* ]]
 }
 
+# The receiver types of the man page (its "Receiver types" list: each
+# .It Cm TYPE, and the .It Li KEY items under it), one type a line.
+man_receivers() {
+	awk '
+	/^\.Ss Receiver types/ { on = 1; next }
+	/^\.S[hs] / { if (on && line != "") print line; on = 0; line = "" }
+	!on { next }
+	/^\.Bl/ { depth++; next }
+	/^\.El/ { depth--; next }
+	/^\.It Cm / && depth == 1 { if (line != "") print line; line = $3; next }
+	/^\.It Li / && depth == 2 { for (i = 3; i <= NF; i++) if ($i != ",") line = line " " $i }
+	' "$ROOT/man/perf-alert.1"
+}
+
+@test "the man page documents every receiver type and its keys, and nothing else" {
+	run -0 perf-alert --list-receivers
+	[ "${#lines[@]}" -ge 4 ]
+	diff -u <(man_receivers) <(printf '%s\n' "$output")
+}
+
+@test "a key of another receiver type is a config error with FILE:LINE:COL" {
+	for k in 'to: [a@example.org]' 'starttls: true' 'command: "true"' 'urls: ["http://127.0.0.1:1/"]'; do
+		printf 'state_dir: %s\nrules:\n  - {name: x, when: cpu.util > 9}\nreceivers:\n  - name: hook\n    type: webhook\n    url: "http://127.0.0.1:1/"\n    %s\n' \
+		    "$BATS_TEST_TMPDIR/st" "$k" >"$BATS_TEST_TMPDIR/r.yaml"
+		run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
+		[[ "$stderr" == *"r.yaml:8:5: unknown key '${k%%:*}' in webhook receiver 'hook' (keys: name, type, severity, labels, repeat_interval, rate_limit, timeout, url)"* ]] ||
+		    fail "$k: $stderr"
+	done
+	# A command receiver takes no url; a misspelt key gets a suggestion.
+	printf 'state_dir: st\nrules:\n  - {name: x, when: cpu.util > 9}\nreceivers:\n  - {name: run, type: command, command: "true", url: "http://x/"}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
+	[[ "$stderr" == *"r.yaml:5:49: unknown key 'url' in command receiver 'run'"* ]]
+	printf 'state_dir: st\nrules:\n  - {name: x, when: cpu.util > 9}\nreceivers:\n  - {name: am, type: alertmanager, url: "http://x/", resend_intervall: 1s}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
+	[[ "$stderr" == *"r.yaml:5:"*"unknown key 'resend_intervall'"*"(did you mean 'resend_interval'?)"* ]]
+	# An unknown type lists the types of the table.
+	printf 'state_dir: st\nrules:\n  - {name: x, when: cpu.util > 9}\nreceivers:\n  - {name: p, type: pager}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
+	types=$(perf-alert --list-receivers | awk '{ printf "%s%s", (NR > 1 ? ", " : ""), $1 }')
+	[[ "$stderr" == *"r.yaml:5:"*"unknown receiver type 'pager' ($types)"* ]]
+}
+
 @test "flapping: marked, and its notifications held" {
 	start_http
 	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF

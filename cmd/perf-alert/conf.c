@@ -30,7 +30,7 @@ rule_release(struct rule *r)
 	free(r->insts);
 }
 
-static void
+void
 strv_free(char **v, size_t n)
 {
 	size_t i;
@@ -44,16 +44,9 @@ static void
 receiver_release(struct receiver *x)
 {
 	free(x->name);
-	strv_free(x->urls, x->nurls);
-	strv_free(x->to, x->nto);
 	json_decref(x->labels);
-	json_decref(x->active);
-	free(x->from);
-	free(x->user);
-	free(x->pass_env);
-	free(x->pass_file);
-	free(x->command);
-	free(x->ca_file);
+	if (x->type != NULL && x->conf != NULL)
+		x->type->release(x->conf);
 }
 
 void
@@ -74,8 +67,8 @@ config_free(struct config *c)
 	free(c);
 }
 
-static int
-get_str(struct pk_ydoc *doc, const struct pk_ynode *map, const char *key,
+int
+conf_str(struct pk_ydoc *doc, const struct pk_ynode *map, const char *key,
     char **out)
 {
 	const struct pk_ynode *n = pk_ymap_get(map, key);
@@ -89,8 +82,8 @@ get_str(struct pk_ydoc *doc, const struct pk_ynode *map, const char *key,
 	return 0;
 }
 
-static int
-get_dur(struct pk_ydoc *doc, const struct pk_ynode *map, const char *key,
+int
+conf_dur(struct pk_ydoc *doc, const struct pk_ynode *map, const char *key,
     double min, double *out)
 {
 	const struct pk_ynode *n = pk_ymap_get(map, key);
@@ -100,8 +93,8 @@ get_dur(struct pk_ydoc *doc, const struct pk_ynode *map, const char *key,
 	return pk_ynode_duration(doc, n, min, 1e9, out);
 }
 
-static int
-get_sev(struct pk_ydoc *doc, const struct pk_ynode *map, const char *key,
+int
+conf_sev(struct pk_ydoc *doc, const struct pk_ynode *map, const char *key,
     int *out)
 {
 	const struct pk_ynode *n = pk_ymap_get(map, key);
@@ -119,8 +112,8 @@ get_sev(struct pk_ydoc *doc, const struct pk_ynode *map, const char *key,
 }
 
 /* A list of strings, or one string. */
-static int
-get_strv(struct pk_ydoc *doc, const struct pk_ynode *map, const char *key,
+int
+conf_strv(struct pk_ydoc *doc, const struct pk_ynode *map, const char *key,
     char ***out, size_t *n)
 {
 	const struct pk_ynode *v = pk_ymap_get(map, key);
@@ -149,8 +142,8 @@ get_strv(struct pk_ydoc *doc, const struct pk_ynode *map, const char *key,
 }
 
 /* A map of scalar strings as a JSON object. */
-static int
-get_strmap(struct pk_ydoc *doc, const struct pk_ynode *map, const char *key,
+int
+conf_strmap(struct pk_ydoc *doc, const struct pk_ynode *map, const char *key,
     json_t **out)
 {
 	const struct pk_ynode *v = pk_ymap_get(map, key);
@@ -208,7 +201,7 @@ parse_rule(struct pk_ydoc *doc, struct config *c, const struct pk_ynode *n,
 		return -1;
 	if ((v = pk_ymap_get(n, "name")) == NULL)
 		return pk_yerror(doc, n, "a rule needs a name");
-	if (get_str(doc, n, "name", &r->name) == -1)
+	if (conf_str(doc, n, "name", &r->name) == -1)
 		return -1;
 	for (i = 0; i < c->nrules; i++)
 		if (c->rules[i].name != NULL &&
@@ -230,7 +223,7 @@ parse_rule(struct pk_ydoc *doc, struct config *c, const struct pk_ynode *n,
 				return pk_yerror(doc, m->keys[i], "bad path");
 		}
 	}
-	err |= get_dur(doc, n, "absent", 0.001, &r->absent_s);
+	err |= conf_dur(doc, n, "absent", 0.001, &r->absent_s);
 	v = pk_ymap_get(n, "when");
 	if (v == NULL && r->absent_s == 0)
 		return pk_yerror(doc, n, "rule '%s' needs 'when' or 'absent'",
@@ -244,9 +237,9 @@ parse_rule(struct pk_ydoc *doc, struct config *c, const struct pk_ynode *n,
 			return -1;
 		r->has_clear = 1;
 	}
-	err |= get_dur(doc, n, "for", 0, &r->for_s);
-	err |= get_dur(doc, n, "clear_for", 0, &r->clear_for_s);
-	err |= get_sev(doc, n, "severity", &r->sev);
+	err |= conf_dur(doc, n, "for", 0, &r->for_s);
+	err |= conf_dur(doc, n, "clear_for", 0, &r->clear_for_s);
+	err |= conf_sev(doc, n, "severity", &r->sev);
 	if ((v = pk_ymap_get(n, "value")) != NULL) {
 		if (pk_ynode_str(doc, v, &s) == -1)
 			return -1;
@@ -255,8 +248,8 @@ parse_rule(struct pk_ydoc *doc, struct config *c, const struct pk_ynode *n,
 	}
 	json_decref(r->labels);
 	json_decref(r->annotations);
-	err |= get_strmap(doc, n, "labels", &r->labels);
-	err |= get_strmap(doc, n, "annotations", &r->annotations);
+	err |= conf_strmap(doc, n, "labels", &r->labels);
+	err |= conf_strmap(doc, n, "annotations", &r->annotations);
 	if ((v = pk_ymap_get(n, "flap")) != NULL)
 		err |= pk_ynode_bool(doc, v, &r->flap);
 	if ((m = pk_ymap_get(n, "escalate")) != NULL) {
@@ -265,79 +258,89 @@ parse_rule(struct pk_ydoc *doc, struct config *c, const struct pk_ynode *n,
 			return -1;
 		if (pk_ymap_get(m, "after") == NULL)
 			return pk_yerror(doc, m, "escalate needs 'after'");
-		err |= get_dur(doc, m, "after", 0.001, &r->esc_after);
-		err |= get_sev(doc, m, "max", &r->esc_max);
+		err |= conf_dur(doc, m, "after", 0.001, &r->esc_after);
+		err |= conf_sev(doc, m, "max", &r->esc_max);
 	}
 	return err ? -1 : 0;
 }
 
+int
+conf_urls(struct pk_ydoc *doc, const struct pk_ynode *n,
+    const struct receiver *x, int many, char ***urls, size_t *nurls)
+{
+	if (conf_strv(doc, n, "url", urls, nurls) == -1)
+		return -1;
+	if (many && *nurls == 0 && conf_strv(doc, n, "urls", urls,
+	    nurls) == -1)
+		return -1;
+	if (*nurls == 0)
+		return pk_yerror(doc, n, "receiver '%s' needs a url", x->name);
+	if (!many && *nurls > 1)
+		return pk_yerror(doc, n, "receiver '%s' takes one url", x->name);
+	return 0;
+}
+
+/* The keys every receiver has, read here once for all types. */
+static const char *const common_keys[] = { "name", "type", "severity",
+	"labels", "repeat_interval", "rate_limit", "timeout", NULL };
+
+/*
+ * A receiver: the common keys, then its type's own through the row; a
+ * key that is neither is an error that lists the keys the type takes.
+ */
 static int
 parse_receiver(struct pk_ydoc *doc, const struct pk_ynode *n,
     struct receiver *x)
 {
-	static const char *const keys[] = { "name", "type", "url", "urls",
-		"severity", "labels", "repeat_interval", "rate_limit",
-		"timeout", "resend_interval", "from", "to", "username",
-		"password_env", "password_file", "starttls", "ca_file", "command",
-		NULL };
+	const char *allowed[64], *s, *name = "";
+	const struct receiver_type *t;
 	const struct pk_ynode *v;
-	const char *s;
+	char what[1024], names[256];
+	size_t k = 0, i, len;
 	int err = 0;
 
 	x->timeout_s = 10;
-	x->resend_s = 60;
-	if (pk_ynode_expect(doc, n, PK_YMAP, "receiver") == -1 ||
-	    pk_ymap_check(doc, n, "receiver", keys) > 0)
+	if (pk_ynode_expect(doc, n, PK_YMAP, "receiver") == -1)
 		return -1;
-	if (pk_ymap_get(n, "name") == NULL)
+	if ((v = pk_ymap_get(n, "name")) == NULL)
 		return pk_yerror(doc, n, "a receiver needs a name");
+	if (v->type == PK_YSCALAR)
+		name = v->str;
 	if ((v = pk_ymap_get(n, "type")) == NULL)
 		return pk_yerror(doc, n, "a receiver needs a type");
 	if (pk_ynode_str(doc, v, &s) == -1)
 		return -1;
-	if (strcmp(s, "webhook") == 0)
-		x->kind = RX_WEBHOOK;
-	else if (strcmp(s, "alertmanager") == 0)
-		x->kind = RX_ALERTMANAGER;
-	else if (strcmp(s, "email") == 0)
-		x->kind = RX_EMAIL;
-	else if (strcmp(s, "command") == 0)
-		x->kind = RX_COMMAND;
-	else
-		return pk_yerror(doc, v, "unknown receiver type '%s' (webhook, "
-		    "alertmanager, email, command)", s);
-	err |= get_str(doc, n, "name", &x->name);
-	err |= get_strv(doc, n, "url", &x->urls, &x->nurls);
-	if (x->nurls == 0)
-		err |= get_strv(doc, n, "urls", &x->urls, &x->nurls);
-	err |= get_sev(doc, n, "severity", &x->min_sev);
-	err |= get_strmap(doc, n, "labels", &x->labels);
-	err |= get_dur(doc, n, "repeat_interval", 0, &x->repeat_s);
-	err |= get_dur(doc, n, "timeout", 0.001, &x->timeout_s);
-	err |= get_dur(doc, n, "resend_interval", 0.1, &x->resend_s);
+	if ((t = receiver_type_find(s)) == NULL) {
+		receiver_type_names(names, sizeof(names));
+		return pk_yerror(doc, v, "unknown receiver type '%s' (%s)", s,
+		    names);
+	}
+	len = (size_t)snprintf(what, sizeof(what), "%s receiver '%s' (keys:",
+	    t->name, name);
+	for (i = 0; common_keys[i] != NULL; i++)
+		allowed[k++] = common_keys[i];
+	for (i = 0; t->keys[i] != NULL && k < 63; i++)
+		allowed[k++] = t->keys[i];
+	allowed[k] = NULL;
+	for (i = 0; allowed[i] != NULL && len < sizeof(what); i++)
+		len += (size_t)snprintf(what + len, sizeof(what) - len, "%s %s",
+		    i ? "," : "", allowed[i]);
+	if (len < sizeof(what))
+		snprintf(what + len, sizeof(what) - len, ")");
+	if (pk_ymap_check(doc, n, what, allowed) > 0)
+		return -1;
+	x->type = t;
+	err |= conf_str(doc, n, "name", &x->name);
+	err |= conf_sev(doc, n, "severity", &x->min_sev);
+	err |= conf_strmap(doc, n, "labels", &x->labels);
+	err |= conf_dur(doc, n, "repeat_interval", 0, &x->repeat_s);
+	err |= conf_dur(doc, n, "timeout", 0.001, &x->timeout_s);
 	if ((v = pk_ymap_get(n, "rate_limit")) != NULL)
 		err |= pk_ynode_double(doc, v, 0.001, 1e9, &x->rate_per_min);
-	err |= get_str(doc, n, "from", &x->from);
-	err |= get_strv(doc, n, "to", &x->to, &x->nto);
-	err |= get_str(doc, n, "username", &x->user);
-	err |= get_str(doc, n, "password_env", &x->pass_env);
-	err |= get_str(doc, n, "password_file", &x->pass_file);
-	err |= get_str(doc, n, "command", &x->command);
-	err |= get_str(doc, n, "ca_file", &x->ca_file);
-	if ((v = pk_ymap_get(n, "starttls")) != NULL)
-		err |= pk_ynode_bool(doc, v, &x->starttls);
 	if (err)
 		return -1;
-	if (x->kind != RX_COMMAND && x->nurls == 0)
-		return pk_yerror(doc, n, "receiver '%s' needs a url", x->name);
-	if (x->kind != RX_ALERTMANAGER && x->nurls > 1)
-		return pk_yerror(doc, n, "receiver '%s' takes one url", x->name);
-	if (x->kind == RX_COMMAND && x->command == NULL)
-		return pk_yerror(doc, n, "receiver '%s' needs a command", x->name);
-	if (x->kind == RX_EMAIL && (x->from == NULL || x->nto == 0))
-		return pk_yerror(doc, n, "receiver '%s' needs from and to",
-		    x->name);
-	x->active = json_object();
+	if ((x->conf = t->load(doc, n, x)) == NULL)
+		return -1;
 	x->tokens = x->rate_per_min;
 	return 0;
 }
@@ -373,9 +376,9 @@ config_load(const char *path)
 	if (pk_ynode_expect(doc, root, PK_YMAP, "configuration") == -1 ||
 	    pk_ymap_check(doc, root, "configuration", keys) > 0)
 		goto fail;
-	err |= get_str(doc, root, "state_dir", &c->state_dir);
-	err |= get_dur(doc, root, "retry_min", 0.001, &c->retry_min);
-	err |= get_dur(doc, root, "retry_max", 0.001, &c->retry_max);
+	err |= conf_str(doc, root, "state_dir", &c->state_dir);
+	err |= conf_dur(doc, root, "retry_min", 0.001, &c->retry_min);
+	err |= conf_dur(doc, root, "retry_max", 0.001, &c->retry_max);
 	if ((v = pk_ymap_get(root, "flap")) != NULL) {
 		if (pk_ynode_expect(doc, v, PK_YMAP, "flap") == -1 ||
 		    pk_ymap_check(doc, v, "flap", flapkeys) > 0)

@@ -50,22 +50,6 @@ find_rx(struct config *c, const char *name)
 	return NULL;
 }
 
-static int
-deliver(struct receiver *x, const struct job *j, atomic_int *stopping,
-    char *err, size_t errsize)
-{
-	switch (x->kind) {
-	case RX_WEBHOOK:
-		return deliver_webhook(x, j, stopping, err, errsize);
-	case RX_ALERTMANAGER:
-		return deliver_am(x, j, stopping, err, errsize);
-	case RX_EMAIL:
-		return deliver_email(x, j, stopping, err, errsize);
-	default:
-		return deliver_command(x, j, stopping, err, errsize);
-	}
-}
-
 /* Whether the receiver's rate limit allows one more now (token bucket). */
 static int
 rate_ok(struct receiver *x, double now)
@@ -144,22 +128,22 @@ deliv_main(void *arg)
 		struct receiver *x = NULL;
 		double now = pk_mono(), wake = now + 0.2;
 		size_t i;
-		int ok;
+		int ok, permanent = 0;
 
 		if (d->unspooled > 0 && now >= d->next_spool &&
 		    spool_retry(d, now))
 			continue;
 		for (i = 0; i < cfg->nrx; i++) {
 			x = &cfg->rx[i];
-			if (x->kind != RX_ALERTMANAGER)
+			if (x->type->periodic == NULL)
 				continue;
-			if (x->next_resend == 0)
-				x->next_resend = now + x->resend_s;
-			if (now >= x->next_resend) {
-				x->next_resend = now + x->resend_s;
+			if (x->next_periodic == 0)
+				x->next_periodic = now + x->type->period(x);
+			if (now >= x->next_periodic) {
+				x->next_periodic = now + x->type->period(x);
 				cfg->refs++;
 				pthread_mutex_unlock(&d->mu);
-				am_resend(x, &d->stopping);
+				x->type->periodic(x, &d->stopping);
 				cfg_put(d, cfg);
 				pthread_mutex_lock(&d->mu);
 				goto again;
@@ -233,7 +217,8 @@ deliv_main(void *arg)
 		d->busy++;
 		cfg->refs++;
 		pthread_mutex_unlock(&d->mu);
-		ok = deliver(x, j, &d->stopping, err, sizeof(err)) == 0;
+		ok = x->type->deliver(x, &j->e, &d->stopping, err, sizeof(err),
+		    &permanent) == 0;
 		if (ok && j->e.file != NULL) {
 			if (pk_alert_spool_remove(&j->e) == -1)
 				pk_warn_errno("cannot remove '%s'", j->e.file);
@@ -337,7 +322,7 @@ static void
 spool_one(struct alert_ctx *x, const struct receiver *r, const json_t *rec,
     const char *key)
 {
-	size_t p, npeer = r->kind == RX_ALERTMANAGER ? r->nurls : 1;
+	size_t p, npeer = r->type->targets ? r->type->targets(r) : 1;
 
 	for (p = 0; p < npeer; p++) {
 		struct job *j = pk_xcalloc(1, sizeof(*j));

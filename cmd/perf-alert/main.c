@@ -38,6 +38,9 @@ static const char usage_str[] =
     "       perf-alert ack [-c config] [-s statedir] [-m comment] id ...\n"
     "       perf-alert stats [-c config] [-s statedir]\n";
 
+/* The option codes without a short form. */
+enum { OPT_LIST_RECEIVERS = 0x2000 };
+
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "help", no_argument, NULL, 'h' },
@@ -47,6 +50,7 @@ static const struct option longopts[] = {
 	{ "unbuffered", no_argument, NULL, 'u' },
 	{ "wait", required_argument, NULL, 'w' },
 	{ "strict", no_argument, NULL, 'S' },
+	{ "list-receivers", no_argument, NULL, OPT_LIST_RECEIVERS },
 	{ "version", no_argument, NULL, PK_OPT_VERSION },
 	{ "list-options", no_argument, NULL, PK_OPT_LIST_OPTIONS },
 	{ NULL, 0, NULL, 0 }
@@ -64,6 +68,7 @@ help(void)
 	    "  -w, --wait DURATION   at the end of input, wait this long for\n"
 	    "                        pending deliveries (default 10s)\n"
 	    "      --strict          the first bad input line is fatal\n"
+	    "      --list-receivers  the receiver types and their own keys\n"
 	    "  -h, --help            this help\n"
 	    "      --version         print the version\n");
 }
@@ -102,6 +107,10 @@ parse_opts(struct alert_opts *o, int argc, char **argv)
 			break;
 		case PK_OPT_VERSION:
 			pk_print_version();
+			pk_close_stdout();
+			exit(PK_EXIT_OK);
+		case OPT_LIST_RECEIVERS:
+			receiver_types_list();
 			pk_close_stdout();
 			exit(PK_EXIT_OK);
 		case PK_OPT_LIST_OPTIONS:

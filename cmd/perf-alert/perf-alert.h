@@ -19,6 +19,7 @@
 #include "pk_evclock.h"
 #include "pk_jscan.h"
 #include "pk_jsonl.h"
+#include "pk_yaml.h"
 
 struct alert_opts {
 	const char *config;
@@ -32,7 +33,6 @@ struct alert_opts {
 
 enum { ST_INACTIVE, ST_PENDING, ST_FIRING };
 extern const char *const statenames[];
-enum { RX_WEBHOOK, RX_ALERTMANAGER, RX_EMAIL, RX_COMMAND };
 
 #define MAXRX 16
 #define STRLEN 128
@@ -81,22 +81,55 @@ struct rule {
 	double absent_seen;	/* wall clock of the last matching record */
 };
 
+struct receiver;
+
+/*
+ * A receiver type, one row of receiver_types[] (receivers.c), each in its
+ * own file rx_NAME.c. The core reads the common keys (name, type,
+ * severity, labels, repeat_interval, rate_limit, timeout), rejects any
+ * key that is neither common nor the type's own, and leaves the type's
+ * keys to load().
+ */
+struct receiver_type {
+	const char *name;
+	const char *const *keys;	/* its own keys, NULL-ended */
+	/*
+	 * Its own keys of the receiver map n: the private configuration,
+	 * or NULL after reporting the errors (pk_yerror: FILE:LINE:COL).
+	 */
+	void *(*load)(struct pk_ydoc *doc, const struct pk_ynode *n,
+	    const struct receiver *x);
+	/*
+	 * One delivery attempt of e (its peer is the target, see targets),
+	 * in the delivery thread: 0 accepted, or -1 with the reason in err
+	 * and *permanent set when trying again cannot help. Gives up at once
+	 * when *stop becomes non-zero.
+	 */
+	int (*deliver)(struct receiver *x, const struct pk_alert_spool_entry *e,
+	    atomic_int *stop, char *err, size_t errsize, int *permanent);
+	void (*release)(void *conf);
+	/* Optional hooks, NULL when the type has none. */
+	/* How many targets get every notification (Alertmanager: peers). */
+	size_t (*targets)(const struct receiver *x);
+	/* Periodic work in the delivery thread, every period() seconds. */
+	double (*period)(const struct receiver *x);
+	void (*periodic)(struct receiver *x, atomic_int *stop);
+	/* An alert firing at start (restored from state.json). */
+	void (*resume)(struct receiver *x, const json_t *rec);
+};
+
+extern const struct receiver_type *const receiver_types[];
+
 struct receiver {
 	char *name;
-	int kind;
-	char **urls;
-	size_t nurls;
+	const struct receiver_type *type;
+	void *conf;		/* the type's own, from load() */
 	int min_sev;
 	json_t *labels;		/* route: labels that must be equal */
-	double repeat_s, rate_per_min, timeout_s, resend_s;
-	char *from, *user, *pass_env, *pass_file, *command, *ca_file;
-	char **to;
-	size_t nto;
-	int starttls;
+	double repeat_s, rate_per_min, timeout_s;
 	/* delivery thread state */
 	double tokens, tok_at;
-	json_t *active;		/* alertmanager: fingerprint -> alert */
-	double next_resend;
+	double next_periodic;
 };
 
 struct config {
@@ -170,6 +203,35 @@ struct alert_ctx {
 struct config *config_load(const char *path);
 void config_free(struct config *c);
 const char *state_dir_of(const struct alert_opts *o, struct config **cfgp);
+/* Typed getters for map keys, as the receiver types use them: 0 when
+ * absent (the default stays) or read, -1 after reporting an error. */
+int conf_str(struct pk_ydoc *doc, const struct pk_ynode *map,
+    const char *key, char **out);
+int conf_dur(struct pk_ydoc *doc, const struct pk_ynode *map,
+    const char *key, double min, double *out);
+int conf_sev(struct pk_ydoc *doc, const struct pk_ynode *map,
+    const char *key, int *out);
+int conf_strv(struct pk_ydoc *doc, const struct pk_ynode *map,
+    const char *key, char ***out, size_t *n);
+int conf_strmap(struct pk_ydoc *doc, const struct pk_ynode *map,
+    const char *key, json_t **out);
+/* A receiver's url (or, with many, url or urls): required. */
+int conf_urls(struct pk_ydoc *doc, const struct pk_ynode *n,
+    const struct receiver *x, int many, char ***urls, size_t *nurls);
+void strv_free(char **v, size_t n);
+
+/* receivers.c */
+const struct receiver_type *receiver_type_find(const char *name);
+/* "webhook, alertmanager, …" */
+void receiver_type_names(char *buf, size_t size);
+/* --list-receivers: each type and its own keys, one type a line. */
+void receiver_types_list(void);
+/*
+ * A secret (password, token): the environment variable env if set, else
+ * the file (its trailing newline dropped), else "". -1 with errno if the
+ * file cannot be read.
+ */
+int rx_secret(const char *env, const char *file, char *buf, size_t size);
 
 /* rules.c */
 json_t *alert_record(const struct rule *r, const struct inst *in,
@@ -194,17 +256,6 @@ void notify(struct alert_ctx *x, struct inst *in, const json_t *rec,
 void deliv_start(struct alert_ctx *x);
 void drain(struct deliv *d, double wait_s);
 void deliv_stop(struct alert_ctx *x);
-
-/* the receivers: one attempt each, 0 or -1 with the reason in err */
-int deliver_webhook(struct receiver *x, const struct job *j,
-    atomic_int *stopping, char *err, size_t errsize);
-int deliver_am(struct receiver *x, const struct job *j, atomic_int *stopping,
-    char *err, size_t errsize);
-void am_resend(struct receiver *x, atomic_int *stopping);
-int deliver_email(struct receiver *x, const struct job *j,
-    atomic_int *stopping, char *err, size_t errsize);
-int deliver_command(struct receiver *x, const struct job *j,
-    atomic_int *stopping, char *err, size_t errsize);
 
 /* the subcommands */
 int cmd_ack(const struct alert_opts *o, int argc, char **argv);

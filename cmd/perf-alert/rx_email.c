@@ -12,36 +12,69 @@
 #include <time.h>
 
 #include "pk_alert_send.h"
-#include "pk_io.h"
+#include "pk_err.h"
 
-static int
-read_secret(const struct receiver *x, char *buf, size_t size)
+struct email {
+	char **url;		/* one */
+	size_t nurl;
+	char *from, *user, *pass_env, *pass_file, *ca_file;
+	char **to;
+	size_t nto;
+	int starttls;
+};
+
+static const char *const email_keys[] = { "url", "from", "to", "username",
+	"password_env", "password_file", "starttls", "ca_file", NULL };
+
+static void
+email_release(void *conf)
 {
-	const char *e;
-	char *s;
-	size_t n;
+	struct email *m = conf;
 
-	buf[0] = '\0';
-	if (x->pass_env != NULL && (e = getenv(x->pass_env)) != NULL) {
-		snprintf(buf, size, "%s", e);
-		return 0;
-	}
-	if (x->pass_file != NULL) {
-		if (pk_read_file(x->pass_file, &s, &n) == -1)
-			return -1;
-		while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
-			s[--n] = '\0';
-		snprintf(buf, size, "%s", s);
-		free(s);
-	}
-	return 0;
+	strv_free(m->url, m->nurl);
+	strv_free(m->to, m->nto);
+	free(m->from);
+	free(m->user);
+	free(m->pass_env);
+	free(m->pass_file);
+	free(m->ca_file);
+	free(m);
 }
 
-int
-deliver_email(struct receiver *x, const struct job *j, atomic_int *stopping,
-    char *err, size_t errsize)
+static void *
+email_load(struct pk_ydoc *doc, const struct pk_ynode *n,
+    const struct receiver *x)
 {
-	const json_t *a = j->e.alert;
+	struct email *m = pk_xcalloc(1, sizeof(*m));
+	const struct pk_ynode *v;
+	int err = 0;
+
+	err |= conf_str(doc, n, "from", &m->from);
+	err |= conf_strv(doc, n, "to", &m->to, &m->nto);
+	err |= conf_str(doc, n, "username", &m->user);
+	err |= conf_str(doc, n, "password_env", &m->pass_env);
+	err |= conf_str(doc, n, "password_file", &m->pass_file);
+	err |= conf_str(doc, n, "ca_file", &m->ca_file);
+	if ((v = pk_ymap_get(n, "starttls")) != NULL)
+		err |= pk_ynode_bool(doc, v, &m->starttls);
+	if (!err)
+		err |= conf_urls(doc, n, x, 0, &m->url, &m->nurl);
+	if (!err && (m->from == NULL || m->nto == 0))
+		err = pk_yerror(doc, n, "receiver '%s' needs from and to",
+		    x->name);
+	if (err) {
+		email_release(m);
+		return NULL;
+	}
+	return m;
+}
+
+static int
+email_deliver(struct receiver *x, const struct pk_alert_spool_entry *e,
+    atomic_int *stop, char *err, size_t errsize, int *permanent)
+{
+	const struct email *m = x->conf;
+	const json_t *a = e->alert;
 	char date[64], pass[512];
 	struct pk_alert_smtp smtp;
 	const char *k;
@@ -53,8 +86,9 @@ deliver_email(struct receiver *x, const struct job *j, atomic_int *stopping,
 	FILE *f;
 	int rc;
 
-	if (read_secret(x, pass, sizeof(pass)) == -1) {
-		snprintf(err, errsize, "cannot read '%s': %s", x->pass_file,
+	(void)permanent;
+	if (rx_secret(m->pass_env, m->pass_file, pass, sizeof(pass)) == -1) {
+		snprintf(err, errsize, "cannot read '%s': %s", m->pass_file,
 		    strerror(errno));
 		return -1;
 	}
@@ -64,34 +98,42 @@ deliver_email(struct receiver *x, const struct job *j, atomic_int *stopping,
 		snprintf(err, errsize, "out of memory");
 		return -1;
 	}
-	fprintf(f, "Date: %s\r\nFrom: <%s>\r\nTo: ", date, x->from);
-	for (i = 0; i < x->nto; i++)
-		fprintf(f, "%s<%s>", i ? ", " : "", x->to[i]);
-	fprintf(f, "\r\nMessage-ID: <%s@perf-alert>\r\n", j->e.key);
+	fprintf(f, "Date: %s\r\nFrom: <%s>\r\nTo: ", date, m->from);
+	for (i = 0; i < m->nto; i++)
+		fprintf(f, "%s<%s>", i ? ", " : "", m->to[i]);
+	fprintf(f, "\r\nMessage-ID: <%s@perf-alert>\r\n", e->key);
 	fprintf(f, "Subject: [%s] %s %s on %s\r\n",
 	    json_string_value(json_object_get(a, "severity")),
 	    json_string_value(json_object_get(a, "rule")),
 	    json_string_value(json_object_get(a, "state")),
 	    json_string_value(json_object_get(a, "host")));
 	fprintf(f, "MIME-Version: 1.0\r\nContent-Type: text/plain; "
-	    "charset=utf-8\r\nX-Perf-Alert-Key: %s\r\n\r\n", j->e.key);
+	    "charset=utf-8\r\nX-Perf-Alert-Key: %s\r\n\r\n", e->key);
 	json_object_foreach((json_t *)json_object_get(a, "annotations"), k, v)
 		fprintf(f, "%s: %s\r\n", k, json_string_value(v));
 	js = json_dumps(a, JSON_COMPACT);
 	fprintf(f, "\r\n%s\r\n", js);
 	free(js);
 	fclose(f);
-	smtp.url = x->urls[0];
-	smtp.from = x->from;
-	smtp.to = x->to;
-	smtp.nto = x->nto;
-	smtp.user = x->user;
+	smtp.url = m->url[0];
+	smtp.from = m->from;
+	smtp.to = m->to;
+	smtp.nto = m->nto;
+	smtp.user = m->user;
 	smtp.password = pass;
-	smtp.ca_file = x->ca_file;
-	smtp.starttls = x->starttls;
+	smtp.ca_file = m->ca_file;
+	smtp.starttls = m->starttls;
 	smtp.timeout = x->timeout_s;
-	rc = pk_alert_smtp_send(&smtp, msg, msglen, stopping, err, errsize);
+	rc = pk_alert_smtp_send(&smtp, msg, msglen, stop, err, errsize);
 	free(msg);
 	memset(pass, 0, sizeof(pass));
 	return rc;
 }
+
+const struct receiver_type rx_email = {
+	.name = "email",
+	.keys = email_keys,
+	.load = email_load,
+	.deliver = email_deliver,
+	.release = email_release,
+};

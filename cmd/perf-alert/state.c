@@ -232,10 +232,9 @@ state_load(struct alert_ctx *x)
 			    in->since);
 
 			for (m = 0; m < c->nrx; m++)
-				if (c->rx[m].kind == RX_ALERTMANAGER &&
+				if (c->rx[m].type->resume != NULL &&
 				    rx_routes(&c->rx[m], rec))
-					json_object_set(c->rx[m].active, in->fp,
-					    rec);
+					c->rx[m].type->resume(&c->rx[m], rec);
 			json_decref(rec);
 		}
 	}
