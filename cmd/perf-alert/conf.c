@@ -336,12 +336,12 @@ parse_receiver(struct pk_ydoc *doc, const struct pk_ynode *n,
 	err |= conf_dur(doc, n, "repeat_interval", 0, &x->repeat_s);
 	err |= conf_dur(doc, n, "timeout", 0.001, &x->timeout_s);
 	if ((v = pk_ymap_get(n, "rate_limit")) != NULL)
-		err |= pk_ynode_double(doc, v, 0.001, 1e9, &x->rate_per_min);
+		err |= pk_ynode_double(doc, v, 0.001, 1e9, &x->st.rate_per_min);
 	if (err)
 		return -1;
 	if ((x->conf = t->load(doc, n, x)) == NULL)
 		return -1;
-	x->tokens = x->rate_per_min;
+	x->st.tokens = x->st.rate_per_min;
 	return 0;
 }
 
@@ -432,7 +432,7 @@ config_load(const char *path)
 	if (err)
 		goto fail;
 	pk_yaml_free(doc);
-	c->refs = 1;
+	atomic_init(&c->refs, 1);
 	return c;
 fail:
 	pk_yaml_free(doc);

@@ -184,8 +184,8 @@ main(int argc, char **argv)
 		if (flock(lockfd, LOCK_EX | LOCK_NB) == -1)
 			pk_die_errno(PK_EXIT_IO, "'%s' is in use by another "
 			    "perf-alert", dir);
-		snprintf(x.d.spool, sizeof(x.d.spool), "%s/spool", dir);
-		mkdir_p(x.d.spool);
+		snprintf(path, sizeof(path), "%s/spool", dir);
+		mkdir_p(path);
 		snprintf(x.ackdir, sizeof(x.ackdir), "%s/ack", dir);
 		mkdir_p(x.ackdir);
 		snprintf(path, sizeof(path), "%s/history.jsonl", dir);
@@ -206,6 +206,7 @@ main(int argc, char **argv)
 	pk_evclock_init(&x.ev);
 	if (isfinite(x.last_ts))
 		x.ev.clock = x.last_ts;
+	deliv_init(&x, dir);
 	deliv_start(&x);
 	pk_sig_install(1);
 	if (i == argc) {
@@ -218,8 +219,8 @@ main(int argc, char **argv)
 	if (x.statefile[0] != '\0')
 		state_save(&x);
 	pk_out_idle();
-	if (x.d.started)
-		drain(&x.d, o.wait_s);
+	if (x.d.s.started)
+		pk_alert_sched_drain(&x.d.s, o.wait_s);
 	deliv_stop(&x);
 	if (x.hist_fd != -1) {
 		/* Whatever the spool could not take is reported; the history
@@ -235,12 +236,13 @@ main(int argc, char **argv)
 	}
 	if (lockfd != -1)
 		close(lockfd);
+	cfg_put(x.cfg);
 	free(x.vals);
 	curl_global_cleanup();
 	pk_close_stdout();
 	status = pk_bad_finish(&x.bad);
 	/* A disk that failed, even one that recovered, is status 4. */
-	if ((ioerr || x.diskerr || x.d.diskerr) && status == PK_EXIT_OK)
+	if ((ioerr || x.diskerr || x.d.s.diskerr) && status == PK_EXIT_OK)
 		status = PK_EXIT_IO;
 	return status;
 }

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "pk_alert_expr.h"
+#include "pk_alert_sched.h"
 #include "pk_alert_spool.h"
 #include "pk_evclock.h"
 #include "pk_jscan.h"
@@ -36,7 +37,6 @@ extern const char *const statenames[];
 
 #define MAXRX 16
 #define STRLEN 128
-#define MAXBLOCKED 64
 /* A record this far behind the newest ts, three in a row: a clock step. */
 #define STEP_SPAN 60.0
 
@@ -126,9 +126,9 @@ struct receiver {
 	void *conf;		/* the type's own, from load() */
 	int min_sev;
 	json_t *labels;		/* route: labels that must be equal */
-	double repeat_s, rate_per_min, timeout_s;
+	double repeat_s, timeout_s;
 	/* delivery thread state */
-	double tokens, tok_at;
+	struct pk_alert_sched_target st;	/* the rate limit */
 	double next_periodic;
 };
 
@@ -141,41 +141,21 @@ struct config {
 	size_t nrx;
 	struct pk_jpaths ps;
 	int id_ts, id_host, id_comp;
-	int refs;		/* under the delivery mutex */
+	atomic_int refs;	/* the record loop's, the delivery thread's */
 };
 
 /*
- * Notifications and history lines held in memory while the state
- * directory's disk fails (full, read-only, I/O errors), each queue at most
- * this long; beyond it they are dropped, counted and reported.
+ * History lines held in memory while the state directory's disk fails
+ * (full, read-only, I/O errors), at most this many (the spool's
+ * notifications: the scheduler's memcap, the same); beyond it they are
+ * dropped, counted and reported.
  */
-#define MEMCAP 10000
-
-struct job {
-	struct pk_alert_spool_entry e;	/* e.file NULL: not in the spool yet */
-	unsigned long seq;		/* for its spool file's name */
-	int attempts;
-	double next_try;	/* monotonic */
-	struct job *next;
-};
+#define MEMCAP PK_ALERT_SCHED_MEMCAP
 
 struct deliv {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct job *head, *tail;
-	struct config *cfg;
-	int quit, busy, started;
-	atomic_int stopping;	/* abort transfers in progress: we are exiting */
-	/*
-	 * Jobs not yet in the spool (a write failed): they are delivered
-	 * from memory meanwhile and written, in queue order, once a second
-	 * by the delivery thread until the spool takes them.
-	 */
-	unsigned long unspooled, dropped, dropped_ep, nospool_lost;
-	double next_spool;
-	int diskerr;		/* a spool write failed at some point */
-	char spool[4096];
-	pthread_t th;
+	struct pk_alert_sched s;
+	struct config *cfg;	/* the receivers now, under s's lock */
+	char spool[4096];	/* "" without a state directory */
 };
 
 struct alert_ctx {
@@ -249,12 +229,13 @@ void state_save(struct alert_ctx *x);
 void state_load(struct alert_ctx *x);
 
 /* deliv.c */
-void cfg_put(struct deliv *d, struct config *c);
+void cfg_put(struct config *c);
 int rx_routes(const struct receiver *x, const json_t *rec);
 void notify(struct alert_ctx *x, struct inst *in, const json_t *rec,
     double ts, int only);
+void deliv_init(struct alert_ctx *x, const char *dir);
 void deliv_start(struct alert_ctx *x);
-void drain(struct deliv *d, double wait_s);
+void deliv_config(struct alert_ctx *x, struct config *n);
 void deliv_stop(struct alert_ctx *x);
 
 /* the subcommands */

@@ -488,11 +488,9 @@ reload(struct alert_ctx *x)
 	if (nv == NULL)
 		pk_die(PK_EXIT_IO, "out of memory");
 	x->vals = nv;
-	pthread_mutex_lock(&x->d.mu);
-	x->d.cfg = n;
-	pthread_mutex_unlock(&x->d.mu);
+	deliv_config(x, n);
 	x->cfg = n;
-	cfg_put(&x->d, old);
+	cfg_put(old);
 	pk_warn("'%s': configuration reloaded (%zu rules, %zu receivers)",
 	    x->config_path, n->nrules, n->nrx);
 }

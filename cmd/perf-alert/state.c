@@ -41,9 +41,7 @@ hist_flush(struct alert_ctx *x, int force)
 	if (x->nhpend == 0)
 		return;
 	if (!force) {
-		pthread_mutex_lock(&x->d.mu);
-		held = x->d.unspooled;
-		pthread_mutex_unlock(&x->d.mu);
+		held = pk_alert_sched_unspooled(&x->d.s);
 		if (held > 0)
 			return;
 	}
