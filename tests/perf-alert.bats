@@ -429,6 +429,41 @@ man_receivers() {
 	[[ "$stderr" == *"no alert id"* ]]
 }
 
+@test "subcommands: their options stand before or after the name" {
+	d=$BATS_TEST_TMPDIR/st
+	run -0 perf-alert -s "$d" -m first ack 1234abcd
+	run -0 jq -r .comment "$d/ack/1234abcd"
+	assert_output first
+	run -0 perf-alert ack -s "$d" 5678abcd -m second
+	run -0 jq -r .comment "$d/ack/5678abcd"
+	assert_output second
+	printf '%s\n' '{"type":"alert","rule":"hot","event":"firing","severity":"WARNING"}' >"$d/history.jsonl"
+	run -0 perf-alert -s "$d" stats
+	assert_line --index 0 --partial '"rule":"hot","fired":1'
+	run -0 perf-alert stats -s "$d"
+	assert_line --index 0 --partial '"rule":"hot","fired":1'
+}
+
+@test "subcommands: an option or operand they do not take is a usage error naming it" {
+	d=$BATS_TEST_TMPDIR/st
+	run -2 --separate-stderr perf-alert ack -s "$d" -w 1s 1234abcd
+	[[ "$stderr" == *"perf-alert: ack: --wait does not apply"*"usage: perf-alert"* ]]
+	[ ! -e "$d/ack/1234abcd" ]
+	run -2 --separate-stderr perf-alert --strict -s "$d" stats
+	[[ "$stderr" == *"perf-alert: stats: --strict does not apply"* ]]
+	run -2 --separate-stderr perf-alert stats -s "$d" -m hi
+	[[ "$stderr" == *"perf-alert: stats: --message does not apply"* ]]
+	run -2 --separate-stderr perf-alert stats -s "$d" extra
+	[[ "$stderr" == *"perf-alert: stats: unexpected operand 'extra'"* ]]
+	run -2 --separate-stderr perf-alert -c "$FX/rules.yaml" -m hi /dev/null
+	[[ "$stderr" == *"perf-alert: --message applies to ack only"* ]]
+	# An input file named like a subcommand: ./stats.
+	cp "$FX/input.jsonl" "$BATS_TEST_TMPDIR/stats"
+	cd "$BATS_TEST_TMPDIR"
+	run -0 perf-alert -c "$FX/rules.yaml" ./stats
+	[ "$(grep -c '"type":"alert"' <<<"$output")" -gt 0 ]
+}
+
 @test "absent data: a stalled stream fires on the wall clock, data resolves it" {
 	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-'EOF'
 	rules:

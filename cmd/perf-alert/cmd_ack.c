@@ -14,8 +14,9 @@
 #include "pk_time.h"
 
 int
-cmd_ack(const struct alert_opts *o, int argc, char **argv)
+cmd_ack(void *ctx, int argc, char **argv)
 {
+	const struct alert_opts *o = ctx;
 	struct config *cfg;
 	const char *dir = state_dir_of(o, &cfg), *user = getenv("USER");
 	char path[8192], *s;

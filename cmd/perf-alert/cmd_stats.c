@@ -19,8 +19,9 @@ struct rstat {
 };
 
 int
-cmd_stats(const struct alert_opts *o)
+cmd_stats(void *ctx, int argc, char **argv)
 {
+	const struct alert_opts *o = ctx;
 	struct config *cfg;
 	const char *dir = state_dir_of(o, &cfg);
 	struct rstat *st = NULL, tot;
@@ -30,6 +31,8 @@ cmd_stats(const struct alert_opts *o)
 	size_t len, n = 0, i;
 	int rc;
 
+	(void)argc;
+	(void)argv;
 	memset(&tot, 0, sizeof(tot));
 	snprintf(path, sizeof(path), "%s/history.jsonl", dir);
 	if (pk_jsonl_open(&r, path) == -1) {

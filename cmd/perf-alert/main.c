@@ -30,6 +30,7 @@
 #include "pk_io.h"
 #include "pk_num.h"
 #include "pk_opt.h"
+#include "pk_subcmd.h"
 #include "pk_time.h"
 
 static const char usage_str[] =
@@ -56,6 +57,15 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/* The subcommands and the options each takes, before or after its name. */
+static const int ack_opts[] = { 'c', 's', 'm', 0 };
+static const int stats_opts[] = { 'c', 's', 0 };
+static const struct pk_subcmd subcmds[] = {
+	{ "ack", ack_opts, 0, -1, cmd_ack },
+	{ "stats", stats_opts, 0, 0, cmd_stats },
+	{ NULL, NULL, 0, 0, NULL }
+};
+
 static void
 help(void)
 {
@@ -70,16 +80,24 @@ help(void)
 	    "      --strict          the first bad input line is fatal\n"
 	    "      --list-receivers  the receiver types and their own keys\n"
 	    "  -h, --help            this help\n"
-	    "      --version         print the version\n");
+	    "      --version         print the version\n"
+	    "\n"
+	    "The options of ack and stats may stand before or after its name.\n");
 }
 
+/*
+ * All the options, wherever they stand (getopt_long permutes): those of
+ * a subcommand may come before or after its name, as in git.
+ */
 static int
-parse_opts(struct alert_opts *o, int argc, char **argv)
+parse_opts(struct alert_opts *o, struct pk_subcmd_seen *seen, int argc,
+    char **argv)
 {
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "+c:hm:ns:uw:", longopts,
+	while ((ch = getopt_long(argc, argv, "c:hm:ns:uw:", longopts,
 	    NULL)) != -1) {
+		pk_subcmd_seen(seen, ch);
 		switch (ch) {
 		case 'c':
 			o->config = optarg;
@@ -115,8 +133,7 @@ parse_opts(struct alert_opts *o, int argc, char **argv)
 			exit(PK_EXIT_OK);
 		case PK_OPT_LIST_OPTIONS:
 			pk_list_options(longopts);
-			puts("ack");
-			puts("stats");
+			pk_subcmd_list(subcmds);
 			pk_close_stdout();
 			exit(PK_EXIT_OK);
 		default:
@@ -133,21 +150,21 @@ main(int argc, char **argv)
 	struct alert_ctx x;
 	const char *dir;
 	char path[4096];
-	int i, status, ioerr = 0, lockfd = -1;
+	struct pk_subcmd_seen seen = { { 0 }, 0 };
+	int i, status, ran, ioerr = 0, lockfd = -1;
 
 	pk_init(argv[0]);
 	memset(&o, 0, sizeof(o));
 	o.wait_s = 10;
-	if (argc > 1 && (strcmp(argv[1], "ack") == 0 ||
-	    strcmp(argv[1], "stats") == 0)) {
-		int stats = argv[1][0] == 's';
-
-		i = parse_opts(&o, argc - 1, argv + 1) + 1;
-		if (stats && i < argc)
-			pk_usage(usage_str);
-		return stats ? cmd_stats(&o) : cmd_ack(&o, argc - i, argv + i);
+	i = parse_opts(&o, &seen, argc, argv);
+	status = pk_subcmd_dispatch(subcmds, &seen, longopts, usage_str,
+	    argc - i, argv + i, &o, &ran);
+	if (ran)
+		return status;
+	if (o.message != NULL) {
+		pk_warn("--message applies to ack only");
+		pk_usage(usage_str);
 	}
-	i = parse_opts(&o, argc, argv);
 	if (o.config == NULL) {
 		pk_warn("no configuration (-c)");
 		pk_usage(usage_str);

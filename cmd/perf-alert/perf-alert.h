@@ -238,8 +238,8 @@ void deliv_start(struct alert_ctx *x);
 void deliv_config(struct alert_ctx *x, struct config *n);
 void deliv_stop(struct alert_ctx *x);
 
-/* the subcommands */
-int cmd_ack(const struct alert_opts *o, int argc, char **argv);
-int cmd_stats(const struct alert_opts *o);
+/* the subcommands (pk_subcmd rows: ctx is the struct alert_opts) */
+int cmd_ack(void *ctx, int argc, char **argv);
+int cmd_stats(void *ctx, int argc, char **argv);
 
 #endif
