@@ -27,6 +27,8 @@ rule_release(struct rule *r)
 	free(r->match);
 	json_decref(r->labels);
 	json_decref(r->annotations);
+	for (i = 0; i < r->ninst; i++)
+		free(r->insts[i]);
 	free(r->insts);
 }
 
@@ -63,6 +65,7 @@ config_free(struct config *c)
 		receiver_release(&c->rx[i]);
 	free(c->rx);
 	pk_jpaths_release(&c->ps);
+	free(c->ftypes);
 	free(c->state_dir);
 	free(c);
 }
@@ -288,6 +291,35 @@ static const char *const common_keys[] = { "name", "type", "severity",
  * A receiver: the common keys, then its type's own through the row; a
  * key that is neither is an error that lists the keys the type takes.
  */
+/*
+ * The record types the rules read, for the front end: those their
+ * match names, every type when a rule matches no type.
+ */
+static void
+read_types(struct config *c)
+{
+	size_t i, m, k, n = 0;
+
+	c->ftypes = pk_xcalloc(c->nrules + 1, sizeof(*c->ftypes));
+	for (i = 0; i < c->nrules; i++) {
+		const struct rule *r = &c->rules[i];
+		const char *type = NULL;
+
+		for (m = 0; m < r->nmatch; m++)
+			if (strcmp(r->match[m].path, "type") == 0)
+				type = r->match[m].val;
+		if (type == NULL) {
+			c->all_types = 1;
+			continue;
+		}
+		for (k = 0; k < n; k++)
+			if (strcmp(c->ftypes[k].name, type) == 0)
+				break;
+		if (k == n)
+			c->ftypes[n++].name = type;
+	}
+}
+
 static int
 parse_receiver(struct pk_ydoc *doc, const struct pk_ynode *n,
     struct receiver *x)
@@ -365,8 +397,6 @@ config_load(const char *path)
 	c->flap_low = 25;
 	c->flap_high = 50;
 	pk_jpaths_init(&c->ps);
-	c->id_ts = pk_jpaths_add(&c->ps, "ts");
-	c->id_host = pk_jpaths_add(&c->ps, "host");
 	c->id_comp = pk_jpaths_add(&c->ps, "component");
 	root = doc->root;
 	if (root == NULL) {
@@ -403,9 +433,11 @@ config_load(const char *path)
 	c->rules = pk_xcalloc(v->n, sizeof(*c->rules));
 	for (i = 0; i < v->n; i++) {
 		c->nrules++;
+		c->rules[i].index = i;
 		if (parse_rule(doc, c, v->items[i], &c->rules[i]) == -1)
 			goto fail;
 	}
+	read_types(c);
 	if ((v = pk_ymap_get(root, "receivers")) != NULL) {
 		if (pk_ynode_expect(doc, v, PK_YSEQ, "receivers") == -1)
 			goto fail;

@@ -26,7 +26,6 @@
 #include <curl/curl.h>
 
 #include "pk_err.h"
-#include "pk_evclock.h"
 #include "pk_io.h"
 #include "pk_num.h"
 #include "pk_opt.h"
@@ -173,7 +172,6 @@ main(int argc, char **argv)
 	x.o = &o;
 	x.config_path = o.config;
 	x.hist_fd = -1;
-	x.bad.strict = o.strict;
 	if ((x.cfg = config_load(o.config)) == NULL)
 		return PK_EXIT_USAGE;
 	dir = o.state_dir ? o.state_dir : x.cfg->state_dir;
@@ -213,25 +211,16 @@ main(int argc, char **argv)
 		snprintf(x.statefile, sizeof(x.statefile), "%s/state.json",
 		    dir);
 	}
-	x.vals = pk_xcalloc((size_t)x.cfg->ps.npaths, sizeof(*x.vals));
 	for (size_t k = 0; k < x.cfg->nrules; k++)
 		x.cfg->rules[k].absent_seen = pk_now();
 	x.last_ts = -HUGE_VAL;
-	x.next_tick = -HUGE_VAL;
 	if (x.statefile[0] != '\0')
 		state_load(&x);
-	pk_evclock_init(&x.ev);
-	if (isfinite(x.last_ts))
-		x.ev.clock = x.last_ts;
+	alert_filter_init(&x);
 	deliv_init(&x, dir);
 	deliv_start(&x);
 	pk_sig_install(1);
-	if (i == argc) {
-		ioerr |= run_file(&x, "-");
-	} else {
-		for (; i < argc && !pk_stop; i++)
-			ioerr |= run_file(&x, argv[i]);
-	}
+	ioerr = pk_filter_run(&x.f, argc - i, argv + i) == -1;
 	housekeeping(&x);
 	if (x.statefile[0] != '\0')
 		state_save(&x);
@@ -253,11 +242,11 @@ main(int argc, char **argv)
 	}
 	if (lockfd != -1)
 		close(lockfd);
-	cfg_put(x.cfg);
-	free(x.vals);
 	curl_global_cleanup();
 	pk_close_stdout();
-	status = pk_bad_finish(&x.bad);
+	status = pk_filter_finish(&x.f);
+	alert_filter_release(&x);
+	cfg_put(x.cfg);
 	/* A disk that failed, even one that recovered, is status 4. */
 	if ((ioerr || x.diskerr || x.d.s.diskerr) && status == PK_EXIT_OK)
 		status = PK_EXIT_IO;

@@ -17,7 +17,7 @@
 #include "pk_alert_expr.h"
 #include "pk_alert_sched.h"
 #include "pk_alert_spool.h"
-#include "pk_evclock.h"
+#include "pk_filter.h"
 #include "pk_jscan.h"
 #include "pk_jsonl.h"
 #include "pk_yaml.h"
@@ -46,9 +46,20 @@ struct match {
 	int id;
 };
 
+struct rule;
+
+/* An alert instance: a rule, a host and a component. */
 struct inst {
-	char host[STRLEN], comp[STRLEN];
+	char host[PK_FILTER_HOST_MAX + 1], comp[STRLEN];
 	char fp[17];
+	struct rule *rule;
+	/*
+	 * The host whose event clock its timers run on: NULL until a record
+	 * of the host is read (an alert restored from state.json), and for
+	 * absent-data rules, whose timers run on the wall clock.
+	 */
+	struct pk_fhost *h;
+	size_t seq;		/* its place in rule->insts */
 	int state;
 	double since;		/* pending or firing start, event time */
 	double clear_since;	/* clear condition held since, NAN if not */
@@ -76,7 +87,8 @@ struct rule {
 	double absent_s;
 	int flap;
 	/* runtime */
-	struct inst *insts;
+	size_t index;		/* in config.rules */
+	struct inst **insts;
 	size_t ninst, capinst;
 	double absent_seen;	/* wall clock of the last matching record */
 };
@@ -140,7 +152,10 @@ struct config {
 	struct receiver *rx;
 	size_t nrx;
 	struct pk_jpaths ps;
-	int id_ts, id_host, id_comp;
+	int id_comp;
+	/* The record types the rules match; all_types: a rule has none. */
+	struct pk_ftype *ftypes;
+	int all_types;
 	atomic_int refs;	/* the record loop's, the delivery thread's */
 };
 
@@ -158,15 +173,21 @@ struct deliv {
 	char spool[4096];	/* "" without a state directory */
 };
 
+/* A host's own state, in its pk_fhost's user. */
+struct hoststate {
+	double next_tick;	/* the next escalation/repeat tick, its clock */
+	struct inst **insts;	/* the instances bound to it, in rule order */
+	size_t n, cap;
+};
+
 struct alert_ctx {
 	struct alert_opts *o;
 	const char *config_path;
 	struct config *cfg;
 	struct deliv d;
-	struct pk_bad bad;
-	struct pk_jval *vals;
-	double last_ts, next_tick, next_scan;
-	struct pk_evclock ev;	/* clock steps: see pk_evclock.h */
+	struct pk_filter f;	/* the front end: reading, checks, clocks */
+	double last_ts;		/* the largest ts of any host (state.json) */
+	double next_scan;
 	unsigned long nrec, seq;
 	int hist_fd;
 	char **hpend;		/* history lines not written yet, in order */
@@ -216,10 +237,13 @@ int rx_secret(const char *env, const char *file, char *buf, size_t size);
 /* rules.c */
 json_t *alert_record(const struct rule *r, const struct inst *in,
     const char *event, double ts);
+/* The instance (host, comp) of r, made if create; bound to h if not NULL. */
 struct inst *inst_get(struct rule *r, const char *host, const char *comp,
-    int create);
+    int create, struct pk_fhost *h);
 void housekeeping(struct alert_ctx *x);
-int run_file(struct alert_ctx *x, const char *path);
+/* The front end set up for the configuration's rules (x->f). */
+void alert_filter_init(struct alert_ctx *x);
+void alert_filter_release(struct alert_ctx *x);
 
 /* state.c */
 void mkdir_p(const char *path);

@@ -152,32 +152,63 @@ set_fp(const struct rule *r, struct inst *in)
 	snprintf(in->fp, sizeof(in->fp), "%016llx", (unsigned long long)h);
 }
 
+/* Bind in to host h: its timers run on h's clock from now on. */
+static void
+inst_bind(struct inst *in, struct pk_fhost *h)
+{
+	struct hoststate *hs = h->user;
+	size_t at;
+
+	in->h = h;
+	/* In rule order, each rule's in order: as the old single tick. */
+	for (at = hs->n; at > 0; at--) {
+		const struct inst *o = hs->insts[at - 1];
+
+		if (o->rule->index < in->rule->index ||
+		    (o->rule->index == in->rule->index && o->seq < in->seq))
+			break;
+	}
+	if (hs->n == hs->cap) {
+		hs->cap = hs->cap ? hs->cap * 2 : 8;
+		hs->insts = pk_xreallocarray(hs->insts, hs->cap,
+		    sizeof(*hs->insts));
+	}
+	memmove(hs->insts + at + 1, hs->insts + at,
+	    (hs->n - at) * sizeof(*hs->insts));
+	hs->insts[at] = in;
+	hs->n++;
+}
+
 struct inst *
-inst_get(struct rule *r, const char *host, const char *comp, int create)
+inst_get(struct rule *r, const char *host, const char *comp, int create,
+    struct pk_fhost *h)
 {
 	struct inst *in;
 	size_t i;
 
 	for (i = 0; i < r->ninst; i++)
-		if (strcmp(r->insts[i].host, host) == 0 &&
-		    strcmp(r->insts[i].comp, comp) == 0)
-			return &r->insts[i];
+		if (strcmp(r->insts[i]->host, host) == 0 &&
+		    strcmp(r->insts[i]->comp, comp) == 0)
+			return r->insts[i];
 	if (!create)
 		return NULL;
 	if (r->ninst == r->capinst) {
 		r->capinst = r->capinst ? r->capinst * 2 : 4;
-		r->insts = realloc(r->insts, r->capinst * sizeof(*r->insts));
-		if (r->insts == NULL)
-			pk_die(PK_EXIT_IO, "out of memory");
+		r->insts = pk_xreallocarray(r->insts, r->capinst,
+		    sizeof(*r->insts));
 	}
-	in = &r->insts[r->ninst++];
-	memset(in, 0, sizeof(*in));
+	in = pk_xcalloc(1, sizeof(*in));
+	r->insts[r->ninst] = in;
+	in->seq = r->ninst++;
+	in->rule = r;
 	snprintf(in->host, sizeof(in->host), "%s", host);
 	snprintf(in->comp, sizeof(in->comp), "%s", comp);
 	in->sev = r->sev;
 	in->value = NAN;
 	in->clear_since = NAN;
 	set_fp(r, in);
+	if (h != NULL)
+		inst_bind(in, h);
 	return in;
 }
 
@@ -232,12 +263,13 @@ flap_change(struct alert_ctx *x, const struct rule *r, struct inst *in,
 }
 
 static void
-eval_rule(struct alert_ctx *x, struct rule *r, const struct pk_jval *vals,
-    double ts, char *host, char *comp, int *have_names)
+eval_rule(struct alert_ctx *x, struct rule *r, const struct pk_rec *rec,
+    char *comp, int *have_comp)
 {
+	const struct pk_jval *vals = rec->vals;
 	struct config *c = x->cfg;
+	double value, cv, ts = rec->ts;
 	struct inst *in;
-	double value, cv;
 	int cond, clr;
 	size_t i;
 
@@ -247,25 +279,21 @@ eval_rule(struct alert_ctx *x, struct rule *r, const struct pk_jval *vals,
 			return;
 	if (r->absent_s > 0) {
 		r->absent_seen = pk_now();
-		if (r->ninst > 0 && r->insts[0].state == ST_FIRING)
-			resolve(x, r, &r->insts[0], r->absent_seen);
+		if (r->ninst > 0 && r->insts[0]->state == ST_FIRING)
+			resolve(x, r, r->insts[0], r->absent_seen);
 		return;
 	}
 	cond = pk_alert_cond_eval(&r->when, vals, &value);
 	if (cond < 0 || (cond == 0 && r->ninst == 0))
 		return;
-	if (!*have_names) {
-		if (vals[c->id_host].type == PK_JSTR)
-			pk_jval_str(&vals[c->id_host], host, STRLEN);
-		else
-			host[0] = '\0';
+	if (!*have_comp) {
 		if (vals[c->id_comp].type == PK_JSTR)
 			pk_jval_str(&vals[c->id_comp], comp, STRLEN);
 		else
 			comp[0] = '\0';
-		*have_names = 1;
+		*have_comp = 1;
 	}
-	in = inst_get(r, host, comp, cond == 1);
+	in = inst_get(r, rec->host->name, comp, cond == 1, rec->host);
 	if (in == NULL)
 		return;
 	if (r->value_id >= 0 && vals[r->value_id].type == PK_JNUM)
@@ -320,47 +348,42 @@ eval_rule(struct alert_ctx *x, struct rule *r, const struct pk_jval *vals,
 	}
 }
 
-/* Event-time housekeeping: escalation and repeats. */
+/* One instance's escalation and repeats at time ts (of its clock). */
 static void
-tick(struct alert_ctx *x, double ts)
+tick_inst(struct alert_ctx *x, struct inst *in, double ts)
 {
 	struct config *c = x->cfg;
-	size_t i, k, n;
+	const struct rule *r = in->rule;
+	size_t k;
 
-	for (i = 0; i < c->nrules; i++) {
-		struct rule *r = &c->rules[i];
+	if (in->state != ST_FIRING || in->acked)
+		return;
+	if (r->esc_after > 0 && in->sev < r->esc_max && ts >= in->next_esc) {
+		in->sev++;
+		in->esc++;
+		in->next_esc = ts + r->esc_after;
+		transition(x, r, in, "escalated", ts, 1);
+		return;
+	}
+	if (in->flap.flapping)
+		return;
+	for (k = 0; k < c->nrx; k++) {
+		json_t *rec;
 
-		for (n = 0; n < r->ninst; n++) {
-			struct inst *in = &r->insts[n];
-
-			if (in->state != ST_FIRING || in->acked)
-				continue;
-			if (r->esc_after > 0 && in->sev < r->esc_max &&
-			    ts >= in->next_esc) {
-				in->sev++;
-				in->esc++;
-				in->next_esc = ts + r->esc_after;
-				transition(x, r, in, "escalated", ts, 1);
-				continue;
-			}
-			if (in->flap.flapping)
-				continue;
-			for (k = 0; k < c->nrx; k++) {
-				json_t *rec;
-
-				if (c->rx[k].repeat_s <= 0 ||
-				    ts - in->last_rx[k] < c->rx[k].repeat_s)
-					continue;
-				rec = alert_record(r, in, "repeat", ts);
-				if (rx_routes(&c->rx[k], rec))
-					notify(x, in, rec, ts, (int)k);
-				json_decref(rec);
-			}
-		}
+		if (c->rx[k].repeat_s <= 0 ||
+		    ts - in->last_rx[k] < c->rx[k].repeat_s)
+			continue;
+		rec = alert_record(r, in, "repeat", ts);
+		if (rx_routes(&c->rx[k], rec))
+			notify(x, in, rec, ts, (int)k);
+		json_decref(rec);
 	}
 }
 
-/* Absent-data rules, judged on the wall clock. */
+/*
+ * Absent-data rules, judged on the wall clock, and so are the
+ * escalation and repeats of their alerts.
+ */
 static void
 check_absent(struct alert_ctx *x)
 {
@@ -374,12 +397,16 @@ check_absent(struct alert_ctx *x)
 		const char *host = pk_hostname();
 		size_t m;
 
-		if (r->absent_s <= 0 || now - r->absent_seen < r->absent_s)
+		if (r->absent_s <= 0)
+			continue;
+		if (r->ninst > 0)
+			tick_inst(x, r->insts[0], now);
+		if (now - r->absent_seen < r->absent_s)
 			continue;
 		for (m = 0; m < r->nmatch; m++)
 			if (strcmp(r->match[m].path, "host") == 0)
 				host = r->match[m].val;
-		in = r->ninst > 0 ? &r->insts[0] : inst_get(r, host, "", 1);
+		in = r->ninst > 0 ? r->insts[0] : inst_get(r, host, "", 1, NULL);
 		if (in->state == ST_FIRING)
 			continue;
 		in->value = now - r->absent_seen;
@@ -410,7 +437,7 @@ check_acks(struct alert_ctx *x)
 			struct rule *r = &c->rules[i];
 
 			for (n = 0; n < r->ninst; n++) {
-				struct inst *in = &r->insts[n];
+				struct inst *in = r->insts[n];
 				json_t *rec;
 				double ts;
 
@@ -419,7 +446,9 @@ check_acks(struct alert_ctx *x)
 					continue;
 				found++;
 				in->acked = 1;
-				ts = r->absent_s > 0 ? pk_now() : x->last_ts;
+				/* Now, on the clock its timers run on. */
+				ts = r->absent_s > 0 ? pk_now() : in->h != NULL ?
+				    in->h->ev.clock : x->last_ts;
 				rec = alert_record(r, in, "acknowledged", ts);
 				json_object_set_new(rec, "tta_s",
 				    json_real(ts - in->since));
@@ -446,11 +475,53 @@ check_acks(struct alert_ctx *x)
 	closedir(dir);
 }
 
+/*
+ * The per-host lists, from the rules' instances: each bound instance
+ * on its host's list, in rule order (after a reload).
+ */
+static void
+hosts_rebuild(struct alert_ctx *x)
+{
+	struct config *c = x->cfg;
+	size_t i, n;
+
+	for (i = 0; i < x->f.nhosts; i++)
+		((struct hoststate *)x->f.hosts[i]->user)->n = 0;
+	for (i = 0; i < c->nrules; i++)
+		for (n = 0; n < c->rules[i].ninst; n++) {
+			struct inst *in = c->rules[i].insts[n];
+			struct hoststate *hs;
+
+			in->rule = &c->rules[i];
+			in->seq = n;
+			if (c->rules[i].absent_s > 0)
+				in->h = NULL;	/* on the wall clock */
+			if (in->h == NULL)
+				continue;
+			hs = in->h->user;
+			if (hs->n == hs->cap) {
+				hs->cap = hs->cap ? hs->cap * 2 : 8;
+				hs->insts = pk_xreallocarray(hs->insts, hs->cap,
+				    sizeof(*hs->insts));
+			}
+			hs->insts[hs->n++] = in;
+		}
+}
+
+/* The record types the rules read (every type when one has no type). */
+static void
+filter_types(struct alert_ctx *x)
+{
+	x->f.types = x->cfg->ftypes;
+	x->f.all_types = x->cfg->all_types;
+	if (pk_filter_set_paths(&x->f, &x->cfg->ps) == -1)
+		pk_die(PK_EXIT_IO, "out of memory");
+}
+
 static void
 reload(struct alert_ctx *x)
 {
 	struct config *n, *old = x->cfg;
-	struct pk_jval *nv;
 	size_t i, k;
 
 	pk_reload = 0;
@@ -484,12 +555,10 @@ reload(struct alert_ctx *x)
 	for (i = 0; i < n->nrules; i++)
 		if (n->rules[i].absent_seen == 0)
 			n->rules[i].absent_seen = pk_now();
-	nv = realloc(x->vals, (size_t)n->ps.npaths * sizeof(*nv));
-	if (nv == NULL)
-		pk_die(PK_EXIT_IO, "out of memory");
-	x->vals = nv;
 	deliv_config(x, n);
 	x->cfg = n;
+	hosts_rebuild(x);
+	filter_types(x);
 	cfg_put(old);
 	pk_warn("'%s': configuration reloaded (%zu rules, %zu receivers)",
 	    x->config_path, n->nrules, n->nrx);
@@ -509,115 +578,131 @@ housekeeping(struct alert_ctx *x)
 		state_save(x);
 }
 
-static void
-on_idle(void *arg)
-{
-	housekeeping(arg);
-}
+/* ---------- the front end's callbacks (lib/pk_filter) ---------- */
 
-/*
- * The clock stepped back by back seconds (pk_evclock): move every timer
- * (pending and firing since, clear_for, escalation, repeats) onto the
- * new timeline, so that no time passes across the step: 'for' neither
- * completes early nor waits for the old timeline to come round again.
- */
 static void
-rebase(struct alert_ctx *x, double back)
+on_record(struct pk_filter *f, const struct pk_rec *r)
 {
+	struct alert_ctx *x = f->arg;
 	struct config *c = x->cfg;
-	size_t i, n, k;
+	struct hoststate *hs = r->host->user;
+	char comp[STRLEN];
+	int have_comp = 0;
+	size_t i, n;
 
+	pk_filter_pass(f, r);
+	if (r->ts > x->last_ts)
+		x->last_ts = r->ts;
 	for (i = 0; i < c->nrules; i++)
-		for (n = 0; n < c->rules[i].ninst; n++) {
-			struct inst *in = &c->rules[i].insts[n];
-
-			in->since -= back;
-			in->clear_since -= back;
-			in->next_esc -= back;
-			for (k = 0; k < MAXRX; k++)
-				in->last_rx[k] -= back;
-		}
-	x->last_ts = x->ev.clock;
-	x->next_tick = x->ev.clock + 1;
-}
-
-static void
-process_line(struct alert_ctx *x, const char *file, unsigned long lineno,
-    const char *line, size_t len)
-{
-	struct config *c = x->cfg;
-	struct pk_jscan_err err;
-	const struct pk_jval *tsv;
-	char host[STRLEN], comp[STRLEN];
-	int have_names = 0;
-	double ts, back = 0;
-	size_t i;
-
-	if (pk_jscan(&c->ps, line, len, x->vals, &err) == -1) {
-		pk_bad_line(&x->bad, file, lineno, "column %zu: %s", err.col,
-		    err.msg);
-		return;
-	}
-	tsv = &x->vals[c->id_ts];
-	if (tsv->type != PK_JNUM) {
-		pk_bad_line(&x->bad, file, lineno, "no numeric 'ts'");
-		return;
-	}
-	ts = pk_jval_num(tsv);
-	pk_out_line(line, len);
-	if (pk_evclock_see(&x->ev, ts, STEP_SPAN, &back) == PK_EVCLOCK_STEP) {
-		if (x->vals[c->id_host].type == PK_JSTR)
-			pk_jval_str(&x->vals[c->id_host], host, STRLEN);
-		else
-			snprintf(host, STRLEN, "-");
-		pk_warn("%s: clock stepped back by %.0f s at %s:%lu; timers "
-		    "restarted", host, back, file, lineno);
-		rebase(x, back);
-	}
-	if (ts > x->last_ts)
-		x->last_ts = ts;
-	for (i = 0; i < c->nrules; i++)
-		eval_rule(x, &c->rules[i], x->vals, ts, host, comp,
-		    &have_names);
-	if (x->last_ts >= x->next_tick) {
-		tick(x, x->last_ts);
-		x->next_tick = x->last_ts + 1;
+		eval_rule(x, &c->rules[i], r, comp, &have_comp);
+	/* The host's escalations and repeats, once a second of its clock. */
+	if (r->host->ev.clock >= hs->next_tick) {
+		for (n = 0; n < hs->n; n++)
+			tick_inst(x, hs->insts[n], r->host->ev.clock);
+		hs->next_tick = r->host->ev.clock + 1;
 	}
 	if ((++x->nrec & 1023) == 0 && pk_mono() >= x->next_scan)
 		housekeeping(x);
 }
 
-int
-run_file(struct alert_ctx *x, const char *path)
+/* A new host: its state, and the alerts restored for it bound to it. */
+static int
+on_host(struct pk_filter *f, struct pk_fhost *h, const struct pk_rec *r)
 {
-	struct pk_jsonl r;
-	char *line;
-	size_t len;
-	int rc;
+	struct alert_ctx *x = f->arg;
+	struct config *c = x->cfg;
+	struct hoststate *hs = pk_xcalloc(1, sizeof(*hs));
+	size_t i, n;
 
-	if (pk_jsonl_open(&r, path) == -1) {
-		pk_warn_errno("cannot open '%s'", path);
-		return -1;
-	}
-	r.idle_ms = 200;
-	r.on_idle = on_idle;
-	r.arg = x;
-	for (;;) {
-		rc = pk_jsonl_next(&r, &line, &len);
-		if (rc == PK_JSONL_LINE) {
-			process_line(x, r.name, r.lineno, line, len);
-			if (pk_reload)
-				reload(x);
-			continue;
+	(void)r;
+	hs->next_tick = -HUGE_VAL;
+	h->user = hs;
+	for (i = 0; i < c->nrules; i++)
+		for (n = 0; n < c->rules[i].ninst; n++) {
+			struct inst *in = c->rules[i].insts[n];
+
+			if (in->h == NULL && c->rules[i].absent_s <= 0 &&
+			    strcmp(in->host, h->name) == 0)
+				inst_bind(in, h);
 		}
-		if (rc == PK_JSONL_TOOLONG) {
-			pk_bad_line(&x->bad, r.name, r.lineno, "line too long");
-			continue;
-		}
-		break;
+	return 0;
+}
+
+/*
+ * Host h's clock stepped back by back seconds (pk_evclock): move every
+ * timer of its alerts (pending and firing since, clear_for, escalation,
+ * repeats) onto the new timeline, so that no time passes across the
+ * step: 'for' neither completes early nor waits for the old timeline to
+ * come round again. Other hosts' alerts are not touched.
+ */
+static void
+on_step(struct pk_filter *f, struct pk_fhost *h, double back,
+    const struct pk_rec *r)
+{
+	struct alert_ctx *x = f->arg;
+	struct hoststate *hs = h->user;
+	size_t i, k;
+
+	(void)r;
+	for (i = 0; i < hs->n; i++) {
+		struct inst *in = hs->insts[i];
+
+		in->since -= back;
+		in->clear_since -= back;
+		in->next_esc -= back;
+		for (k = 0; k < MAXRX; k++)
+			in->last_rx[k] -= back;
 	}
-	if (rc == PK_JSONL_ERROR)
-		pk_warn_errno("cannot read '%s'", r.name);
-	pk_jsonl_release(&r);
-	return rc == PK_JSONL_ERROR ? -1 : 0;
+	hs->next_tick = h->ev.clock + 1;
+	x->last_ts = -HUGE_VAL;
+	for (i = 0; i < f->nhosts; i++)
+		if (f->hosts[i]->ev.clock > x->last_ts)
+			x->last_ts = f->hosts[i]->ev.clock;
+}
+
+static void
+on_idle(struct pk_filter *f)
+{
+	housekeeping(f->arg);
+}
+
+static void
+on_reload(struct pk_filter *f)
+{
+	reload(f->arg);
+}
+
+void
+alert_filter_init(struct alert_ctx *x)
+{
+	struct pk_filter *f = &x->f;
+
+	pk_filter_init(f);
+	f->span = STEP_SPAN;
+	f->span_name = "a minute";
+	f->late_verb = "evaluated";
+	f->step_what = "timers";
+	f->idle_ms = 200;
+	f->arg = x;
+	f->on_record = on_record;
+	f->on_host = on_host;
+	f->on_step = on_step;
+	f->on_idle = on_idle;
+	f->on_reload = on_reload;
+	f->bad.strict = x->o->strict;
+	filter_types(x);
+}
+
+void
+alert_filter_release(struct alert_ctx *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->f.nhosts; i++) {
+		struct hoststate *hs = x->f.hosts[i]->user;
+
+		free(hs->insts);
+		free(hs);
+	}
+	pk_filter_release(&x->f);
 }

@@ -125,7 +125,7 @@ state_save(struct alert_ctx *x)
 		const struct rule *r = &c->rules[i];
 
 		for (n = 0; n < r->ninst; n++) {
-			const struct inst *in = &r->insts[n];
+			const struct inst *in = r->insts[n];
 			json_t *e;
 
 			if (in->state == ST_INACTIVE && !in->flap.flapping)
@@ -201,7 +201,7 @@ state_load(struct alert_ctx *x)
 				break;
 		if (k == c->nrules)
 			continue;	/* the rule is gone */
-		in = inst_get(&c->rules[k], host, comp, 1);
+		in = inst_get(&c->rules[k], host, comp, 1, NULL);
 		st = json_string_value(json_object_get(a, "state"));
 		in->state = ST_INACTIVE;
 		for (m = 0; st != NULL && m < 3; m++)
