@@ -240,6 +240,12 @@ json_t *alert_record(const struct rule *r, const struct inst *in,
 /* The instance (host, comp) of r, made if create; bound to h if not NULL. */
 struct inst *inst_get(struct rule *r, const char *host, const char *comp,
     int create, struct pk_fhost *h);
+/*
+ * Expand the {{name}} of tpl from an alert record (the annotations' and
+ * the receivers' template language); returns the length wanted.
+ */
+size_t alert_expand(const char *tpl, const json_t *rec, char *out,
+    size_t size);
 void housekeeping(struct alert_ctx *x);
 /* The front end set up for the configuration's rules (x->f). */
 void alert_filter_init(struct alert_ctx *x);

@@ -12,12 +12,16 @@
 
 #include "pk_io.h"
 
-/* The table: one line per type, whose row rx_NAME is in rx_NAME.c. */
+/*
+ * The table: one line per type, whose row rx_NAME is in rx_NAME.c, in
+ * the order --list-receivers and the man page show them.
+ */
 #define RECEIVER_TYPES(X) \
 	X(webhook) \
 	X(alertmanager) \
 	X(email) \
-	X(command)
+	X(command) \
+	/* the end of the table */
 
 #define DECLARE(name) extern const struct receiver_type rx_##name;
 #define ROW(name) &rx_##name,

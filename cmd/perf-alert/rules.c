@@ -22,43 +22,47 @@
 const char *const statenames[] = { "inactive", "pending", "firing" };
 
 struct tplctx {
-	const struct rule *r;
-	const struct inst *in;
+	const json_t *rec;
 	char buf[64];
 };
 
+/* {{name}} from an alert record: value, threshold, host, component, rule,
+ * severity, fingerprint, labels.NAME. */
 static const char *
 tpl_lookup(const char *name, size_t len, void *arg)
 {
 	struct tplctx *t = arg;
+	const json_t *v;
 
 #define IS(s) (len == sizeof(s) - 1 && strncmp(name, s, len) == 0)
 	if (IS("value") || IS("threshold")) {
-		double v = IS("value") ? t->in->value :
-		    pk_alert_cond_threshold(&t->r->when);
-
-		if (isnan(v))
+		v = json_object_get(t->rec, IS("value") ? "value" : "threshold");
+		if (!json_is_number(v))
 			return "";
-		snprintf(t->buf, sizeof(t->buf), "%.6g", v);
+		snprintf(t->buf, sizeof(t->buf), "%.6g", json_number_value(v));
 		return t->buf;
 	}
-	if (IS("host"))
-		return t->in->host;
-	if (IS("component"))
-		return t->in->comp;
-	if (IS("rule"))
-		return t->r->name;
-	if (IS("severity"))
-		return pk_alert_severity_name(t->in->sev);
-	if (IS("fingerprint"))
-		return t->in->fp;
+	if (IS("host") || IS("component") || IS("rule") || IS("severity") ||
+	    IS("fingerprint")) {
+		snprintf(t->buf, sizeof(t->buf), "%.*s", (int)len, name);
+		return json_string_value(json_object_get(t->rec, t->buf));
+	}
 	if (len > 7 && strncmp(name, "labels.", 7) == 0) {
 		snprintf(t->buf, sizeof(t->buf), "%.*s", (int)(len - 7),
 		    name + 7);
-		return json_string_value(json_object_get(t->r->labels, t->buf));
+		return json_string_value(json_object_get(json_object_get(t->rec,
+		    "labels"), t->buf));
 	}
 #undef IS
 	return NULL;
+}
+
+size_t
+alert_expand(const char *tpl, const json_t *rec, char *out, size_t size)
+{
+	struct tplctx t = { rec, "" };
+
+	return pk_alert_template(tpl, tpl_lookup, &t, out, size);
 }
 
 json_t *
@@ -68,7 +72,6 @@ alert_record(const struct rule *r, const struct inst *in, const char *event,
 	json_t *o = json_object(), *labels, *ann;
 	const char *state = in->state == ST_PENDING ? "pending" :
 	    in->state == ST_FIRING ? "firing" : "resolved";
-	struct tplctx t = { r, in, "" };
 	const char *k;
 	json_t *v;
 	char buf[4096];
@@ -85,17 +88,8 @@ alert_record(const struct rule *r, const struct inst *in, const char *event,
 	json_object_set_new(o, "severity",
 	    json_string(pk_alert_severity_name(in->sev)));
 	labels = json_deep_copy(r->labels);
-	json_object_set_new(labels, "alertname", json_string(r->name));
-	json_object_set_new(labels, "host", json_string(in->host));
-	if (in->comp[0] != '\0')
-		json_object_set_new(labels, "component", json_string(in->comp));
 	json_object_set_new(o, "labels", labels);
 	ann = json_object();
-	json_object_foreach(r->annotations, k, v) {
-		pk_alert_template(json_string_value(v), tpl_lookup, &t, buf,
-		    sizeof(buf));
-		json_object_set_new(ann, k, json_string(buf));
-	}
 	json_object_set_new(o, "annotations", ann);
 	if (!isnan(in->value))
 		json_object_set_new(o, "value", json_real(in->value));
@@ -109,6 +103,15 @@ alert_record(const struct rule *r, const struct inst *in, const char *event,
 		json_object_set_new(o, "flapping", json_true());
 	if (in->acked)
 		json_object_set_new(o, "acknowledged", json_true());
+	/* The templates see the rule's own labels, as they always did. */
+	json_object_foreach(r->annotations, k, v) {
+		alert_expand(json_string_value(v), o, buf, sizeof(buf));
+		json_object_set_new(ann, k, json_string(buf));
+	}
+	json_object_set_new(labels, "alertname", json_string(r->name));
+	json_object_set_new(labels, "host", json_string(in->host));
+	if (in->comp[0] != '\0')
+		json_object_set_new(labels, "component", json_string(in->comp));
 	return o;
 }
 
