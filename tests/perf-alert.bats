@@ -718,6 +718,93 @@ am_alerts() {
 	[[ "$stderr" == *hi* ]]
 }
 
+@test "ntfy: the summary as the message, Title, Priority, Tags and the token as headers" {
+	start_http
+	printf 's3cret\n' >"$BATS_TEST_TMPDIR/token"
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	rules:
+	  - name: hot
+	    when: cpu.util > 90
+	    severity: CRITICAL
+	    labels: {team: robot}
+	    annotations: {summary: "CPU at {{value}}% on {{host}}"}
+	  - {name: warm, when: cpu.util > 50, severity: WARNING}
+	receivers:
+	  - name: phone
+	    type: ntfy
+	    url: "http://127.0.0.1:$HTTP_PORT/robot-alerts"
+	    token_file: $BATS_TEST_TMPDIR/token
+	    priority: {WARNING: low}
+	    tags: [warning, robot]
+	    title: "{{rule}} on {{host}} ({{labels.team}})"
+	EOF
+	{
+		sample 1 95 bot1
+		# A host name that tries to add a header of its own.
+		printf '%s\n' '{"type":"sample","ts":2,"host":"evil\r\nX-Injected: yes","cpu":{"util":60}}'
+	} >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
+	wait_lines "$BATS_TEST_TMPDIR/posts.jsonl" 3
+	run -0 jq -c '[.path, .body, .headers.Title, .headers.Priority, .headers.Tags,
+	    .headers.Authorization, (.headers["Content-Type"] | startswith("text/plain"))]' \
+	    "$BATS_TEST_TMPDIR/posts.jsonl"
+	assert_line '["/robot-alerts","CPU at 95% on bot1","hot on bot1 (robot)","5","warning,robot","Bearer s3cret",true]'
+	# Without a summary the title is the message.
+	assert_line '["/robot-alerts","warm on bot1 ()","warm on bot1 ()","2","warning,robot","Bearer s3cret",true]'
+	assert_line '["/robot-alerts","warm on evil  X-Injected: yes ()","warm on evil  X-Injected: yes ()","2","warning,robot","Bearer s3cret",true]'
+	run -0 jq -r '.headers | keys[]' "$BATS_TEST_TMPDIR/posts.jsonl"
+	refute_output --partial X-Injected
+	# The token never reaches the spool or the history.
+	run -1 grep -rq s3cret "$BATS_TEST_TMPDIR/st"
+}
+
+@test "ntfy: a message the server refuses (4xx) is not retried and stays in the spool" {
+	start_http
+	echo 400 >"$BATS_TEST_TMPDIR/fail"
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	retry_min: 100ms
+	rules:
+	  - {name: hot, when: cpu.util > 90}
+	receivers:
+	  - {name: phone, type: ntfy, url: "http://127.0.0.1:$HTTP_PORT/t", token_env: PA_TEST_NTFY_TOKEN}
+	EOF
+	sample 1 95 >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 2s "$BATS_TEST_TMPDIR/in"
+	run -0 grep -c "phone: delivery of .* failed for good: HTTP status 400" <<<"$stderr"
+	assert_output 1
+	[ "$(ls "$BATS_TEST_TMPDIR/st/spool" | wc -l)" -eq 1 ]
+	# A 503 is retried; once the server accepts, it is delivered.
+	echo 503 >"$BATS_TEST_TMPDIR/fail"
+	PA_TEST_NTFY_TOKEN=t0ken run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 0 </dev/null
+	[[ "$stderr" == *"failed (attempt 1): HTTP status 503"* ]]
+	rm "$BATS_TEST_TMPDIR/fail"
+	PA_TEST_NTFY_TOKEN=t0ken run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 10s </dev/null
+	wait_lines "$BATS_TEST_TMPDIR/posts.jsonl" 1
+	# The default title, the default priority of WARNING, no tags.
+	run -0 jq -c '[.body, .headers.Title, .headers.Priority, .headers.Tags, .headers.Authorization]' "$BATS_TEST_TMPDIR/posts.jsonl"
+	assert_output '["[WARNING] hot firing on bot1","[WARNING] hot firing on bot1","4",null,"Bearer t0ken"]'
+	[ -z "$(ls "$BATS_TEST_TMPDIR/st/spool")" ]
+}
+
+@test "ntfy: bad keys are config errors with FILE:LINE:COL" {
+	printf 'state_dir: st\nrules:\n  - {name: x, when: cpu.util > 9}\nreceivers:\n  - name: p\n    type: ntfy\n    url: "http://x/t"\n    priority: {URGENT: 5}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
+	[[ "$stderr" == *"r.yaml:8:16: unknown severity 'URGENT'"* ]]
+	printf 'state_dir: st\nrules:\n  - {name: x, when: cpu.util > 9}\nreceivers:\n  - name: p\n    type: ntfy\n    url: "http://x/t"\n    priority: {CRITICAL: 6}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
+	[[ "$stderr" == *"r.yaml:8:"* ]]
+	printf 'state_dir: st\nrules:\n  - {name: x, when: cpu.util > 9}\nreceivers:\n  - {name: p, type: ntfy, url: "http://x/t", tags: ["a,b"]}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
+	[[ "$stderr" == *"r.yaml:5:"*"tag 'a,b'"* ]]
+	printf 'state_dir: st\nrules:\n  - {name: x, when: cpu.util > 9}\nreceivers:\n  - {name: p, type: ntfy, url: "http://x/t", token: abc}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
+	[[ "$stderr" == *"r.yaml:5:"*"unknown key 'token' in ntfy receiver 'p'"* ]]
+	printf 'state_dir: st\nrules:\n  - {name: x, when: cpu.util > 9}\nreceivers:\n  - {name: p, type: ntfy, url: "http://x/t", token_env: T, priority: {WARNING: high}, tags: robot, title: "{{rule}}"}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	run -0 perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
+}
+
 @test "routing by severity and labels; repeat interval" {
 	start_http
 	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF

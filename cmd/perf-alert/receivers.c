@@ -21,6 +21,7 @@
 	X(alertmanager) \
 	X(email) \
 	X(command) \
+	X(ntfy) \
 	/* the end of the table */
 
 #define DECLARE(name) extern const struct receiver_type rx_##name;
