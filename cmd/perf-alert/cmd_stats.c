@@ -67,9 +67,7 @@ cmd_stats(void *ctx, int argc, char **argv)
 			if (strcmp(st[i].rule, rule) == 0)
 				break;
 		if (i == n) {
-			st = realloc(st, (n + 1) * sizeof(*st));
-			if (st == NULL)
-				pk_die(PK_EXIT_IO, "out of memory");
+			st = pk_xreallocarray(st, n + 1, sizeof(*st));
 			memset(&st[n], 0, sizeof(st[n]));
 			st[n++].rule = pk_xstrdup(rule);
 		}

@@ -90,9 +90,9 @@ hist_append(struct alert_ctx *x, const json_t *rec)
 	if (x->hist_fd == -1)
 		return;
 	x->dirty = 1;
-	s = json_dumps(rec, JSON_COMPACT);
-	if (s == NULL || (s = realloc(s, (n = strlen(s)) + 2)) == NULL)
-		pk_die(PK_EXIT_IO, "out of memory");
+	if ((s = json_dumps(rec, JSON_COMPACT)) == NULL)
+		pk_die(PK_EXIT_IO, "out of memory");	/* jansson's */
+	s = pk_xrealloc(s, (n = strlen(s)) + 2);
 	s[n] = '\n';
 	s[n + 1] = '\0';
 	if (x->nhpend >= MEMCAP) {
