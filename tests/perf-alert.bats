@@ -777,8 +777,9 @@ am_alerts() {
 	[ "$(ls "$BATS_TEST_TMPDIR/st/spool" | wc -l)" -eq 1 ]
 	# A 503 is retried; once the server accepts, it is delivered.
 	echo 503 >"$BATS_TEST_TMPDIR/fail"
-	PA_TEST_NTFY_TOKEN=t0ken run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 0 </dev/null
+	PA_TEST_NTFY_TOKEN=t0ken run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 2s </dev/null
 	[[ "$stderr" == *"failed (attempt 1): HTTP status 503"* ]]
+	[[ "$stderr" == *"1 notifications left in the spool"* ]]
 	rm "$BATS_TEST_TMPDIR/fail"
 	PA_TEST_NTFY_TOKEN=t0ken run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 10s </dev/null
 	wait_lines "$BATS_TEST_TMPDIR/posts.jsonl" 1
