@@ -270,6 +270,14 @@ stop_live() {
 	[[ "$stderr" == *"receivers need a state directory"* ]]
 }
 
+# A configuration ($1, printf %b escapes) that perf-alert -n refuses with
+# status 2 and a message containing $2.
+config_error() {
+	printf '%b' "$1" >"$BATS_TEST_TMPDIR/r.yaml"
+	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
+	[[ "$stderr" == *"$2"* ]] || fail "want '$2', got: $stderr"
+}
+
 # The receiver types of the man page (its "Receiver types" list: each
 # .It Cm TYPE, and the .It Li KEY items under it), one type a line.
 man_receivers() {
@@ -299,17 +307,15 @@ man_receivers() {
 		    fail "$k: $stderr"
 	done
 	# A command receiver takes no url; a misspelt key gets a suggestion.
-	printf 'state_dir: st\nrules:\n  - {name: x, when: cpu.util > 9}\nreceivers:\n  - {name: run, type: command, command: "true", url: "http://x/"}\n' >"$BATS_TEST_TMPDIR/r.yaml"
-	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
-	[[ "$stderr" == *"r.yaml:5:49: unknown key 'url' in command receiver 'run'"* ]]
-	printf 'state_dir: st\nrules:\n  - {name: x, when: cpu.util > 9}\nreceivers:\n  - {name: am, type: alertmanager, url: "http://x/", resend_intervall: 1s}\n' >"$BATS_TEST_TMPDIR/r.yaml"
-	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
-	[[ "$stderr" == *"r.yaml:5:"*"unknown key 'resend_intervall'"*"(did you mean 'resend_interval'?)"* ]]
+	head='state_dir: st\nrules:\n  - {name: x, when: cpu.util > 9}\nreceivers:\n'
+	config_error "$head"'  - {name: run, type: command, command: "true", url: "http://x/"}\n' \
+	    "r.yaml:5:49: unknown key 'url' in command receiver 'run'"
+	config_error "$head"'  - {name: am, type: alertmanager, url: "http://x/", resend_intervall: 1s}\n' \
+	    "unknown key 'resend_intervall' in alertmanager receiver 'am' (keys: name, type, severity, labels, repeat_interval, rate_limit, timeout, url, urls, resend_interval) (did you mean 'resend_interval'?)"
 	# An unknown type lists the types of the table.
-	printf 'state_dir: st\nrules:\n  - {name: x, when: cpu.util > 9}\nreceivers:\n  - {name: p, type: pager}\n' >"$BATS_TEST_TMPDIR/r.yaml"
-	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
 	types=$(perf-alert --list-receivers | awk '{ printf "%s%s", (NR > 1 ? ", " : ""), $1 }')
-	[[ "$stderr" == *"r.yaml:5:"*"unknown receiver type 'pager' ($types)"* ]]
+	config_error "$head"'  - {name: p, type: pager}\n' \
+	    "r.yaml:5:21: unknown receiver type 'pager' ($types)"
 }
 
 @test "flapping: marked, and its notifications held" {
@@ -790,19 +796,19 @@ am_alerts() {
 }
 
 @test "ntfy: bad keys are config errors with FILE:LINE:COL" {
-	printf 'state_dir: st\nrules:\n  - {name: x, when: cpu.util > 9}\nreceivers:\n  - name: p\n    type: ntfy\n    url: "http://x/t"\n    priority: {URGENT: 5}\n' >"$BATS_TEST_TMPDIR/r.yaml"
-	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
-	[[ "$stderr" == *"r.yaml:8:16: unknown severity 'URGENT'"* ]]
-	printf 'state_dir: st\nrules:\n  - {name: x, when: cpu.util > 9}\nreceivers:\n  - name: p\n    type: ntfy\n    url: "http://x/t"\n    priority: {CRITICAL: 6}\n' >"$BATS_TEST_TMPDIR/r.yaml"
-	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
-	[[ "$stderr" == *"r.yaml:8:"* ]]
-	printf 'state_dir: st\nrules:\n  - {name: x, when: cpu.util > 9}\nreceivers:\n  - {name: p, type: ntfy, url: "http://x/t", tags: ["a,b"]}\n' >"$BATS_TEST_TMPDIR/r.yaml"
-	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
-	[[ "$stderr" == *"r.yaml:5:"*"tag 'a,b'"* ]]
-	printf 'state_dir: st\nrules:\n  - {name: x, when: cpu.util > 9}\nreceivers:\n  - {name: p, type: ntfy, url: "http://x/t", token: abc}\n' >"$BATS_TEST_TMPDIR/r.yaml"
-	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
-	[[ "$stderr" == *"r.yaml:5:"*"unknown key 'token' in ntfy receiver 'p'"* ]]
-	printf 'state_dir: st\nrules:\n  - {name: x, when: cpu.util > 9}\nreceivers:\n  - {name: p, type: ntfy, url: "http://x/t", token_env: T, priority: {WARNING: high}, tags: robot, title: "{{rule}}"}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	head='state_dir: st\nrules:\n  - {name: x, when: cpu.util > 9}\nreceivers:\n'
+	config_error "$head"'  - name: p\n    type: ntfy\n    url: "http://x/t"\n    priority: {URGENT: 5}\n' \
+	    "r.yaml:8:16: unknown severity 'URGENT'"
+	config_error "$head"'  - name: p\n    type: ntfy\n    url: "http://x/t"\n    priority: {CRITICAL: 6}\n' \
+	    "r.yaml:8:26: '6' is too large (expected an integer in 1..5)"
+	config_error "$head"'  - {name: p, type: ntfy, url: "http://x/t", tags: ["a,b"]}\n' \
+	    "tag 'a,b': not empty, no comma"
+	config_error "$head"'  - {name: p, type: ntfy, url: "http://x/t", token: abc}\n' \
+	    "r.yaml:5:46: unknown key 'token' in ntfy receiver 'p'"
+	config_error "$head"'  - {name: p, type: ntfy, url: "http://x/t", token_env: T, token_file: /t}\n' \
+	    "token_env or token_file, not both"
+	printf '%b' "$head"'  - {name: p, type: ntfy, url: "http://x/t", token_env: T, priority: {WARNING: high}, tags: robot, title: "{{rule}}"}\n' \
+	    >"$BATS_TEST_TMPDIR/r.yaml"
 	run -0 perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
 }
 
