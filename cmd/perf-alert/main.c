@@ -2,27 +2,27 @@
 /*
  * perf-alert: alert rules over perfkit records, on event time, with
  * escalation, acknowledgement, flap detection, and delivery through an
- * on-disk spool to webhooks, Alertmanager, SMTP and commands.
+ * on-disk spool to webhooks, Alertmanager, SMTP, ntfy and commands.
  *
- * The record loop scans each line with pk_jscan (only the paths the rules
- * use), passes it through unchanged and emits an `alert` record per
- * transition. Notifications are written to the spool (one fsync'd file
- * each) and handed to a delivery thread that retries them with backoff
- * until a receiver accepts them; the spool file is removed only then.
+ * The records come through the front end every filter shares (pk_filter:
+ * the paths the rules use scanned, one event clock per host); each is
+ * passed through unchanged, evaluated (rules.c), and an `alert` record
+ * follows it per transition. Notifications are written to the spool (one
+ * fsync'd file each) and handed to the delivery scheduler
+ * (pk_alert_sched, deliv.c), whose thread retries them with backoff until
+ * a receiver (rx_*.c) accepts them; the spool file is removed only then.
  * When the disk fails, notifications and history lines wait in memory
  * (bounded by MEMCAP) and are written once it recovers: never fatal.
+ * This file: the options, the setup, the subcommands, the end.
  */
 #include "perf-alert.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
+
 #include <curl/curl.h>
 
 #include "pk_err.h"
@@ -148,9 +148,8 @@ main(int argc, char **argv)
 	struct alert_opts o;
 	struct alert_ctx x;
 	const char *dir;
-	char path[4096];
 	struct pk_subcmd_seen seen = { { 0 }, 0 };
-	int i, status, ran, ioerr = 0, lockfd = -1;
+	int i, status, ran, ioerr;
 
 	pk_init(argv[0]);
 	memset(&o, 0, sizeof(o));
@@ -172,6 +171,7 @@ main(int argc, char **argv)
 	x.o = &o;
 	x.config_path = o.config;
 	x.hist_fd = -1;
+	x.lockfd = -1;
 	if ((x.cfg = config_load(o.config)) == NULL)
 		return PK_EXIT_USAGE;
 	dir = o.state_dir ? o.state_dir : x.cfg->state_dir;
@@ -189,28 +189,8 @@ main(int argc, char **argv)
 	pk_out_init(o.unbuffered);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		pk_die(PK_EXIT_IO, "cannot initialise libcurl");
-	if (dir != NULL) {
-		mkdir_p(dir);
-		/* One instance per state directory: the spool has one reader. */
-		snprintf(path, sizeof(path), "%s/lock", dir);
-		lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (lockfd == -1)
-			pk_die_errno(PK_EXIT_IO, "cannot open '%s'", path);
-		if (flock(lockfd, LOCK_EX | LOCK_NB) == -1)
-			pk_die_errno(PK_EXIT_IO, "'%s' is in use by another "
-			    "perf-alert", dir);
-		snprintf(path, sizeof(path), "%s/spool", dir);
-		mkdir_p(path);
-		snprintf(x.ackdir, sizeof(x.ackdir), "%s/ack", dir);
-		mkdir_p(x.ackdir);
-		snprintf(path, sizeof(path), "%s/history.jsonl", dir);
-		x.hist_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-		    0600);
-		if (x.hist_fd == -1)
-			pk_die_errno(PK_EXIT_IO, "cannot open '%s'", path);
-		snprintf(x.statefile, sizeof(x.statefile), "%s/state.json",
-		    dir);
-	}
+	if (dir != NULL)
+		state_open(&x, dir);
 	for (size_t k = 0; k < x.cfg->nrules; k++)
 		x.cfg->rules[k].absent_seen = pk_now();
 	x.last_ts = -HUGE_VAL;
@@ -228,20 +208,7 @@ main(int argc, char **argv)
 	if (x.d.s.started)
 		pk_alert_sched_drain(&x.d.s, o.wait_s);
 	deliv_stop(&x);
-	if (x.hist_fd != -1) {
-		/* Whatever the spool could not take is reported; the history
-		 * keeps the transitions regardless. */
-		hist_flush(&x, 1);
-		if (x.nhpend > 0 || x.hdropped > 0)
-			pk_warn("%zu history lines could not be written, %lu "
-			    "dropped: lost", x.nhpend, x.hdropped);
-		for (size_t k = 0; k < x.nhpend; k++)
-			free(x.hpend[k]);
-		free(x.hpend);
-		close(x.hist_fd);
-	}
-	if (lockfd != -1)
-		close(lockfd);
+	state_close(&x);
 	curl_global_cleanup();
 	pk_close_stdout();
 	status = pk_filter_finish(&x.f);

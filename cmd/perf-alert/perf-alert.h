@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * perf-alert's private header: the configuration, the rules' runtime
- * state, the delivery thread's queue, and the functions the program's
- * units share (main.c, conf.c, rules.c, state.c, deliv.c, the
- * receivers rx_*.c and the subcommands cmd_*.c).
+ * perf-alert's private header: the configuration, the receiver types,
+ * the rules' runtime state, and the functions the program's units share
+ * (main.c, conf.c, rules.c, state.c, deliv.c, the receivers rx_*.c and
+ * the subcommands cmd_*.c).
  */
 #ifndef PERF_ALERT_H
 #define PERF_ALERT_H
@@ -189,7 +189,7 @@ struct alert_ctx {
 	double last_ts;		/* the largest ts of any host (state.json) */
 	double next_scan;
 	unsigned long nrec, seq;
-	int hist_fd;
+	int hist_fd, lockfd;
 	char **hpend;		/* history lines not written yet, in order */
 	size_t nhpend;
 	unsigned long hdropped;
@@ -204,8 +204,10 @@ struct alert_ctx {
 struct config *config_load(const char *path);
 void config_free(struct config *c);
 const char *state_dir_of(const struct alert_opts *o, struct config **cfgp);
-/* Typed getters for map keys, as the receiver types use them: 0 when
- * absent (the default stays) or read, -1 after reporting an error. */
+/*
+ * Typed getters for map keys, as the receiver types use them: 0 when
+ * absent (the default stays) or read, -1 after reporting an error.
+ */
 int conf_str(struct pk_ydoc *doc, const struct pk_ynode *map,
     const char *key, char **out);
 int conf_dur(struct pk_ydoc *doc, const struct pk_ynode *map,
@@ -253,6 +255,13 @@ void alert_filter_release(struct alert_ctx *x);
 
 /* state.c */
 void mkdir_p(const char *path);
+/*
+ * Open the state directory dir (made if need be): its lock (one instance
+ * per directory), spool/, ack/, the history. Dies on failure (status 4).
+ */
+void state_open(struct alert_ctx *x, const char *dir);
+/* The history's last lines, written or reported lost; the lock let go. */
+void state_close(struct alert_ctx *x);
 void hist_flush(struct alert_ctx *x, int force);
 void hist_append(struct alert_ctx *x, const json_t *rec);
 void state_save(struct alert_ctx *x);

@@ -26,8 +26,10 @@ struct tplctx {
 	char buf[64];
 };
 
-/* {{name}} from an alert record: value, threshold, host, component, rule,
- * severity, fingerprint, labels.NAME. */
+/*
+ * {{name}} from an alert record: value, threshold, host, component,
+ * rule, severity, fingerprint, labels.NAME.
+ */
 static const char *
 tpl_lookup(const char *name, size_t len, void *arg)
 {

@@ -72,8 +72,10 @@ prio_of(struct pk_ydoc *doc, const struct pk_ynode *v, int *out)
 	return 0;
 }
 
-/* priority: {SEVERITY: PRIORITY, ...}; the severities not named keep
- * their default. */
+/*
+ * priority: {SEVERITY: PRIORITY, ...}; the severities not named keep
+ * their default.
+ */
 static int
 load_priority(struct pk_ydoc *doc, const struct pk_ynode *n, struct ntfy *f)
 {

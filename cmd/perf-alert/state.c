@@ -6,10 +6,12 @@
 #include "perf-alert.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +24,57 @@ mkdir_p(const char *path)
 {
 	if (mkdir(path, 0700) == -1 && errno != EEXIST)
 		pk_die_errno(PK_EXIT_IO, "cannot create '%s'", path);
+}
+
+void
+state_open(struct alert_ctx *x, const char *dir)
+{
+	char path[4096];
+
+	mkdir_p(dir);
+	/* One instance per state directory: the spool has one reader. */
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	x->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (x->lockfd == -1)
+		pk_die_errno(PK_EXIT_IO, "cannot open '%s'", path);
+	if (flock(x->lockfd, LOCK_EX | LOCK_NB) == -1)
+		pk_die_errno(PK_EXIT_IO, "'%s' is in use by another perf-alert",
+		    dir);
+	snprintf(path, sizeof(path), "%s/spool", dir);
+	mkdir_p(path);
+	snprintf(x->ackdir, sizeof(x->ackdir), "%s/ack", dir);
+	mkdir_p(x->ackdir);
+	snprintf(path, sizeof(path), "%s/history.jsonl", dir);
+	x->hist_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0600);
+	if (x->hist_fd == -1)
+		pk_die_errno(PK_EXIT_IO, "cannot open '%s'", path);
+	snprintf(x->statefile, sizeof(x->statefile), "%s/state.json", dir);
+}
+
+void
+state_close(struct alert_ctx *x)
+{
+	size_t k;
+
+	if (x->hist_fd != -1) {
+		/*
+		 * Whatever the spool could not take is reported; the history
+		 * keeps the transitions regardless.
+		 */
+		hist_flush(x, 1);
+		if (x->nhpend > 0 || x->hdropped > 0)
+			pk_warn("%zu history lines could not be written, %lu "
+			    "dropped: lost", x->nhpend, x->hdropped);
+		for (k = 0; k < x->nhpend; k++)
+			free(x->hpend[k]);
+		free(x->hpend);
+		close(x->hist_fd);
+		x->hist_fd = -1;
+	}
+	if (x->lockfd != -1)
+		close(x->lockfd);
+	x->lockfd = -1;
 }
 
 /*
