@@ -68,7 +68,8 @@ stop_live() {
 @test "-h prints the usage and the options on stdout" {
 	run -0 --separate-stderr perf-alert -h
 	assert_line --index 0 --partial "usage: perf-alert [-hnu] [-c config]"
-	assert_output --partial "perf-alert ack [-c config] [-s statedir] [-m comment] id ..."
+	assert_output --partial "perf-alert [-c config] [-s statedir] ack [-m comment] id ..."
+	assert_output --partial "perf-alert [-c config] [-s statedir] stats"
 	assert_output --partial "--state-dir DIR"
 	[ -z "$stderr" ]
 }

@@ -35,8 +35,8 @@
 static const char usage_str[] =
     "usage: perf-alert [-hnu] [-c config] [-s statedir] [-w wait] [--strict]\n"
     "                  [file ...]\n"
-    "       perf-alert ack [-c config] [-s statedir] [-m comment] id ...\n"
-    "       perf-alert stats [-c config] [-s statedir]\n";
+    "       perf-alert [-c config] [-s statedir] ack [-m comment] id ...\n"
+    "       perf-alert [-c config] [-s statedir] stats\n";
 
 /* The option codes without a short form. */
 enum { OPT_LIST_RECEIVERS = 0x2000 };
@@ -81,7 +81,7 @@ help(void)
 	    "  -h, --help            this help\n"
 	    "      --version         print the version\n"
 	    "\n"
-	    "The options of ack and stats may stand before or after its name.\n");
+	    "The options of ack and stats may also follow the subcommand.\n");
 }
 
 /*
