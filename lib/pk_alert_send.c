@@ -111,44 +111,70 @@ curl_common(CURL *c, double timeout, atomic_int *stop, char *ebuf)
 }
 
 int
-pk_alert_http_post(const char *url, const char *body, const char *key,
-    double timeout, atomic_int *stop, char *err, size_t errsize)
+pk_alert_http_request(const struct pk_alert_http *h, atomic_int *stop,
+    long *status, char *err, size_t errsize)
 {
-	struct curl_slist *h = NULL;
+	struct curl_slist *hl = NULL;
 	char hdr[256], ebuf[CURL_ERROR_SIZE] = "";
+	const char *const *p;
 	long code = 0;
 	CURL *c;
 	CURLcode rc;
 
+	*status = 0;
+	for (p = h->headers; p != NULL && *p != NULL; p++)
+		if (strpbrk(*p, "\r\n") != NULL) {
+			snprintf(err, errsize, "a header with a line break");
+			return -1;
+		}
 	if ((c = curl_easy_init()) == NULL) {
 		snprintf(err, errsize, "curl_easy_init failed");
 		return -1;
 	}
-	h = curl_slist_append(h, "Content-Type: application/json");
-	if (key != NULL) {
-		snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", key);
-		h = curl_slist_append(h, hdr);
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	snprintf(hdr, sizeof(hdr), "Content-Type: %s", h->content_type);
+	hl = curl_slist_append(hl, hdr);
+	for (p = h->headers; p != NULL && *p != NULL; p++)
+		hl = curl_slist_append(hl, *p);
+	curl_easy_setopt(c, CURLOPT_URL, h->url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, h->body);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)h->len);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_cb);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "perf-alert");
-	curl_common(c, timeout, stop, ebuf);
+	curl_common(c, h->timeout, stop, ebuf);
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_cleanup(c);
-	curl_slist_free_all(h);
+	curl_slist_free_all(hl);
 	if (rc != CURLE_OK) {
 		snprintf(err, errsize, "%s", ebuf[0] ? ebuf :
 		    curl_easy_strerror(rc));
 		return -1;
 	}
+	*status = code;
 	if (code < 200 || code > 299) {
 		snprintf(err, errsize, "HTTP status %ld", code);
 		return -1;
 	}
 	return 0;
+}
+
+int
+pk_alert_http_post(const char *url, const char *body, const char *key,
+    double timeout, atomic_int *stop, char *err, size_t errsize)
+{
+	struct pk_alert_http h = { url, body, strlen(body), "application/json",
+		NULL, timeout };
+	const char *headers[2] = { NULL, NULL };
+	char hdr[256];
+	long status;
+
+	if (key != NULL) {
+		snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", key);
+		headers[0] = hdr;
+		h.headers = headers;
+	}
+	return pk_alert_http_request(&h, stop, &status, err, errsize);
 }
 
 int

@@ -21,6 +21,24 @@
 int pk_alert_http_post(const char *url, const char *body, const char *key,
     double timeout, atomic_int *stop, char *err, size_t errsize);
 
+struct pk_alert_http {
+	const char *url;
+	const char *body;
+	size_t len;
+	const char *content_type;	/* "application/json" */
+	const char *const *headers;	/* "Name: value", NULL-ended, or NULL */
+	double timeout;
+};
+
+/*
+ * POST h->body with h's headers; accepted on a 2xx status. *status is
+ * the server's answer (0 when there was none). A header with a CR or LF
+ * in it is refused before anything is sent (-1, *status 0): header
+ * values must be made single-line by the caller.
+ */
+int pk_alert_http_request(const struct pk_alert_http *h, atomic_int *stop,
+    long *status, char *err, size_t errsize);
+
 struct pk_alert_smtp {
 	const char *url;	/* smtp://host:port or smtps://host:port */
 	const char *from;

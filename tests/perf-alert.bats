@@ -68,7 +68,8 @@ stop_live() {
 @test "-h prints the usage and the options on stdout" {
 	run -0 --separate-stderr perf-alert -h
 	assert_line --index 0 --partial "usage: perf-alert [-hnu] [-c config]"
-	assert_output --partial "perf-alert ack [-c config] [-s statedir] [-m comment] id ..."
+	assert_output --partial "perf-alert [-c config] [-s statedir] ack [-m comment] id ..."
+	assert_output --partial "perf-alert [-c config] [-s statedir] stats"
 	assert_output --partial "--state-dir DIR"
 	[ -z "$stderr" ]
 }
@@ -158,9 +159,82 @@ stop_live() {
 	{ sample 1 95; echo '{"type":"sample",'; echo '{"type":"sample","host":"x"}'; sample 2 50; } >"$BATS_TEST_TMPDIR/in"
 	run -3 --separate-stderr perf-alert -c "$FX/rules.yaml" "$BATS_TEST_TMPDIR/in"
 	[[ "$stderr" == *"perf-alert: $BATS_TEST_TMPDIR/in:2: "* ]]
-	[[ "$stderr" == *"perf-alert: $BATS_TEST_TMPDIR/in:3: no numeric 'ts'"* ]]
+	[[ "$stderr" == *"perf-alert: $BATS_TEST_TMPDIR/in:3: a sample record without a numeric ts"* ]]
 	[[ "$stderr" == *"2 bad input lines skipped"* ]]
 	[ "$(grep -c '"type":"sample"' <<<"$output")" -eq 2 ]
+}
+
+@test "the front end: blank lines are no records, types the rules do not read pass unchecked" {
+	{
+		sample 1 95
+		printf '\n  \t\n'
+		echo '{"type":"note","text":"no ts"}'
+		echo '{"type":"sample","ts":2,"host":5,"cpu":{"util":50}}'
+		sample 3 50
+	} >"$BATS_TEST_TMPDIR/in"
+	run -3 --separate-stderr perf-alert -c "$FX/rules.yaml" "$BATS_TEST_TMPDIR/in"
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	assert_equal "${stderr_lines[0]}" "perf-alert: $BATS_TEST_TMPDIR/in:5: host is not a string"
+	assert_equal "${stderr_lines[1]}" "perf-alert: 1 bad input line skipped"
+	run -0 jq -c 'select(.type != "alert") | .type' <<<"$output"
+	assert_output "$(printf '"sample"\n"note"\n"sample"')"
+	# A rule without a type reads every record: then a note needs a ts.
+	printf 'rules:\n  - {name: hot, when: cpu.util > 90}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	run -3 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
+	[[ "$stderr" == *"in:4: a record without a numeric ts"* ]]
+}
+
+@test "ts in milliseconds is a bad line, as in every filter" {
+	{ sample 1732300001 95; sample 1732300033500 95; sample 1732300002 50; } >"$BATS_TEST_TMPDIR/in"
+	run -3 --separate-stderr perf-alert -c "$FX/rules.yaml" "$BATS_TEST_TMPDIR/in"
+	[[ "$stderr" == *"perf-alert: $BATS_TEST_TMPDIR/in:2: ts 1732300033500 is more than a day ahead of the clock (not seconds since the epoch?)"* ]]
+	[[ "$stderr" == *"1 bad input line skipped"* ]]
+	# Not passed on; the lines around it are.
+	[ "$(grep -c '"type":"sample"' <<<"$output")" -eq 2 ]
+	refute_output --partial 1732300033500
+}
+
+@test "one event clock per host: a host 2 minutes behind does not hurry another's 'for'" {
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-'EOF'
+	rules:
+	  - {name: hot, match: {type: sample}, when: cpu.util > 90, for: 60s, flap: false}
+	EOF
+	# a once a second; b, whose clock is 2 minutes behind, three times.
+	t=1732300000
+	for i in $(seq 0 70); do
+		sample $((t + i)) 95 a
+		for k in 1 2 3; do sample $((t - 120 + i)) 95 b; done
+	done >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
+	# No late records, no clock step: each host is on time on its own.
+	[ -z "$stderr" ]
+	run -0 jq -c "select(.type==\"alert\") | [.host, .event, .ts - $t, .since - $t]" <<<"$output"
+	assert_output "$(printf '%s\n' '["a","pending",0,0]' '["b","pending",-120,-120]' \
+	    '["a","firing",60,60]' '["b","firing",-60,-60]')"
+}
+
+@test "a step back of one host restarts its timers only; late records are not evaluated" {
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-'EOF'
+	rules:
+	  - {name: hot, when: cpu.util > 90, for: 30s, flap: false}
+	EOF
+	t=1732300000
+	{
+		for i in $(seq 0 9); do sample $((t + i)) 95 a; sample $((t + i)) 95 b; done
+		# a steps back an hour (its first two records late); b goes on.
+		for i in $(seq 10 40); do sample $((t - 3600 + i)) 95 a; sample $((t + i)) 95 b; done
+		# One stray old record of b, hot: late, not evaluated.
+		sample $((t - 500)) 95 b
+	} >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
+	[[ "$stderr" == *"perf-alert: a: clock stepped back by 3597 s at $BATS_TEST_TMPDIR/in:25; timers restarted"* ]]
+	[[ "$stderr" == *"perf-alert: 3 late records (older than a minute) not evaluated"* ]]
+	[ "$(grep -c '"type":"sample"' <<<"$output")" -eq 83 ]
+	# b fires 30 s after it began, on its own clock; a after 30 s of
+	# event time on its new timeline (9 s before the step, 21 after).
+	run -0 jq -c "select(.type==\"alert\") | [.host, .event, .ts - $t]" <<<"$output"
+	assert_output "$(printf '%s\n' '["a","pending",0]' '["b","pending",0]' \
+	    '["b","firing",30]' '["a","firing",-3567]')"
 }
 
 @test "--strict makes the first bad line fatal" {
@@ -195,6 +269,54 @@ stop_live() {
 	printf 'rules:\n  - name: x\n    when: cpu.util > 9\nreceivers:\n  - {name: h, type: webhook, url: "http://127.0.0.1:1/"}\n' >"$BATS_TEST_TMPDIR/r.yaml"
 	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
 	[[ "$stderr" == *"receivers need a state directory"* ]]
+}
+
+# A configuration ($1, printf %b escapes) that perf-alert -n refuses with
+# status 2 and a message containing $2.
+config_error() {
+	printf '%b' "$1" >"$BATS_TEST_TMPDIR/r.yaml"
+	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
+	[[ "$stderr" == *"$2"* ]] || fail "want '$2', got: $stderr"
+}
+
+# The receiver types of the man page (its "Receiver types" list: each
+# .It Cm TYPE, and the .It Li KEY items under it), one type a line.
+man_receivers() {
+	awk '
+	/^\.Ss Receiver types/ { on = 1; next }
+	/^\.S[hs] / { if (on && line != "") print line; on = 0; line = "" }
+	!on { next }
+	/^\.Bl/ { depth++; next }
+	/^\.El/ { depth--; next }
+	/^\.It Cm / && depth == 1 { if (line != "") print line; line = $3; next }
+	/^\.It Li / && depth == 2 { for (i = 3; i <= NF; i++) if ($i != ",") line = line " " $i }
+	' "$ROOT/man/perf-alert.1"
+}
+
+@test "the man page documents every receiver type and its keys, and nothing else" {
+	run -0 perf-alert --list-receivers
+	[ "${#lines[@]}" -ge 4 ]
+	diff -u <(man_receivers) <(printf '%s\n' "$output")
+}
+
+@test "a key of another receiver type is a config error with FILE:LINE:COL" {
+	for k in 'to: [a@example.org]' 'starttls: true' 'command: "true"' 'urls: ["http://127.0.0.1:1/"]'; do
+		printf 'state_dir: %s\nrules:\n  - {name: x, when: cpu.util > 9}\nreceivers:\n  - name: hook\n    type: webhook\n    url: "http://127.0.0.1:1/"\n    %s\n' \
+		    "$BATS_TEST_TMPDIR/st" "$k" >"$BATS_TEST_TMPDIR/r.yaml"
+		run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
+		[[ "$stderr" == *"r.yaml:8:5: unknown key '${k%%:*}' in webhook receiver 'hook' (keys: name, type, severity, labels, repeat_interval, rate_limit, timeout, url)"* ]] ||
+		    fail "$k: $stderr"
+	done
+	# A command receiver takes no url; a misspelt key gets a suggestion.
+	head='state_dir: st\nrules:\n  - {name: x, when: cpu.util > 9}\nreceivers:\n'
+	config_error "$head"'  - {name: run, type: command, command: "true", url: "http://x/"}\n' \
+	    "r.yaml:5:49: unknown key 'url' in command receiver 'run'"
+	config_error "$head"'  - {name: am, type: alertmanager, url: "http://x/", resend_intervall: 1s}\n' \
+	    "unknown key 'resend_intervall' in alertmanager receiver 'am' (keys: name, type, severity, labels, repeat_interval, rate_limit, timeout, url, urls, resend_interval) (did you mean 'resend_interval'?)"
+	# An unknown type lists the types of the table.
+	types=$(perf-alert --list-receivers | awk '{ printf "%s%s", (NR > 1 ? ", " : ""), $1 }')
+	config_error "$head"'  - {name: p, type: pager}\n' \
+	    "r.yaml:5:21: unknown receiver type 'pager' ($types)"
 }
 
 @test "flapping: marked, and its notifications held" {
@@ -387,6 +509,41 @@ stop_live() {
 	[[ "$stderr" == *"no alert id"* ]]
 }
 
+@test "subcommands: their options stand before or after the name" {
+	d=$BATS_TEST_TMPDIR/st
+	run -0 perf-alert -s "$d" -m first ack 1234abcd
+	run -0 jq -r .comment "$d/ack/1234abcd"
+	assert_output first
+	run -0 perf-alert ack -s "$d" 5678abcd -m second
+	run -0 jq -r .comment "$d/ack/5678abcd"
+	assert_output second
+	printf '%s\n' '{"type":"alert","rule":"hot","event":"firing","severity":"WARNING"}' >"$d/history.jsonl"
+	run -0 perf-alert -s "$d" stats
+	assert_line --index 0 --partial '"rule":"hot","fired":1'
+	run -0 perf-alert stats -s "$d"
+	assert_line --index 0 --partial '"rule":"hot","fired":1'
+}
+
+@test "subcommands: an option or operand they do not take is a usage error naming it" {
+	d=$BATS_TEST_TMPDIR/st
+	run -2 --separate-stderr perf-alert ack -s "$d" -w 1s 1234abcd
+	[[ "$stderr" == *"perf-alert: ack: --wait does not apply"*"usage: perf-alert"* ]]
+	[ ! -e "$d/ack/1234abcd" ]
+	run -2 --separate-stderr perf-alert --strict -s "$d" stats
+	[[ "$stderr" == *"perf-alert: stats: --strict does not apply"* ]]
+	run -2 --separate-stderr perf-alert stats -s "$d" -m hi
+	[[ "$stderr" == *"perf-alert: stats: --message does not apply"* ]]
+	run -2 --separate-stderr perf-alert stats -s "$d" extra
+	[[ "$stderr" == *"perf-alert: stats: unexpected operand 'extra'"* ]]
+	run -2 --separate-stderr perf-alert -c "$FX/rules.yaml" -m hi /dev/null
+	[[ "$stderr" == *"perf-alert: --message applies to ack only"* ]]
+	# An input file named like a subcommand: ./stats.
+	cp "$FX/input.jsonl" "$BATS_TEST_TMPDIR/stats"
+	cd "$BATS_TEST_TMPDIR"
+	run -0 perf-alert -c "$FX/rules.yaml" ./stats
+	[ "$(grep -c '"type":"alert"' <<<"$output")" -gt 0 ]
+}
+
 @test "absent data: a stalled stream fires on the wall clock, data resolves it" {
 	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-'EOF'
 	rules:
@@ -566,6 +723,94 @@ am_alerts() {
 	run -0 jq -c -s 'map(.type)' <<<"$output"
 	assert_output '["sample","alert","sample","alert"]'
 	[[ "$stderr" == *hi* ]]
+}
+
+@test "ntfy: the summary as the message, Title, Priority, Tags and the token as headers" {
+	start_http
+	printf 's3cret\n' >"$BATS_TEST_TMPDIR/token"
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	rules:
+	  - name: hot
+	    when: cpu.util > 90
+	    severity: CRITICAL
+	    labels: {team: robot}
+	    annotations: {summary: "CPU at {{value}}% on {{host}}"}
+	  - {name: warm, when: cpu.util > 50, severity: WARNING}
+	receivers:
+	  - name: phone
+	    type: ntfy
+	    url: "http://127.0.0.1:$HTTP_PORT/robot-alerts"
+	    token_file: $BATS_TEST_TMPDIR/token
+	    priority: {WARNING: low}
+	    tags: [warning, robot]
+	    title: "{{rule}} on {{host}} ({{labels.team}})"
+	EOF
+	{
+		sample 1 95 bot1
+		# A host name that tries to add a header of its own.
+		printf '%s\n' '{"type":"sample","ts":2,"host":"evil\r\nX-Injected: yes","cpu":{"util":60}}'
+	} >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
+	wait_lines "$BATS_TEST_TMPDIR/posts.jsonl" 3
+	run -0 jq -c '[.path, .body, .headers.Title, .headers.Priority, .headers.Tags,
+	    .headers.Authorization, (.headers["Content-Type"] | startswith("text/plain"))]' \
+	    "$BATS_TEST_TMPDIR/posts.jsonl"
+	assert_line '["/robot-alerts","CPU at 95% on bot1","hot on bot1 (robot)","5","warning,robot","Bearer s3cret",true]'
+	# Without a summary the title is the message.
+	assert_line '["/robot-alerts","warm on bot1 ()","warm on bot1 ()","2","warning,robot","Bearer s3cret",true]'
+	assert_line '["/robot-alerts","warm on evil  X-Injected: yes ()","warm on evil  X-Injected: yes ()","2","warning,robot","Bearer s3cret",true]'
+	run -0 jq -r '.headers | keys[]' "$BATS_TEST_TMPDIR/posts.jsonl"
+	refute_output --partial X-Injected
+	# The token never reaches the spool or the history.
+	run -1 grep -rq s3cret "$BATS_TEST_TMPDIR/st"
+}
+
+@test "ntfy: a message the server refuses (4xx) is not retried and stays in the spool" {
+	start_http
+	echo 400 >"$BATS_TEST_TMPDIR/fail"
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	retry_min: 100ms
+	rules:
+	  - {name: hot, when: cpu.util > 90}
+	receivers:
+	  - {name: phone, type: ntfy, url: "http://127.0.0.1:$HTTP_PORT/t", token_env: PA_TEST_NTFY_TOKEN}
+	EOF
+	sample 1 95 >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 2s "$BATS_TEST_TMPDIR/in"
+	run -0 grep -c "phone: delivery of .* failed for good: HTTP status 400" <<<"$stderr"
+	assert_output 1
+	[ "$(ls "$BATS_TEST_TMPDIR/st/spool" | wc -l)" -eq 1 ]
+	# A 503 is retried; once the server accepts, it is delivered.
+	echo 503 >"$BATS_TEST_TMPDIR/fail"
+	PA_TEST_NTFY_TOKEN=t0ken run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 2s </dev/null
+	[[ "$stderr" == *"failed (attempt 1): HTTP status 503"* ]]
+	[[ "$stderr" == *"1 notifications left in the spool"* ]]
+	rm "$BATS_TEST_TMPDIR/fail"
+	PA_TEST_NTFY_TOKEN=t0ken run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 10s </dev/null
+	wait_lines "$BATS_TEST_TMPDIR/posts.jsonl" 1
+	# The default title, the default priority of WARNING, no tags.
+	run -0 jq -c '[.body, .headers.Title, .headers.Priority, .headers.Tags, .headers.Authorization]' "$BATS_TEST_TMPDIR/posts.jsonl"
+	assert_output '["[WARNING] hot firing on bot1","[WARNING] hot firing on bot1","4",null,"Bearer t0ken"]'
+	[ -z "$(ls "$BATS_TEST_TMPDIR/st/spool")" ]
+}
+
+@test "ntfy: bad keys are config errors with FILE:LINE:COL" {
+	head='state_dir: st\nrules:\n  - {name: x, when: cpu.util > 9}\nreceivers:\n'
+	config_error "$head"'  - name: p\n    type: ntfy\n    url: "http://x/t"\n    priority: {URGENT: 5}\n' \
+	    "r.yaml:8:16: unknown severity 'URGENT'"
+	config_error "$head"'  - name: p\n    type: ntfy\n    url: "http://x/t"\n    priority: {CRITICAL: 6}\n' \
+	    "r.yaml:8:26: '6' is too large (expected an integer in 1..5)"
+	config_error "$head"'  - {name: p, type: ntfy, url: "http://x/t", tags: ["a,b"]}\n' \
+	    "tag 'a,b': not empty, no comma"
+	config_error "$head"'  - {name: p, type: ntfy, url: "http://x/t", token: abc}\n' \
+	    "r.yaml:5:46: unknown key 'token' in ntfy receiver 'p'"
+	config_error "$head"'  - {name: p, type: ntfy, url: "http://x/t", token_env: T, token_file: /t}\n' \
+	    "token_env or token_file, not both"
+	printf '%b' "$head"'  - {name: p, type: ntfy, url: "http://x/t", token_env: T, priority: {WARNING: high}, tags: robot, title: "{{rule}}"}\n' \
+	    >"$BATS_TEST_TMPDIR/r.yaml"
+	run -0 perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
 }
 
 @test "routing by severity and labels; repeat interval" {

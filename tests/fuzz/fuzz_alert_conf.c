@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz perf-alert's config loader (-c FILE, and SIGHUP reloads): the
- * program itself is compiled in, its main() renamed, to reach the static
- * config_load().
+ * Fuzz perf-alert's config loader (-c FILE, and SIGHUP reloads): its own
+ * unit, cmd/perf-alert/conf.c, linked with the program's other units.
  */
-#include "fuzz_file.h"
+/* FUZZ_PROG: perf-alert */
+#include <stdlib.h>
 
-#define main perf_alert_main
-#include "../../cmd/perf-alert.c"
-#undef main
+#include "fuzz_file.h"
+#include "perf-alert.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-# A real HTTP receiver for the perf-alert tests: every POST body is appended
-# as one line {"path":..., "key":..., "body":...} to OUT. While the file
-# FAIL exists, requests are answered 503; while HANG exists, requests are
-# held (so a test can kill the sender mid-delivery).
+# A real HTTP receiver for the perf-alert tests: every POST is appended as
+# one line {"path":..., "key":..., "body":..., "headers":{...}} to OUT
+# (body: the JSON it sent, or its text when it is not JSON). While the
+# file FAIL exists, requests are answered 503 (or the status written in
+# it); while HANG exists, requests are held (so a test can kill the
+# sender mid-delivery).
 import json
 import os
 import sys
@@ -19,11 +21,18 @@ class H(BaseHTTPRequestHandler):
         while os.path.exists(hang):
             time.sleep(0.05)
         if os.path.exists(fail):
-            self.send_response(503)
+            with open(fail) as f:
+                status = f.read().strip()
+            self.send_response(int(status) if status.isdigit() else 503)
+            self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            parsed = body.decode("utf-8", "replace")
         rec = {"path": self.path, "key": self.headers.get("Idempotency-Key"),
-               "body": json.loads(body)}
+               "body": parsed, "headers": dict(self.headers.items())}
         with open(out, "a") as f:
             f.write(json.dumps(rec) + "\n")
         self.send_response(200)

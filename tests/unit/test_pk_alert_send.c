@@ -111,6 +111,29 @@ test_unreachable(void **state)
 	assert_true(err[0] != '\0');
 }
 
+/* A header value with a line break is refused before any connection. */
+static void
+test_header_linebreak(void **state)
+{
+	const char *headers[] = { "Tags: a", "Title: x\r\nX-Injected: 1", NULL };
+	struct pk_alert_http h = { "http://127.0.0.1:1/", "hi", 2,
+		"text/plain", headers, 2 };
+	char err[256] = "";
+	atomic_int stop;
+	long status = 7;
+
+	(void)state;
+	atomic_init(&stop, 0);
+	assert_int_equal(pk_alert_http_request(&h, &stop, &status, err,
+	    sizeof(err)), -1);
+	assert_int_equal(status, 0);
+	assert_string_equal(err, "a header with a line break");
+	headers[1] = NULL;
+	assert_int_equal(pk_alert_http_request(&h, &stop, &status, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "127.0.0.1"));
+}
+
 int
 main(void)
 {
@@ -119,6 +142,7 @@ main(void)
 		cmocka_unit_test(test_am),
 		cmocka_unit_test(test_command),
 		cmocka_unit_test(test_unreachable),
+		cmocka_unit_test(test_header_linebreak),
 	};
 	int r;
 
