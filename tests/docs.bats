@@ -88,3 +88,28 @@ help: $help"
 		run -0 fish -n "$ROOT/completions/perfkit.fish"
 	fi
 }
+
+@test "a number out of range is a usage error naming the option the same way in every program" {
+	# program, option, a bad value: the message is "PROG: --OPTION 'VALUE' …".
+	while read -r p o v; do
+		run -2 --separate-stderr "$p" "$o" "$v"
+		[[ "${stderr_lines[0]}" == "$p: $o '$v' "* ]] ||
+		    fail "$p $o $v: ${stderr_lines[0]}"
+	done <<-EOF
+	perf-sample --interval 0
+	perf-sample --count 0
+	perf-profile --window 0
+	perf-profile --interval x
+	perf-profile --leak-window 0
+	perf-alert --wait -1s
+	perf-bench --max-runs 0
+	perf-bench --runs 0
+	perf-bench --warmup x
+	perf-bench --stress 0x
+	rt-loop --freq 0
+	rt-loop --loops 0
+	rt-loop --spin 0
+	rt-loop --priority 100
+	rt-loop --report-interval 0
+	EOF
+}

@@ -152,33 +152,44 @@ longopts_build(void)
 }
 
 /* "12%" or "12": a percentage in [min, max], as a fraction. */
+/*
+ * A number with an optional suffix ("95%", "10x") within [min, max]; the
+ * message names the option and the value as the user typed them.
+ */
+static double
+opt_suffixed(const char *s, const char *suffixes, double min, double max,
+    const char *name)
+{
+	char buf[64];
+	const char *why;
+	size_t len = strlen(s);
+	double v;
+
+	if (len == 0 || len >= sizeof(buf))
+		pk_die(PK_EXIT_USAGE, "%s '%s' is invalid", name, s);
+	memcpy(buf, s, len + 1);
+	if (strchr(suffixes, buf[len - 1]) != NULL)
+		buf[len - 1] = '\0';
+	if (pk_parse_double(buf, min, max, &v, &why) == -1)
+		pk_die(PK_EXIT_USAGE, "%s '%s' is %s (%g..%g)", name, s, why,
+		    min, max);
+	return v;
+}
+
 static double
 opt_pct(const char *s, double min, double max, const char *name)
 {
-	char buf[64];
-	size_t len = strlen(s);
-
-	if (len > 0 && len < sizeof(buf) && s[len - 1] == '%') {
-		memcpy(buf, s, len - 1);
-		buf[len - 1] = '\0';
-		return pk_opt_double(buf, min, max, name) / 100;
-	}
-	return pk_opt_double(s, min, max, name) / 100;
+	return opt_suffixed(s, "%", min, max, name) / 100;
 }
 
 static unsigned long
 opt_factor(const char *s)
 {
-	char buf[32];
-	size_t len = strlen(s);
+	double v = opt_suffixed(s, "xX", 1, 64, "--stress");
 
-	if (len > 0 && len < sizeof(buf) && (s[len - 1] == 'x' ||
-	    s[len - 1] == 'X')) {
-		memcpy(buf, s, len - 1);
-		buf[len - 1] = '\0';
-		return (unsigned long)pk_opt_u64(buf, 1, 64, "--stress");
-	}
-	return (unsigned long)pk_opt_u64(s, 1, 64, "--stress");
+	if (v != (double)(unsigned long)v)
+		pk_die(PK_EXIT_USAGE, "--stress '%s' is not a whole number", s);
+	return (unsigned long)v;
 }
 
 /*
