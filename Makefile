@@ -89,7 +89,7 @@ $(LIB): $(LIBOBJ)
 
 # Per-program libraries, as target-specific variables.
 $(O)/bin/perf-alert: LDLIBS += -lcurl
-$(O)/bin/rt-loop: LDLIBS += -ldl
+$(O)/bin/rt-loop: LDLIBS += -ldl -lcurl -lmicrohttpd
 
 .SECONDEXPANSION:
 $(O)/bin/%: $$(call prog_objs,$$*) $(LIB)
