@@ -313,7 +313,8 @@ _Static_assert(NFAMILIES <= RT_PROM_MAXFAM, "raise RT_PROM_MAXFAM");
 /*
  * Start the outlets asked for, before the loop. Their threads start off
  * the loop's CPU (-a) where the process has another, so that serving and
- * pushing never compete with the loop for it.
+ * pushing never compete with the loop for it, and with every signal
+ * blocked, so that SIGINT and SIGTERM reach the writer.
  */
 void
 rt_prom_start(struct rt_writer *w)
@@ -322,6 +323,7 @@ rt_prom_start(struct rt_writer *w)
 	const struct pk_outlet_opts *oo = &w->o->out;
 	const char *names[PK_RTWORK_MAXCOUNTERS];
 	unsigned long long v[PK_RTWORK_MAXCOUNTERS];
+	sigset_t all, oldmask;
 	cpu_set_t old, off;
 	char err[512];
 	size_t i, n;
@@ -350,7 +352,10 @@ rt_prom_start(struct rt_writer *w)
 		moved = CPU_COUNT(&off) > 0 &&
 		    sched_setaffinity(0, sizeof(off), &off) == 0;
 	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &oldmask);
 	e = pk_outlet_start(&p->outlet, oo, err, sizeof(err));
+	pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
 	if (moved)
 		(void)sched_setaffinity(0, sizeof(old), &old);
 	if (e == -1)

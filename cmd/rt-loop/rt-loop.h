@@ -9,7 +9,9 @@
  *   prints nothing, takes no lock and makes no system call but
  *   clock_nanosleep (tests/rt-loop.bats proves it with strace);
  * - the main thread is the writer: it drains the ring, keeps the
- *   histograms and writes the records (and the histogram file);
+ *   histograms and writes the records (and the histogram file), and
+ *   renders the Prometheus exposition that the outlets' own threads
+ *   (--listen, --push) serve;
  * - with --monitor-hz, a watchdog thread that notices a loop overdue by
  *   more than one period past its deadline and hands a stall event to
  *   the writer through a second ring.
