@@ -89,7 +89,8 @@ $(LIB): $(LIBOBJ)
 
 # Per-program libraries, as target-specific variables.
 $(O)/bin/perf-alert: LDLIBS += -lcurl
-$(O)/bin/rt-loop: LDLIBS += -ldl
+$(O)/bin/perf-bench: LDLIBS += -lcurl -lmicrohttpd
+$(O)/bin/rt-loop: LDLIBS += -ldl -lcurl -lmicrohttpd
 
 .SECONDEXPANSION:
 $(O)/bin/%: $$(call prog_objs,$$*) $(LIB)

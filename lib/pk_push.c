@@ -156,6 +156,28 @@ request(struct pk_push *p, CURL *c, const char *method, const char *body,
 	return 0;
 }
 
+int
+pk_push_once(const char *url, const char *buf, size_t len, double timeout,
+    char *err, size_t errsize)
+{
+	struct pk_push p;
+	CURL *c;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (c = curl_easy_init()) == NULL) {
+		snprintf(err, errsize, "cannot initialise libcurl");
+		return -1;
+	}
+	p.url = (char *)url;
+	rc = request(&p, c, "PUT", buf, len, timeout);
+	curl_easy_cleanup(c);
+	if (rc == -1)
+		snprintf(err, errsize, "%s", p.last_err);
+	return rc;
+}
+
 static void
 deadline(struct timespec *ts, double secs)
 {

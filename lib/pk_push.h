@@ -44,6 +44,13 @@ struct pk_push {
  */
 char *pk_push_url(const char *base, const char *job, const char *instance,
     const char *const *extra);
+/*
+ * One PUT of buf to url now, in the calling thread, waiting at most
+ * timeout seconds: for a program that pushes once, at its end
+ * (perf-bench). 0 on a 2xx answer, or -1 with a reason in err.
+ */
+int pk_push_once(const char *url, const char *buf, size_t len,
+    double timeout, char *err, size_t errsize);
 /* Start the thread. 0, or -1 with a reason in err. */
 int pk_push_start(struct pk_push *p, const char *url, double interval,
     int delete_at_end, char *err, size_t errsize);

@@ -5,8 +5,19 @@
 # compared differ by at least 20% and are sleeps, which load barely moves.
 
 load common
+load prom
 
 HELPERS=$PK_BUILD/tests/helpers
+
+teardown() {
+	pk_prom_stop_all
+}
+
+# The Pushgateway's groups of job perf-bench, as its JSON API gives them.
+pushed_groups() {
+	curl -fsS "$PUSHGW_URL/api/v1/metrics" |
+	    jq -c '[.data[] | select(.labels.job == "perf-bench")]'
+}
 
 @test "-h prints the usage and the options on stdout" {
 	run -0 --separate-stderr perf-bench -h
@@ -494,4 +505,63 @@ print(len(rows))'
 	grep -q '^| `gate` | quiet | 20 |' "$BATS_TEST_TMPDIR/summary.md"
 	run -1 "$ROOT/examples/perf-bench-ci-gate.sh" "$base" sleep 0.08
 	assert_line --partial "REGRESSION"
+}
+
+@test "--push: a group per command, the values of --export-json" {
+	pk_start_pushgateway
+	# Names of this run only (the Pushgateway may keep older groups); a
+	# '/' and a quote take pk_push's base64 and the label's escapes.
+	a="fast $$" b="a/b \"q\" $$"
+	run -0 --separate-stderr perf-bench -r 5 --stress 1x -n "$a" -n "$b" \
+	    --export-json "$BATS_TEST_TMPDIR/r.jsonl" --push "$PUSHGW_URL" \
+	    -- sleep 0.01 ::: true
+	[ -z "$stderr" ] || fail "$stderr"
+	pushed_groups >"$BATS_TEST_TMPDIR/pg.json"
+	# Every statistic of every record, each pushed to the nanosecond.
+	run -0 jq -n -r --slurpfile recs "$BATS_TEST_TMPDIR/r.jsonl" \
+	    --slurpfile pg "$BATS_TEST_TMPDIR/pg.json" --arg host "$(hostname)" '
+	    def val($g; $m; $phase):
+	        $g["perf_bench_" + $m].metrics[] |
+	        select(.labels.phase == $phase) | .value | tonumber;
+	    $recs[] as $r |
+	    [$pg[0][] | select(.labels.command == $r.name and
+	        .labels.instance == $host)] as $gs |
+	    if ($gs | length) != 1 then "\($r.name): \($gs | length) groups"
+	    else $gs[0] as $g |
+	        ([["mean", "mean"], ["median", "median"], ["p99", "p99"],
+	          ["stddev", "sd"], ["min", "min"], ["max", "max"]][] |
+	         . as [$m, $k] | val($g; $m + "_seconds"; $r.phase) as $v |
+	         select(($v - $r.wall_s[$k]) | fabs > 5e-10) |
+	         "\($r.name) \($r.phase) \($m): \($v) != \($r.wall_s[$k])"),
+	        (select(val($g; "runs"; $r.phase) != $r.runs) |
+	         "\($r.name) \($r.phase) runs"),
+	        (select(val($g; "complete"; $r.phase) != 1) |
+	         "\($r.name) \($r.phase) complete")
+	    end'
+	assert_output ""
+	# Two commands, two phases, four records: each checked.
+	run -0 jq -s 'length' "$BATS_TEST_TMPDIR/r.jsonl"
+	assert_output 4
+}
+
+@test "--push: a Pushgateway that is down is status 4 after the report" {
+	port=$(pk_free_port)
+	run -4 --separate-stderr perf-bench -r 2 -j -n one -n two \
+	    --push "http://127.0.0.1:$port" -- true ::: true
+	echo "$output" | jq -e -s 'length == 2'
+	assert_equal "$stderr" "perf-bench: cannot push to http://127.0.0.1:$port/metrics/job/perf-bench/instance/$(hostname)/command/one: Couldn't connect to server (1 more commands not pushed)"
+	run -2 --separate-stderr perf-bench -r 2 --push ftp://x -- true
+	[[ $stderr == "perf-bench: --push 'ftp://x': an http:// or https:// URL is expected" ]]
+}
+
+@test "the man page documents every family pushed, and no other" {
+	pk_start_pushgateway
+	run -0 --separate-stderr perf-bench -r 2 -n "doc $$" --push "$PUSHGW_URL" -- true
+	pushed_groups | jq -r --arg n "doc $$" '.[] | select(.labels.command == $n) |
+	    keys[] | select(startswith("perf_bench_"))' | sort >"$BATS_TEST_TMPDIR/pushed"
+	[ -s "$BATS_TEST_TMPDIR/pushed" ]
+	awk '/^\.Sh METRICS/ { on = 1; next } /^\.Sh / { on = 0 }
+	    on && /^\.It Cm perf_bench_/ { sub(/^\.It Cm /, ""); gsub(/ , /, "\n"); print }' \
+	    "$ROOT/man/perf-bench.1" | sort >"$BATS_TEST_TMPDIR/man"
+	diff -u "$BATS_TEST_TMPDIR/pushed" "$BATS_TEST_TMPDIR/man"
 }

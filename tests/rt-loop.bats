@@ -132,6 +132,32 @@ setup_file() {
 	[ "$rt" -eq 200 ] || fail "expected 100 mallocs + 100 frees, got $rt"
 }
 
+@test "scrapes never reach the RT thread: it allocates and locks nothing meanwhile" {
+	if ldd "$(command -v rt-loop)" | grep -q libasan; then
+		skip "the sanitizer's allocator cannot be interposed"
+	fi
+	c=$BATS_TEST_TMPDIR/count
+	port=$(pk_free_port)
+	RT_LOOP_COUNT_FILE=$c LD_PRELOAD=$BATS_FILE_TMPDIR/count-alloc.so \
+	    rt-loop -l 2000 -f 2000 -p 80 --workload constraints:100 \
+	    --report-interval 10ms --listen "127.0.0.1:$port" \
+	    --textfile "$BATS_TEST_TMPDIR/rt.prom" >/dev/null 2>&1 3>&- &
+	pid=$!
+	pk_wait_port "$port" 10 || fail "nothing listens on $port"
+	n=0
+	while kill -0 "$pid" 2>/dev/null; do
+		curl -fsS -o /dev/null "http://127.0.0.1:$port/metrics" 2>/dev/null &&
+		    n=$((n + 1))
+	done
+	st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 0 ] || fail "status $st"
+	[ "$n" -gt 0 ] || fail "no scrape was served"
+	read -r rt all <"$c"
+	[ "$rt" -eq 0 ] || fail "$rt allocations or locks in the RT thread"
+	[ "$all" -gt 0 ] || fail "the counter counted nothing at all"
+}
+
 @test "workloads run: mlp, constraints, spin (which takes at least its time)" {
 	run -0 --separate-stderr rt-loop -l 20 --workload mlp:8,32,2
 	echo "$output" | rec summary | jq -e '.ticks == 20'
@@ -413,7 +439,7 @@ table_specs() {
 @test "the man page's EXAMPLES run as printed, only shortened" {
 	cd "$BATS_TEST_TMPDIR"
 	mapfile -d '' ex < <(pk_man_examples rt-loop)
-	[ "${#ex[@]}" -eq 4 ] || fail "the EXAMPLES changed: update this test"
+	[ "${#ex[@]}" -eq 6 ] || fail "the EXAMPLES changed: update this test"
 	# Durations shortened; CPU 3 of a 4-core Raspberry Pi made CPU 0.
 	run -0 --separate-stderr bash -o pipefail -c "${ex[0]/-D 60s/-D 1s}"
 	# The keys of the printed output.
@@ -424,7 +450,19 @@ table_specs() {
 	run -0 --separate-stderr bash -o pipefail -c "${ex[2]/-l 100000/-l 2000}"
 	echo "$output" | jq -e '.ticks == 2000 and (.misses | type) == "number" and
 	    (.skipped | type) == "number"'
-	run -0 --separate-stderr bash -o pipefail -c "${ex[3]}"
+	# The scraped loop on a free port, until SIGINT.
+	port=$(pk_free_port)
+	bash -c "exec ${ex[3]//9101/$port}" >loop.out 2>/dev/null 3>&- &
+	pid=$!
+	pk_wait_port "$port" 10 || fail "nothing listens on $port"
+	run -0 --separate-stderr bash -o pipefail -c "${ex[4]//9101/$port}"
+	assert_output --regexp '^rt_operations_total [0-9]+$'
+	kill -INT "$pid"
+	st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 0 ] || fail "status $st after SIGINT"
+	rec summary <loop.out | jq -e '.interrupted'
+	run -0 --separate-stderr bash -o pipefail -c "${ex[5]}"
 }
 
 @test "--list-options lists the long options for the completions" {

@@ -82,6 +82,8 @@ main(int argc, char *argv[])
 			bench_report(&r);
 		}
 		status = bench_export(&r, &o) == -1 ? PK_EXIT_IO : PK_EXIT_OK;
+		if (o.push != NULL && bench_push(&r, o.push) == -1)
+			status = PK_EXIT_IO;
 		rc = verdict(&r, &o);
 		if (status == PK_EXIT_OK)
 			status = bad.count > 0 ? pk_bad_finish(&bad) : rc;

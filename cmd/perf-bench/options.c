@@ -17,6 +17,7 @@
 #include "pk_io.h"
 #include "pk_num.h"
 #include "pk_opt.h"
+#include "pk_outlet.h"
 
 static const char usage_str[] =
     "usage: perf-bench [-chijs] [-b file] [-M max] [-m min] [-n name] [-r runs]\n"
@@ -55,6 +56,7 @@ static const struct option long_opts[] = {
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "outliers", required_argument, NULL, OPT_OUTLIERS },
 	{ "precision", required_argument, NULL, OPT_PRECISION },
+	{ "push", required_argument, NULL, PK_OPT_PUSH },
 	{ "stress", required_argument, NULL, OPT_STRESS },
 	{ "stress-mem", no_argument, NULL, OPT_STRESS_MEM },
 	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
@@ -93,6 +95,7 @@ static const char help_tail[] =
     "      --no-progress        no progress bar on a terminal\n"
     "      --outliers keep|drop the outlier policy (default keep)\n"
     "      --precision PCT      run until the CI half-width is within PCT of the mean\n"
+    "      --push URL           push the results to a Pushgateway at the end\n"
     "      --stress Nx          also beside N x nproc CPU hogs, interleaved\n"
     "      --stress-mem         add nproc memory-bandwidth hogs to --stress\n"
     "      --threshold PCT      slowdown that counts as a regression (default 5)\n"
@@ -303,6 +306,8 @@ static void
 parse_opt(int ch, struct bench_opts *o, char **names, size_t *nnames,
     int *no_progress)
 {
+	struct pk_outlet_opts out = { 0 };
+
 	switch (ch) {
 	case 'b':
 		o->baseline = optarg;
@@ -369,6 +374,11 @@ parse_opt(int ch, struct bench_opts *o, char **names, size_t *nnames,
 		break;
 	case OPT_PRECISION:
 		o->precision = opt_pct(optarg, 0.001, 100, "--precision");
+		break;
+	case PK_OPT_PUSH:
+		/* The outlets' check of the URL, as the daemons make it. */
+		(void)pk_outlet_opt(&out, ch, optarg);
+		o->push = out.push;
 		break;
 	case OPT_STRESS:
 		o->stress = opt_factor(optarg);

@@ -10,6 +10,7 @@
  *   baseline.c   the records of an earlier --export-json
  *   report.c     the report on a terminal
  *   exporters.c  the table of --export-* formats, one file each (exp_*.c)
+ *   push.c       --push: the results to a Pushgateway, once, at the end
  *
  * The runner fills struct bench_cmd; stats.c turns it once into struct
  * bench_results, from which the report and every exporter render.
@@ -45,6 +46,7 @@ struct bench_opts {
 	int stress_mem;
 	const char *baseline;
 	const char **export_path;	/* per exporter row; NULL: not asked */
+	const char *push;	/* the Pushgateway, or NULL */
 };
 
 /* The runs of one command in one phase, in run order. */
@@ -264,5 +266,13 @@ const struct bench_exporter *bench_exporter_find(const char *name);
  * or -1 when a file could not be written (reported).
  */
 int bench_export(const struct bench_results *r, const struct bench_opts *o);
+
+/* ---- push.c ---- */
+
+/*
+ * Push each command's results to the Pushgateway at base, a group per
+ * command. 0, or -1 when a push failed (reported; the rest not tried).
+ */
+int bench_push(const struct bench_results *r, const char *base);
 
 #endif

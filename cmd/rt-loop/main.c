@@ -144,6 +144,7 @@ main(int argc, char **argv)
 #endif
 	pk_out_init(o.unbuffered);
 	w.qos_fd = rt_environment(&o, w.warnings, &w.mlocked);
+	rt_prom_start(&w);
 	rt_install_signals();
 
 	rt_start_threads(&w, &o, &rt, &wd);
@@ -161,6 +162,9 @@ main(int argc, char **argv)
 		status = PK_EXIT_IO;
 	}
 	rt_summary_record(&w, interrupted);
+	w.prom.final = 1;
+	rt_prom_publish(&w);
+	rt_prom_stop(&w);
 	if (o.histfile != NULL && rt_write_cthist(&w) == -1) {
 		pk_warn_errno("cannot write '%s'", o.histfile);
 		status = PK_EXIT_IO;

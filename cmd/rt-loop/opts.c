@@ -22,6 +22,7 @@ static const char usage_str[] =
     "               [--report-interval time] [--histogram file] "
     "[--histogram-us n]\n"
     "               [--monitor-hz hz] [--pm-qos us] [--timer-slack ns]\n"
+    "               " PK_OUTLET_USAGE "\n"
     "       rt-loop --preflight [--sysroot dir]\n";
 
 enum {
@@ -58,6 +59,7 @@ static const struct option longopts[] = {
 	{ "monitor-hz", required_argument, NULL, OPT_MONITOR },
 	{ "pm-qos", required_argument, NULL, OPT_PMQOS },
 	{ "timer-slack", required_argument, NULL, OPT_SLACK },
+	PK_OUTLET_LONGOPTS,
 	{ "preflight", no_argument, NULL, OPT_PREFLIGHT },
 	{ "sysroot", required_argument, NULL, OPT_SYSROOT },
 	{ "version", no_argument, NULL, PK_OPT_VERSION },
@@ -76,7 +78,7 @@ static const char help_head[] =
     "      --mlock               mlockall(MCL_CURRENT|MCL_FUTURE)\n"
     "      --workload NAME[:ARGS] what runs each period:\n";
 
-static const char help_tail[] =
+static const char help_mid[] =
     "      --plugin LIB.so[:ARGS] run rtloop_step() of a plugin\n"
     "      --spin US             sleep until US before the deadline, "
     "then spin\n"
@@ -86,7 +88,9 @@ static const char help_tail[] =
     "1000)\n"
     "      --monitor-hz HZ       watchdog thread reporting stalls\n"
     "      --pm-qos US           hold /dev/cpu_dma_latency at US\n"
-    "      --timer-slack NS      the loop's timer slack (default 1)\n"
+    "      --timer-slack NS      the loop's timer slack (default 1)\n";
+
+static const char help_tail[] =
     "  -u, --unbuffered          flush after every record\n"
     "      --preflight           report real-time readiness as JSON\n"
     "      --sysroot DIR         read /proc and /sys below DIR "
@@ -112,7 +116,8 @@ help(void)
 		free(rows);
 		rows = more;
 	}
-	text = pk_xasprintf("%s%s%s", help_head, rows, help_tail);
+	text = pk_xasprintf("%s%s%s%s%s", help_head, rows, help_mid,
+	    pk_outlet_help, help_tail);
 	free(rows);
 	pk_help(usage_str, text);
 }
@@ -225,7 +230,8 @@ rt_parse_opts(int argc, char **argv, struct rt_opts *o)
 			pk_close_stdout();
 			exit(PK_EXIT_OK);
 		default:
-			pk_usage(usage_str);
+			if (!pk_outlet_opt(&o->out, c, optarg))
+				pk_usage(usage_str);
 		}
 	}
 	if (optind != argc) {

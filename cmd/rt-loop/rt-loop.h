@@ -9,14 +9,18 @@
  *   prints nothing, takes no lock and makes no system call but
  *   clock_nanosleep (tests/rt-loop.bats proves it with strace);
  * - the main thread is the writer: it drains the ring, keeps the
- *   histograms and writes the records (and the histogram file);
+ *   histograms and writes the records (and the histogram file), and
+ *   renders the Prometheus exposition that the outlets' own threads
+ *   (--listen, --push) serve;
  * - with --monitor-hz, a watchdog thread that notices a loop overdue by
  *   more than one period past its deadline and hands a stall event to
  *   the writer through a second ring.
  *
  * The units: opts.c (options, --help, --preflight), threads.c (the RT and
  * watchdog threads, their start and signals), writer.c (the records and
- * the histogram file), main.c (setup and teardown).
+ * the histogram file), prom.c (the Prometheus exposition the writer
+ * renders after each interval and hands to the outlets), main.c (setup
+ * and teardown).
  */
 #ifndef RT_LOOP_H
 #define RT_LOOP_H
@@ -29,6 +33,8 @@
 
 #include <jansson.h>
 
+#include "pk_outlet.h"
+#include "pk_prom.h"
 #include "pk_rtring.h"
 #include "pk_rtwork.h"
 #include "pk_stats.h"
@@ -63,6 +69,7 @@ struct rt_opts {
 	int unbuffered;
 	int preflight;
 	const char *sysroot;
+	struct pk_outlet_opts out;	/* --listen, --push, --textfile */
 };
 
 /* One period, as the RT thread hands it over. */
@@ -118,6 +125,31 @@ struct rt_cthist {
 	unsigned n;
 };
 
+/*
+ * The Prometheus exposition (prom.c): the writer's own figures, rendered
+ * into one reused buffer and handed to the outlets, whose threads serve
+ * and push it; nothing of it is shared with the RT thread.
+ */
+#define RT_PROM_MAXFAM	24
+#define RT_PROM_MAXINFO	12
+
+struct rt_prom {
+	int on;				/* an outlet was asked for */
+	struct pk_prom reg;
+	struct pk_jw out;
+	struct pk_outlet outlet;
+	int fam[RT_PROM_MAXFAM];	/* by row of the family table */
+	struct pk_prom_label info[RT_PROM_MAXINFO];
+	unsigned ninfo;
+	char freq[32], prio[16], cpu[16], slack[24], spin[24], mon[32];
+	int viol;			/* the workload counter "violations", or -1 */
+	/* The last interval's figures, ns (kept for the final exposition). */
+	unsigned long long iv_lat_p99, iv_exec_p99, iv_lat_max;
+	int iv_seen;			/* an interval has been reported */
+	int final;			/* the loop is over */
+	int oom_warned;
+};
+
 struct rt_writer {
 	struct rt_shared *sh;
 	const struct rt_opts *o;
@@ -133,6 +165,7 @@ struct rt_writer {
 	int prio;
 	int mlocked;
 	int qos_fd;		/* /dev/cpu_dma_latency held open, or -1 */
+	struct rt_prom prom;
 };
 
 static inline int64_t
@@ -162,5 +195,10 @@ void rt_drain(struct rt_writer *w);
 void rt_emit_interval(struct rt_writer *w);
 void rt_summary_record(struct rt_writer *w, int interrupted);
 int rt_write_cthist(const struct rt_writer *w);
+
+/* prom.c */
+void rt_prom_start(struct rt_writer *w);
+void rt_prom_publish(struct rt_writer *w);
+void rt_prom_stop(struct rt_writer *w);
 
 #endif

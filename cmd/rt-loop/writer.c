@@ -126,6 +126,13 @@ rt_emit_interval(struct rt_writer *w)
 	w->dropped_seen = d;
 	emit(r);
 	pk_out_idle();
+	if (w->prom.on) {
+		w->prom.iv_lat_p99 = pk_hist_quantile(&w->iv.lat, 0.99);
+		w->prom.iv_exec_p99 = pk_hist_quantile(&w->iv.exec, 0.99);
+		w->prom.iv_lat_max = w->iv.lat.max;
+		w->prom.iv_seen = 1;
+		rt_prom_publish(w);
+	}
 	span_reset(&w->iv);
 }
 
@@ -337,6 +344,7 @@ rt_wait_ready(struct rt_writer *w)
 	for (i = 0; i < json_array_size(w->warnings); i++)
 		pk_warn("%s", json_string_value(json_array_get(w->warnings, i)));
 	start_record(w);
+	rt_prom_publish(w);
 }
 
 /* The writer: drain the rings every 10 ms until the loop is over. */

@@ -178,6 +178,28 @@ test_push_url(void **state)
 }
 
 static void
+test_push_once(void **state)
+{
+	struct pk_httpd h;
+	char url[128], err[256];
+	int port;
+
+	(void)state;
+	/* pk_httpd answers a PUT with 405: an error, named. */
+	assert_int_equal(pk_httpd_start(&h, "127.0.0.1:0", "t", err,
+	    sizeof(err)), 0);
+	port = h.port;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics/job/j", port);
+	assert_int_equal(pk_push_once(url, "a 1\n", 4, 5, err, sizeof(err)), -1);
+	assert_string_equal(err, "HTTP 405");
+	pk_httpd_stop(&h);
+	/* Nobody there any more. */
+	err[0] = '\0';
+	assert_int_equal(pk_push_once(url, "a 1\n", 4, 5, err, sizeof(err)), -1);
+	assert_true(err[0] != '\0');
+}
+
+static void
 test_outlet_textfile(void **state)
 {
 	struct pk_outlet_opts o;
@@ -220,6 +242,7 @@ main(void)
 		cmocka_unit_test(test_addr),
 		cmocka_unit_test(test_serve),
 		cmocka_unit_test(test_push_url),
+		cmocka_unit_test(test_push_once),
 		cmocka_unit_test(test_outlet_textfile),
 	};
 
