@@ -53,6 +53,7 @@ pk_start_pushgateway() {
 	local port
 	port=$(pk_free_port)
 	prometheus-pushgateway --web.listen-address="127.0.0.1:$port" \
+	    --persistence.file="$BATS_TEST_TMPDIR/pushgateway.data" \
 	    >"$BATS_TEST_TMPDIR/pushgateway.log" 2>&1 &
 	PK_PROM_PIDS+=($!)
 	PUSHGW_URL=http://127.0.0.1:$port
