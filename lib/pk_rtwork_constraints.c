@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,7 @@ struct constraints {
 	unsigned n;
 	double *a, *b;
 	double state[DIM];
-	unsigned long long violations;
+	_Atomic unsigned long long violations;
 };
 
 static const char *const constraints_counters[] = { "violations", NULL };
@@ -66,19 +67,28 @@ constraints_step(void *ctx, unsigned long long tick)
 {
 	struct constraints *c = ctx;
 	unsigned i, j;
+	unsigned long long k;
 	double s;
 
 	/* The state moves on a bounded trajectory; every check is evaluated. */
 	for (j = 0; j < DIM; j++)
 		c->state[j] = 0.98 * c->state[j] +
 		    0.02 * sin(0.01 * (double)tick + j);
-	for (i = 0; i < c->n; i++) {
+	for (i = 0, k = 0; i < c->n; i++) {
 		s = 0;
 		for (j = 0; j < DIM; j++)
 			s += c->a[(size_t)i * DIM + j] * c->state[j];
 		if (s > c->b[i])
-			c->violations++;
+			k++;
 	}
+	/*
+	 * The writer thread reads the count while this thread runs: one
+	 * writer, so a relaxed load and store (plain moves) suffice.
+	 */
+	if (k > 0)
+		atomic_store_explicit(&c->violations, atomic_load_explicit(
+		    &c->violations, memory_order_relaxed) + k,
+		    memory_order_relaxed);
 	return 0;
 }
 
@@ -99,7 +109,7 @@ constraints_count(const void *ctx, unsigned long long *v)
 {
 	const struct constraints *c = ctx;
 
-	v[0] = c->violations;
+	v[0] = atomic_load_explicit(&c->violations, memory_order_relaxed);
 }
 
 const struct pk_rtwork_type pk_rtwork_constraints = {
