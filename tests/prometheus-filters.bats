@@ -37,6 +37,19 @@ documented() {
 	    "$ROOT/man/$1.1" | grep -v '_ Ns ' | sort
 }
 
+# PROG's exposition FILE: promtool accepts it, it has N families, each
+# with its HELP, and they are those the man page lists.
+man_holds() {
+	run -0 promtool check metrics <"$2"
+	assert_output ""
+	written "$2" >"$BATS_TEST_TMPDIR/written"
+	documented "$1" >"$BATS_TEST_TMPDIR/man"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/written")" -eq "$3" ]
+	diff -u "$BATS_TEST_TMPDIR/written" "$BATS_TEST_TMPDIR/man"
+	run -0 grep -c '^# HELP perfkit_' "$2"
+	assert_output "$3"
+}
+
 # 150 s of one host: every metric of the profile records, and the CPU
 # saturated from 100 s on (a bottleneck open at the end).
 all_metrics() {
@@ -54,14 +67,7 @@ all_metrics() {
 	tf=$BATS_TEST_TMPDIR/p.prom
 	run -0 --separate-stderr perf-profile -i 10s --textfile "$tf" \
 	    "$BATS_TEST_TMPDIR/in.jsonl"
-	run -0 promtool check metrics <"$tf"
-	assert_output ""
-	written "$tf" >"$BATS_TEST_TMPDIR/written"
-	documented perf-profile >"$BATS_TEST_TMPDIR/man"
-	[ "$(wc -l <"$BATS_TEST_TMPDIR/written")" -eq 25 ]
-	diff -u "$BATS_TEST_TMPDIR/written" "$BATS_TEST_TMPDIR/man"
-	run -0 grep -c '^# HELP perfkit_profile_' "$tf"
-	assert_output 25
+	man_holds perf-profile "$tf" 25
 	# Base units: a ratio, bytes, seconds, a process on one and a half CPUs.
 	assert_equal "$(sample 'perfkit_profile_cpu_util_ratio{component="system",host="bot1",stat="p50"}' "$tf")" 0.99
 	assert_equal "$(sample 'perfkit_profile_rss_bytes{component="hog",host="bot1",stat="p95"}' "$tf")" 1024000
@@ -135,14 +141,7 @@ all_metrics() {
 	tf=$BATS_TEST_TMPDIR/q.prom
 	run -0 --separate-stderr perf-qualityctl -c "$QF/quality.yaml" \
 	    -d "$BATS_TEST_TMPDIR/state" -e true --textfile "$tf" "$QF/overload.jsonl"
-	run -0 promtool check metrics <"$tf"
-	assert_output ""
-	written "$tf" >"$BATS_TEST_TMPDIR/written"
-	documented perf-qualityctl >"$BATS_TEST_TMPDIR/man"
-	[ "$(wc -l <"$BATS_TEST_TMPDIR/written")" -eq 11 ]
-	diff -u "$BATS_TEST_TMPDIR/written" "$BATS_TEST_TMPDIR/man"
-	run -0 grep -c '^# HELP perfkit_quality_' "$tf"
-	assert_output 11
+	man_holds perf-qualityctl "$tf" 11
 }
 
 @test "perf-qualityctl: the exposition says what the records say" {
@@ -237,8 +236,13 @@ all_metrics() {
 		PIDS+=($pid)
 		exec 4>"$BATS_TEST_TMPDIR/in"
 		head -n 3 "$QF/overload.jsonl" >&4
-		pk_wait_port "$port" 10
+		pk_wait_port "$port" 30
 		run -0 curl -fsS "http://127.0.0.1:$port/metrics"
+		# The three records through: it reads, its handlers are in place.
+		i=0
+		until [ "$(grep -c '"type":"sample"' "$BATS_TEST_TMPDIR/out")" -eq 3 ]; do
+			i=$((i + 1)); [ "$i" -lt 300 ] || fail "$p: no records"; sleep 0.1
+		done
 		kill -TERM "$pid"
 		# The read is interrupted: no more input is needed to end.
 		st=0
