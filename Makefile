@@ -90,6 +90,8 @@ $(LIB): $(LIBOBJ)
 # Per-program libraries, as target-specific variables.
 $(O)/bin/perf-alert: LDLIBS += -lcurl
 $(O)/bin/perf-bench: LDLIBS += -lcurl -lmicrohttpd
+$(O)/bin/perf-profile: LDLIBS += -lcurl -lmicrohttpd
+$(O)/bin/perf-qualityctl: LDLIBS += -lcurl -lmicrohttpd
 $(O)/bin/rt-loop: LDLIBS += -ldl -lcurl -lmicrohttpd
 
 .SECONDEXPANSION:

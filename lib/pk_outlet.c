@@ -2,6 +2,8 @@
 #include "pk_outlet.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "pk_io.h"
 #include "pk_num.h"
 #include "pk_opt.h"
+#include "pk_time.h"
 
 const char pk_outlet_help[] =
     "      --listen ADDR:PORT  serve the metrics at GET /metrics (127.0.0.1\n"
@@ -58,14 +61,24 @@ int
 pk_outlet_start(struct pk_outlet *out, const struct pk_outlet_opts *o,
     char *err, size_t errsize)
 {
+	sigset_t all, old;
 	char *url;
+	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	out->o = *o;
+	out->last_publish = -1e9;
+	/*
+	 * The threads inherit the mask: with every signal blocked there, a
+	 * SIGTERM is delivered to the program's thread, whose blocking read
+	 * it interrupts, and never lost in a server's.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	if (o->listen != NULL) {
 		if (pk_httpd_start(&out->http, o->listen,
 		    o->job != NULL ? o->job : pk_progname, err, errsize) == -1)
-			return -1;
+			goto fail;
 		out->have_http = 1;
 	}
 	if (o->push != NULL) {
@@ -83,12 +96,14 @@ pk_outlet_start(struct pk_outlet *out, const struct pk_outlet_opts *o,
 		free(url);
 		out->have_push = 1;
 	}
-	return 0;
+	rc = 0;
 fail:
-	if (out->have_http)
+	if (rc == -1 && out->have_http)
 		pk_httpd_stop(&out->http);
-	out->have_http = 0;
-	return -1;
+	if (rc == -1)
+		out->have_http = 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
 }
 
 int
@@ -101,6 +116,7 @@ void
 pk_outlet_publish(struct pk_outlet *out, const char *buf, size_t len)
 {
 	out->published++;
+	out->last_publish = pk_mono();
 	if (out->have_http)
 		pk_httpd_publish(&out->http, buf, len);
 	if (out->have_push)
@@ -116,6 +132,12 @@ pk_outlet_publish(struct pk_outlet *out, const char *buf, size_t len)
 			out->textfile_failed = 0;
 		}
 	}
+}
+
+int
+pk_outlet_due(const struct pk_outlet *out, double now)
+{
+	return now - out->last_publish >= PK_OUTLET_GAP;
 }
 
 void

@@ -21,7 +21,9 @@
  *                         group at the end
  *
  * The program renders its exposition when its figures change and hands it
- * to pk_outlet_publish(); the outlets never block it.
+ * to pk_outlet_publish(); the outlets never block it. The outlets' threads
+ * start with every signal blocked, so that SIGINT, SIGTERM and SIGHUP reach
+ * the program's own thread (and interrupt the read it waits in).
  */
 enum {
 	PK_OPT_TEXTFILE = 0x1010,
@@ -66,7 +68,14 @@ struct pk_outlet {
 	int have_http, have_push;
 	int textfile_failed;		/* reported once until it works again */
 	unsigned long long published;
+	double last_publish;		/* pk_mono() of the last publish */
 };
+
+/*
+ * At most this many seconds between two expositions of a program whose
+ * figures change faster (a filter replaying a log): see pk_outlet_due().
+ */
+#define PK_OUTLET_GAP 0.1
 
 /* Start the outlets asked for. 0, or -1 with a reason in err. */
 int pk_outlet_start(struct pk_outlet *out, const struct pk_outlet_opts *o,
@@ -78,6 +87,14 @@ int pk_outlet_active(const struct pk_outlet *out);
  * written is reported once (and again once it works), never fatal.
  */
 void pk_outlet_publish(struct pk_outlet *out, const char *buf, size_t len);
+/*
+ * Whether an exposition rendered at now (pk_mono()) would be PK_OUTLET_GAP
+ * or more after the last publish: a program whose figures change with its
+ * input renders when this says so and leaves the change pending
+ * otherwise, so that a fast replay renders ten times a second, not once
+ * per change.
+ */
+int pk_outlet_due(const struct pk_outlet *out, double now);
 /* The final push (waiting at most wait_s), then everything closed. */
 void pk_outlet_stop(struct pk_outlet *out, double wait_s);
 

@@ -772,7 +772,7 @@ PK_QUALITY_STATE"
 	mandoc -Tascii "$ROOT/man/perf-qualityctl.1" | sed 's/.\x08//g' |
 	    awk '/^EXAMPLES/{on=1; next} /^   Worked example/{on=0} on' |
 	    awk -v dir="$d" '/^           /{ if (!b) { n++; b=1 } sub(/^           /, ""); print > (dir "/ex" n ".sh"); next } { b=0 }'
-	[ -f "$d/ex4.sh" ] && [ ! -f "$d/ex5.sh" ]
+	[ -f "$d/ex5.sh" ] && [ ! -f "$d/ex6.sh" ]
 	unset PERF_QUALITYCTL_DIR
 	export XDG_RUNTIME_DIR=$d/run
 	cd "$d"
@@ -787,7 +787,12 @@ PK_QUALITY_STATE"
 [1732300038.25,"impact","ULTRA_LOW"]'
 	PATH=$d/bin:$PATH run -0 --separate-stderr sh ex3.sh
 	[ ! -e "$XDG_RUNTIME_DIR/perf-qualityctl/override" ]
+	# The textfile where node_exporter would read it, here in $d.
+	sed -i "s|/var/lib/prometheus/node-exporter/|$d/|" ex4.sh
 	PATH=$d/bin:$PATH run -0 --separate-stderr sh ex4.sh
+	[ "${#lines[@]}" -eq 55 ]
+	run -0 grep -x 'perfkit_quality_level{host="bot1"} 0' "$d/quality.prom"
+	PATH=$d/bin:$PATH run -0 --separate-stderr sh ex5.sh
 	# The commands run in the background: their order is not the test's.
 	run -0 cat "$d/logger.out"
 	assert_line "logger -t quality  -> ULTRA_HIGH"

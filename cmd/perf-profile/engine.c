@@ -164,8 +164,12 @@ edge(struct state *s, struct component *c, size_t i, int what, double t)
 	size_t ntop;
 	int n;
 
-	if (what == PK_EDGE_START)
+	if (what == PK_EDGE_START) {
+		c->started[i]++;
 		episode_open(s, c, i, t);
+	}
+	if (s->prom != NULL)
+		prom_changed(s);
 	if (c->episode[i] >= 0) {
 		e = &s->ep[c->episode[i]];
 		e->end = t;
@@ -280,10 +284,31 @@ efficiency(const struct state *s, const struct component *c,
 	return 100 * eff;
 }
 
+/* The figures of the exposition, as of this profile. */
+static void
+keep(struct component *c, const struct pk_profwin_stats *st, double eff)
+{
+	int i;
+
+	c->profiled = 0;
+	for (i = 0; i < NMETRIC; i++) {
+		if (st[i].n == 0 || !isfinite(st[i].p50) ||
+		    !isfinite(st[i].p95))
+			continue;
+		c->p50[i] = st[i].p50;
+		c->p95[i] = st[i].p95;
+		c->profiled |= 1u << i;
+	}
+	c->eff = eff;
+	/* A profile of no statistic still has its efficiency. */
+	c->profiled |= 1u << NMETRIC;
+}
+
 static void
 profile(struct state *s, struct component *c, double t)
 {
 	struct pk_profwin_stats st[NMETRIC];
+	double eff;
 	int i, any = 0;
 
 	for (i = 0; i < NMETRIC; i++) {
@@ -292,14 +317,19 @@ profile(struct state *s, struct component *c, double t)
 	}
 	if (!any) {
 		/* Nothing left in the window: the component went quiet. */
+		c->profiled = 0;
 		end_all(s, c, t);
 		return;
 	}
-	if (s->o->summary)
+	if (s->o->summary && s->prom == NULL)
 		return;
 	for (i = 0; i < NMETRIC; i++)
 		pk_profwin_stats(&c->win[i], s->scratch, &st[i]);
-	rec_profile(s, c, t, st, efficiency(s, c, st));
+	eff = efficiency(s, c, st);
+	if (s->prom != NULL)
+		keep(c, st, eff);
+	if (!s->o->summary)
+		rec_profile(s, c, t, st, eff);
 }
 
 void

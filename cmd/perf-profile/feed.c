@@ -53,6 +53,8 @@ tick(struct state *s, struct host *h, double t)
 	profile_host(s, h, h->next_tick);
 	/* A gap in the input gives one tick, not one per interval missed. */
 	h->next_tick = (floor(t / iv) + 1) * iv;
+	if (s->prom != NULL)
+		prom_changed(s);
 }
 
 static int
@@ -88,6 +90,8 @@ on_record(struct pk_filter *f, const struct pk_rec *r)
 	size_t j;
 	int m;
 
+	if (s->prom_pending)
+		prom_changed(s);
 	/* Profiles of the ticks this record passes come before it. */
 	if (t > h->clock || isnan(h->clock))
 		tick(s, h, t);

@@ -19,8 +19,9 @@
 
 static const char usage_str[] =
     "usage: perf-profile [-hjsu] [-c config] [-i interval] [-p preset]\n"
-    "                    [-w window] [--leak-window span] [--strict] "
-    "[file ...]\n";
+    "                    [-w window] [--leak-window span] [--strict]\n"
+    "                    " PK_OUTLET_USAGE "\n"
+    "                    [file ...]\n";
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -33,6 +34,7 @@ static const struct option longopts[] = {
 	{ "window", required_argument, NULL, 'w' },
 	{ "leak-window", required_argument, NULL, 'L' },
 	{ "strict", no_argument, NULL, 'S' },
+	PK_OUTLET_LONGOPTS,
 	{ "version", no_argument, NULL, PK_OPT_VERSION },
 	{ "list-options", no_argument, NULL, PK_OPT_LIST_OPTIONS },
 	{ NULL, 0, NULL, 0 }
@@ -49,7 +51,9 @@ static const char options_str[] =
     "  -w, --window DUR      rolling window (default 60s)\n"
     "      --leak-window DUR the RSS trend of the leak check "
     "(default 10m)\n"
-    "      --strict          the first bad line is fatal\n"
+    "      --strict          the first bad line is fatal\n";
+
+static const char options_end[] =
     "  -h, --help            this help\n"
     "      --version         print the version\n";
 
@@ -66,6 +70,8 @@ help(void)
 	if ((f = open_memstream(&text, &len)) == NULL)
 		pk_die_errno(PK_EXIT_IO, "cannot write the help");
 	fputs(options_str, f);
+	fputs(pk_outlet_help, f);
+	fputs(options_end, f);
 	fputs("\nchecks, the kind of bottleneck each reports, and its config "
 	    "keys=default\n(in parentheses the rpi preset's):\n", f);
 	for (i = 0; i < nchecks; i++) {
@@ -142,7 +148,8 @@ parse_opts(int argc, char **argv, struct perf_profile_opts *o)
 			pk_close_stdout();
 			exit(PK_EXIT_OK);
 		default:
-			pk_usage(usage_str);
+			if (!pk_outlet_opt(&o->out, ch, optarg))
+				pk_usage(usage_str);
 		}
 	}
 	if (o->json && !o->summary)
@@ -180,6 +187,7 @@ main(int argc, char **argv)
 		s.ep = pk_xreallocarray(NULL, MAX_EPISODES, sizeof(*s.ep));
 	pk_jw_init(&s.jw, 4096);
 	feed_init(&s);
+	prom_start(&s);
 
 	pk_out_init(o.unbuffered);
 	pk_sig_install(1);
@@ -193,6 +201,7 @@ main(int argc, char **argv)
 	}
 	if (o.summary)
 		summary(&s);
+	prom_stop(&s);
 	status = pk_filter_finish(&s.f);
 	for (j = 0; j < s.f.nhosts; j++) {
 		h = s.f.hosts[j]->user;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The metrics kept per component, one row each: the record fields each
- * is read from, its name in the profile records, its unit. A metric
- * without values in the window is left out of the profile.
+ * is read from, its name in the profile records, its unit, its
+ * Prometheus family. A metric without values in the window is left out
+ * of the profile.
  */
 #include <math.h>
 #include <string.h>
@@ -92,42 +93,112 @@ read_io(const struct state *s, struct component *c,
 
 const struct metric_type metrics[NMETRIC] = {
 	[M_CPU_UTIL] = { .name = "cpu_util", .unit = "%", .from = SAMPLE,
-	    .path = { "cpu.util" } },
+	    .path = { "cpu.util" },
+	    .prom = "perfkit_profile_cpu_util_ratio", .prom_unit = "ratio",
+	    .prom_scale = 0.01,
+	    .prom_help = "The p50 and p95 over the window (label stat) of "
+	    "CPU time busy, all CPUs (cpu.util), 0-1" },
 	[M_IOWAIT] = { .name = "cpu_iowait", .unit = "%", .from = SAMPLE,
-	    .path = { "cpu.iowait" } },
+	    .path = { "cpu.iowait" },
+	    .prom = "perfkit_profile_cpu_iowait_ratio", .prom_unit = "ratio",
+	    .prom_scale = 0.01,
+	    .prom_help = "The p50 and p95 over the window (label stat) of "
+	    "CPU time waiting on I/O (cpu.iowait), 0-1" },
 	[M_MEM_USED] = { .name = "mem_used_pct", .unit = "%", .from = SAMPLE,
-	    .path = { "mem.used_pct" } },
+	    .path = { "mem.used_pct" },
+	    .prom = "perfkit_profile_mem_used_ratio", .prom_unit = "ratio",
+	    .prom_scale = 0.01,
+	    .prom_help = "The p50 and p95 over the window (label stat) of "
+	    "memory used (mem.used_pct), 0-1" },
 	[M_MEM_AVAIL] = { .name = "mem_avail_pct", .unit = "%",
 	    .from = SAMPLE, .read = read_mem_avail,
-	    .path = { "mem.total_kb", "mem.avail_kb", "mem.used_pct" } },
+	    .path = { "mem.total_kb", "mem.avail_kb", "mem.used_pct" },
+	    .prom = "perfkit_profile_mem_avail_ratio", .prom_unit = "ratio",
+	    .prom_scale = 0.01,
+	    .prom_help = "The p50 and p95 over the window (label stat) of "
+	    "MemAvailable of MemTotal, 0-1" },
 	[M_PSI_MEM] = { .name = "psi_memory_some", .unit = "%",
-	    .from = SAMPLE, .path = { "psi.memory.some_avg10" } },
+	    .from = SAMPLE, .path = { "psi.memory.some_avg10" },
+	    .prom = "perfkit_profile_psi_memory_some_ratio",
+	    .prom_unit = "ratio",
+	    .prom_scale = 0.01,
+	    .prom_help = "The p50 and p95 over the window (label stat) of "
+	    "PSI memory some avg10, 0-1" },
 	[M_PSI_IO] = { .name = "psi_io_some", .unit = "%", .from = SAMPLE,
-	    .path = { "psi.io.some_avg10" } },
+	    .path = { "psi.io.some_avg10" },
+	    .prom = "perfkit_profile_psi_io_some_ratio", .prom_unit = "ratio",
+	    .prom_scale = 0.01,
+	    .prom_help = "The p50 and p95 over the window (label stat) of "
+	    "PSI io some avg10, 0-1" },
 	[M_TEMP] = { .name = "temp_c", .unit = "C", .from = SAMPLE,
 	    .read = read_temp,
 	    .path = { "temp_c", "temp_trip_c", "throttle.now.throttled",
-	    "throttle.now.soft_temp_limit", "throttle.now.freq_capped" } },
+	    "throttle.now.soft_temp_limit", "throttle.now.freq_capped" },
+	    .prom = "perfkit_profile_temp_celsius", .prom_unit = "celsius",
+	    .prom_scale = 1,
+	    .prom_help = "The p50 and p95 over the window (label stat) of "
+	    "temperature of the hottest zone, degrees Celsius" },
 	[M_CPU_PCT] = { .name = "cpu_pct", .unit = "%", .from = APP,
-	    .path = { "cpu_pct" }, .rank_word = "CPU" },
+	    .path = { "cpu_pct" }, .rank_word = "CPU",
+	    .prom = "perfkit_profile_cpu_ratio", .prom_unit = "ratio",
+	    .prom_scale = 0.01,
+	    .prom_help = "The p50 and p95 over the window (label stat) of "
+	    "CPU use of the component, in CPUs (cpu_pct / 100)" },
 	[M_RSS] = { .name = "rss_kb", .unit = "kB", .from = APP,
-	    .path = { "rss_kb" }, .leak = 1, .rank_word = "memory" },
+	    .path = { "rss_kb" }, .leak = 1, .rank_word = "memory",
+	    .prom = "perfkit_profile_rss_bytes", .prom_unit = "bytes",
+	    .prom_scale = 1024,
+	    .prom_help = "The p50 and p95 over the window (label stat) of "
+	    "resident set size of the component, bytes" },
 	[M_IO_BPS] = { .name = "io_bytes_per_s", .unit = "B/s",
 	    .from = FROM(REC_PROC), .read = read_io,
 	    .path = { "read_bytes_per_s", "write_bytes_per_s" },
-	    .rank_word = "I/O" },
+	    .rank_word = "I/O",
+	    .prom = "perfkit_profile_io_bytes_per_second",
+	    .prom_unit = "bytes_per_second",
+	    .prom_scale = 1,
+	    .prom_help = "The p50 and p95 over the window (label stat) of "
+	    "storage I/O of the process, read + written, bytes per second" },
 	[M_FPS] = { .name = "fps", .unit = "1/s", .from = FROM(REC_METRIC),
-	    .path = { "fps" } },
+	    .path = { "fps" },
+	    .prom = "perfkit_profile_frames_per_second", .prom_unit = "",
+	    .prom_scale = 1,
+	    .prom_help = "The p50 and p95 over the window (label stat) of "
+	    "frame rate of the component (fps)" },
 	[M_LATENCY] = { .name = "latency_ms", .unit = "ms",
-	    .from = FROM(REC_METRIC), .path = { "latency_ms" } },
+	    .from = FROM(REC_METRIC), .path = { "latency_ms" },
+	    .prom = "perfkit_profile_latency_seconds", .prom_unit = "seconds",
+	    .prom_scale = 0.001,
+	    .prom_help = "The p50 and p95 over the window (label stat) of "
+	    "latency of the component (latency_ms), seconds" },
 	[M_THROUGHPUT] = { .name = "throughput_per_s", .unit = "1/s",
-	    .from = FROM(REC_METRIC), .path = { "throughput_per_s" } },
+	    .from = FROM(REC_METRIC), .path = { "throughput_per_s" },
+	    .prom = "perfkit_profile_throughput_per_second", .prom_unit = "",
+	    .prom_scale = 1,
+	    .prom_help = "The p50 and p95 over the window (label stat) of "
+	    "throughput of the component, items per second" },
 	[M_QUEUE] = { .name = "queue_depth", .unit = "items",
-	    .from = FROM(REC_METRIC), .path = { "queue_depth" } },
+	    .from = FROM(REC_METRIC), .path = { "queue_depth" },
+	    .prom = "perfkit_profile_queue_depth", .prom_unit = "",
+	    .prom_scale = 1,
+	    .prom_help = "The p50 and p95 over the window (label stat) of "
+	    "queue depth of the component, items" },
 	[M_SWAP_IN] = { .name = "swap_in_per_s", .unit = "pages/s",
-	    .from = SAMPLE, .path = { "vmstat.pswpin_per_s" } },
+	    .from = SAMPLE, .path = { "vmstat.pswpin_per_s" },
+	    .prom = "perfkit_profile_swap_in_pages_per_second", .prom_unit = "",
+	    .prom_scale = 1,
+	    .prom_help = "The p50 and p95 over the window (label stat) of "
+	    "pages swapped in per second" },
 	[M_SWAP_OUT] = { .name = "swap_out_per_s", .unit = "pages/s",
-	    .from = SAMPLE, .path = { "vmstat.pswpout_per_s" } },
+	    .from = SAMPLE, .path = { "vmstat.pswpout_per_s" },
+	    .prom = "perfkit_profile_swap_out_pages_per_second", .prom_unit = "",
+	    .prom_scale = 1,
+	    .prom_help = "The p50 and p95 over the window (label stat) of "
+	    "pages swapped out per second" },
 	[M_MAJFLT] = { .name = "major_faults_per_s", .unit = "1/s",
-	    .from = SAMPLE, .path = { "vmstat.pgmajfault_per_s" } },
+	    .from = SAMPLE, .path = { "vmstat.pgmajfault_per_s" },
+	    .prom = "perfkit_profile_major_faults_per_second", .prom_unit = "",
+	    .prom_scale = 1,
+	    .prom_help = "The p50 and p95 over the window (label stat) of "
+	    "major page faults per second" },
 };

@@ -3,8 +3,9 @@
  * perf-profile's units: the metric rows (metrics.c), the check rows
  * (checks.c and one check_NAME.c per check), the config loader (conf.c),
  * the component store (store.c), the input (feed.c), the evaluation
- * engine (engine.c), the records writer (records.c) and the summary
- * (summary.c); main.c holds the options and main().
+ * engine (engine.c), the records writer (records.c), the summary
+ * (summary.c) and the Prometheus exposition (prom.c); main.c holds the
+ * options and main().
  */
 #ifndef PERF_PROFILE_H
 #define PERF_PROFILE_H
@@ -13,6 +14,7 @@
 
 #include "pk_filter.h"
 #include "pk_jw.h"
+#include "pk_outlet.h"
 #include "pk_profsev.h"
 #include "pk_profwin.h"
 
@@ -63,6 +65,13 @@ struct metric_type {
 	    const struct pk_jval *vals, const int *ids);
 	int leak;			/* also kept in the leak window */
 	const char *rank_word;		/* "memory": ranked by it, in hints */
+	/*
+	 * Its Prometheus family (prom.c): the name, in base units (its last
+	 * word the unit, "" for none), the factor from unit to them, and
+	 * the family's help.
+	 */
+	const char *prom, *prom_unit, *prom_help;
+	double prom_scale;
 };
 
 extern const struct metric_type metrics[NMETRIC];
@@ -216,6 +225,10 @@ struct component {
 	double lb_t, lb_v, lb_t0;
 	unsigned lb_n;
 	struct pk_profagg *agg;	/* --summary only */
+	/* For the exposition: the last profile's figures (with an outlet). */
+	double p50[NMETRIC], p95[NMETRIC], eff;
+	unsigned profiled;	/* bit per metric in p50, p95; bit NMETRIC: eff */
+	unsigned long long started[CHECK_MAX];	/* bottlenecks started */
 };
 
 struct episode {
@@ -231,7 +244,10 @@ struct perf_profile_opts {
 	const char *preset;
 	double window, interval, leak_window;
 	int summary, json, unbuffered, strict;
+	struct pk_outlet_opts out;
 };
+
+struct prof_prom;
 
 struct state {
 	const struct perf_profile_opts *o;
@@ -257,6 +273,8 @@ struct state {
 	size_t nep;
 	unsigned long long ep_lost;
 	struct pk_jw jw;	/* the record being written */
+	struct prof_prom *prom;	/* NULL: no outlet, no exposition work */
+	int prom_pending;	/* figures changed since the last exposition */
 };
 
 void store_init(struct state *s);
@@ -312,5 +330,20 @@ void rec_episode(struct state *s, const struct episode *e);
 /* ---- summary (summary.c) ---- */
 
 void summary(struct state *s);
+
+/* ---- the Prometheus exposition (prom.c) ---- */
+
+/* The outlets asked for (none: s->prom stays NULL); dies if one fails. */
+void prom_start(struct state *s);
+/*
+ * The figures changed (a round of profiles, a bottleneck edge): the
+ * exposition is rendered and published now, or, within PK_OUTLET_GAP of
+ * the last one, marked pending for the next record, idle input or end.
+ */
+void prom_changed(struct state *s);
+/* Render what is pending now (idle input). */
+void prom_flush(struct state *s);
+/* The final exposition, the final push; the outlets closed. */
+void prom_stop(struct state *s);
 
 #endif

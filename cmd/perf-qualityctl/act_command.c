@@ -34,6 +34,9 @@ command_reap(struct qctl *q)
 		else if (r == 1 && WIFSIGNALED(s->status))
 			pk_warn("on-change command killed by signal %d",
 			    WTERMSIG(s->status));
+		if (r == -1 || !WIFEXITED(s->status) ||
+		    WEXITSTATUS(s->status) != 0)
+			q->cmd_failed++;
 		pk_spawn_release(s);
 		q->children[i] = q->children[--q->nchildren];
 	}
@@ -55,6 +58,7 @@ command_apply(struct qctl *q, const struct pk_quality_change *ch, json_t *rec)
 		pk_warn("%d on-change commands still running: not starting "
 		    "another for %s", MAX_CHILDREN,
 		    pk_quality_level_name(ch->level));
+		q->cmd_failed++;
 		return;
 	}
 	snprintf(env[0], sizeof(env[0]), "PK_QUALITY_LEVEL=%s",
@@ -82,10 +86,12 @@ command_apply(struct qctl *q, const struct pk_quality_change *ch, json_t *rec)
 	s->stdout_to_stderr = 1;
 	if (pk_spawn_start(s) == -1) {
 		pk_warn_errno("cannot run the on-change command");
+		q->cmd_failed++;
 		return;
 	}
 	s->env = NULL;		/* envp is ours only until here */
 	q->nchildren++;
+	q->cmd_run++;
 }
 
 static void

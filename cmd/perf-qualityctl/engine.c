@@ -257,6 +257,11 @@ qctl_change(struct qctl *q, double ts, const struct pk_quality_change *ch)
 	pk_out_record_done();
 	acts_apply(q, ch, r);
 	json_decref(r);
+	if (ch->prev >= 0)
+		q->changes[ch->reason][ch->level > ch->prev ? DIR_UP :
+		    ch->level < ch->prev ? DIR_DOWN : DIR_NONE]++;
+	if (q->prom != NULL)
+		prom_changed(q);
 }
 
 static void
@@ -270,6 +275,7 @@ evaluate(struct qctl *q, double ts, int sample, const struct pk_jval *vals)
 	q->eval_ts = ts;
 	q->have_eval = 1;
 	p = pressure(q, ts, vals, sample, &fps);
+	q->pressure = p;
 	/* A stat(2) per sample would dominate a replay: 10 times a second. */
 	now = pk_mono();
 	if (now - q->last_check >= 0.1) {
@@ -285,6 +291,8 @@ evaluate(struct qctl *q, double ts, int sample, const struct pk_jval *vals)
 	}
 	if (have_imp)
 		emit_impact(q, ts, &im, 1);
+	if (q->prom != NULL)
+		prom_changed(q);
 }
 
 static void
@@ -451,6 +459,8 @@ on_idle(struct pk_filter *f)
 
 	state_check_override(q);
 	acts_idle(q);
+	if (q->prom != NULL)
+		prom_flush(q);
 }
 
 static void
@@ -490,6 +500,7 @@ qctl_init(struct qctl *q, struct qctl_opts *o, struct config *c)
 
 	q->o = o;
 	q->cfg = c;
+	q->pressure = NAN;
 	if (o->host != NULL)
 		snprintf(q->host, sizeof(q->host), "%s", o->host);
 	q->inputs = pk_xcalloc(c->nterms, sizeof(*q->inputs));
@@ -545,6 +556,7 @@ qctl_finish(struct qctl *q, int status)
 		pk_warn("%llu record%s of other hosts than '%s' not controlled",
 		    foreign, foreign == 1 ? "" : "s", q->host);
 	acts_release(q);
+	prom_stop(q);
 	free(q->inputs);
 	config_free(q->cfg);
 	pk_close_stdout();

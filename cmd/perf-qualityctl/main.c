@@ -20,7 +20,9 @@
 
 static const char usage_str[] =
     "usage: perf-qualityctl [-hnu] [-c config] [-d dir] [-e command] [-H host]\n"
-    "                       [--strict] [file ...]\n"
+    "                       [--strict]\n"
+    "                       " PK_OUTLET_USAGE "\n"
+    "                       [file ...]\n"
     "       perf-qualityctl [-d dir] set level\n"
     "       perf-qualityctl [-d dir] release\n"
     "       perf-qualityctl [-d dir] status\n";
@@ -36,6 +38,7 @@ static const struct option longopts[] = {
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "unbuffered", no_argument, NULL, 'u' },
 	{ "strict", no_argument, NULL, OPT_STRICT },
+	PK_OUTLET_LONGOPTS,
 	{ "version", no_argument, NULL, PK_OPT_VERSION },
 	{ "list-options", no_argument, NULL, PK_OPT_LIST_OPTIONS },
 	{ NULL, 0, NULL, 0 }
@@ -56,8 +59,10 @@ help(void)
 	    "  -n, --dry-run          records only: no state file, override, command\n"
 	    "                         or renice (replaying a log beside a live run)\n"
 	    "  -u, --unbuffered       flush after every record\n"
-	    "      --strict           the first bad input line is fatal\n"
-	    "  -h, --help             this help\n"
+	    "      --strict           the first bad input line is fatal\n",
+	    stdout);
+	fputs(pk_outlet_help, stdout);
+	fputs("  -h, --help             this help\n"
 	    "      --version          print the version\n"
 	    "\n"
 	    "  set LEVEL              hold LEVEL (ULTRA_LOW LOW MEDIUM HIGH ULTRA_HIGH)\n"
@@ -123,7 +128,8 @@ main(int argc, char **argv)
 			pk_close_stdout();
 			return PK_EXIT_OK;
 		default:
-			pk_usage(usage_str);
+			if (!pk_outlet_opt(&o.out, ch, optarg))
+				pk_usage(usage_str);
 		}
 	}
 	argc -= optind;
@@ -150,6 +156,7 @@ main(int argc, char **argv)
 		return PK_EXIT_USAGE;
 	}
 	qctl_init(q, &o, c);
+	prom_start(q);
 	pk_out_init(o.unbuffered);
 	pk_sig_install(1);
 	status = qctl_run(q, argc, argv);

@@ -5,8 +5,8 @@
  * in actuators.c). conf.c loads the configuration, engine.c is the glue
  * between the front end (pk_filter) and the controller (pk_quality),
  * records.c writes the quality records, state.c keeps the state
- * directory and the override, cmds.c holds the subcommands; main.c the
- * options and main().
+ * directory and the override, cmds.c holds the subcommands, prom.c the
+ * Prometheus exposition; main.c the options and main().
  */
 #ifndef PERF_QUALITYCTL_H
 #define PERF_QUALITYCTL_H
@@ -18,6 +18,7 @@
 
 #include "pk_filter.h"
 #include "pk_jscan.h"
+#include "pk_outlet.h"
 #include "pk_quality.h"
 #include "pk_spawn.h"
 #include "pk_subcmd.h"
@@ -31,6 +32,7 @@
 #define TERM_PATHS 2		/* fields one term reads */
 #define ACT_TYPES_MAX 8		/* rows of act_types */
 #define FTYPES_MAX (TERM_TYPES_MAX + 1)
+#define NREASONS (PK_QUALITY_R_RELEASE + 1)	/* enum pk_quality_reason */
 
 struct comp;
 struct qctl;
@@ -221,7 +223,13 @@ struct qctl_opts {
 	int dry_run;
 	int unbuffered;
 	int strict;
+	struct pk_outlet_opts out;
 };
+
+/* The direction of a level change, for the exposition's counter. */
+enum { DIR_UP, DIR_DOWN, DIR_NONE, NDIRS };
+
+struct qctl_prom;
 
 struct qctl {
 	struct qctl_opts *o;
@@ -258,6 +266,12 @@ struct qctl {
 	unsigned long long allcpus[16];
 	/* the terms of the last evaluation, for the records */
 	struct input *inputs;	/* one per config term */
+	double pressure;	/* the raw pressure of the last one, or NAN */
+	/* counts, for the exposition */
+	unsigned long long changes[NREASONS][NDIRS];
+	unsigned long long cmd_run, cmd_failed;
+	struct qctl_prom *prom;	/* NULL: no outlet, no exposition work */
+	int prom_pending;
 };
 
 /* engine.c */
@@ -293,6 +307,20 @@ void state_check_override(struct qctl *q);
 
 /* act_state.c: the pending change to the state file (10/s unless force). */
 void state_flush(struct qctl *q, int force);
+
+/*
+ * prom.c: the Prometheus exposition, rendered after an evaluation or a
+ * level change, at most once per PK_OUTLET_GAP (the rest left pending
+ * for the next evaluation, idle input or the end).
+ */
+/* The outlets asked for (none: q->prom stays NULL); dies if one fails. */
+void prom_start(struct qctl *q);
+/* An evaluation or a level change: rendered now, or pending. */
+void prom_changed(struct qctl *q);
+/* Render what is pending (idle input). */
+void prom_flush(struct qctl *q);
+/* The final exposition and push; the outlets closed. */
+void prom_stop(struct qctl *q);
 
 /* cmds.c */
 extern const struct pk_subcmd qctl_cmds[];

@@ -6,6 +6,9 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,7 @@
 #include "pk_io.h"
 #include "pk_outlet.h"
 #include "pk_push.h"
+#include "pk_time.h"
 
 struct body {
 	char buf[65536];
@@ -235,6 +239,62 @@ test_outlet_textfile(void **state)
 	rmdir(dir);
 }
 
+/* The SigBlk mask of thread tid, from /proc. */
+static unsigned long long
+sigblk(const char *tid)
+{
+	char path[300], line[256];
+	unsigned long long m = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%s/status", tid);
+	assert_non_null(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "SigBlk: %llx", &m) == 1)
+			break;
+	fclose(f);
+	return m;
+}
+
+static void
+test_outlet_signals(void **state)
+{
+	const unsigned long long want = 1ULL << (SIGHUP - 1) |
+	    1ULL << (SIGINT - 1) | 1ULL << (SIGTERM - 1);
+	struct pk_outlet_opts o;
+	struct pk_outlet out;
+	struct dirent *e;
+	char err[256], self[32];
+	sigset_t now;
+	DIR *d;
+	int others = 0;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.listen = "127.0.0.1:0";
+	o.push = "http://127.0.0.1:1";
+	assert_int_equal(pk_outlet_start(&out, &o, err, sizeof(err)), 0);
+	/* Not due before a first publish, then not within the gap. */
+	assert_true(pk_outlet_due(&out, pk_mono()));
+	pk_outlet_publish(&out, "a 1\n", 4);
+	assert_false(pk_outlet_due(&out, pk_mono()));
+	assert_true(pk_outlet_due(&out, pk_mono() + PK_OUTLET_GAP));
+	/* The caller's mask is as it was; the outlets' threads block all. */
+	pthread_sigmask(SIG_BLOCK, NULL, &now);
+	assert_false(sigismember(&now, SIGTERM));
+	snprintf(self, sizeof(self), "%d", (int)gettid());
+	assert_non_null(d = opendir("/proc/self/task"));
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' || strcmp(e->d_name, self) == 0)
+			continue;
+		assert_true((sigblk(e->d_name) & want) == want);
+		others++;
+	}
+	closedir(d);
+	assert_true(others >= 2);
+	pk_outlet_stop(&out, 0);
+}
+
 int
 main(void)
 {
@@ -244,6 +304,7 @@ main(void)
 		cmocka_unit_test(test_push_url),
 		cmocka_unit_test(test_push_once),
 		cmocka_unit_test(test_outlet_textfile),
+		cmocka_unit_test(test_outlet_signals),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
