@@ -74,7 +74,7 @@ setup_file() {
 	    [.type, (.seq|type), .interval_s, (.lat_us|keys), (.exec_us|keys),
 	     (.loop_us|keys), (.jitter_us >= 0), (.misses >= 0)]' \
 	    "$BATS_TEST_TMPDIR/out"
-	assert_line --index 0 '["loop","number",0.01,["max","mean","min","p50","p99","p999"],["max","mean","min","p50","p99","p999"],["max","mean","min","p50","p99","p999"],true,true]'
+	assert_line --index 0 '["loop","number",0.01,["max","mean","min","p50","p99","p999","sd"],["max","mean","min","p50","p99","p999","sd"],["max","mean","min","p50","p99","p999","sd"],true,true]'
 	# The first record is the start record.
 	run -0 jq -c 'select(.event=="start") |
 	    [.freq_hz, .period_us, .workload, .loops, .policy]' \
@@ -439,11 +439,11 @@ table_specs() {
 @test "the man page's EXAMPLES run as printed, only shortened" {
 	cd "$BATS_TEST_TMPDIR"
 	mapfile -d '' ex < <(pk_man_examples rt-loop)
-	[ "${#ex[@]}" -eq 6 ] || fail "the EXAMPLES changed: update this test"
+	[ "${#ex[@]}" -eq 7 ] || fail "the EXAMPLES changed: update this test"
 	# Durations shortened; CPU 3 of a 4-core Raspberry Pi made CPU 0.
 	run -0 --separate-stderr bash -o pipefail -c "${ex[0]/-D 60s/-D 1s}"
 	# The keys of the printed output.
-	echo "$output" | jq -e 'keys == (["min","mean","p50","p99","p999","max"] | sort)'
+	echo "$output" | jq -e 'keys == (["min","mean","p50","p99","p999","max","sd"] | sort)'
 	[ "$(sed -n 1p lat.hist)" = "# Histogram" ]
 	run -0 --separate-stderr bash -o pipefail -c "${ex[1]/-a 3/-a 0} -D 1s"
 	echo "$output" | rec summary | jq -e '.ticks + .skipped == 1000'
@@ -463,6 +463,14 @@ table_specs() {
 	[ "$st" -eq 0 ] || fail "status $st after SIGINT"
 	rec summary <loop.out | jq -e '.interrupted'
 	run -0 --separate-stderr bash -o pipefail -c "${ex[5]}"
+	# The CI gate: a built-in step for the plugin, CPU 0, one second. Its
+	# limits are on time, so either answer is right on a shared machine:
+	# the status must agree with the gates printed.
+	cmd=${ex[6]/--plugin .\/step.so/--workload spin:100}
+	run --separate-stderr bash -o pipefail -c "${cmd/-a 1/-a 0}" >/dev/null
+	echo "$output" | jq -e 'keys == ["exec","latency","misses"]'
+	fails=$(echo "$output" | jq '[.[] | select(.pass | not)] | length')
+	if [ "$fails" -eq 0 ]; then [ "$status" -eq 0 ]; else [ "$status" -eq 1 ]; fi
 }
 
 @test "--list-options lists the long options for the completions" {
@@ -472,4 +480,98 @@ table_specs() {
 	assert_line "--preflight"
 	assert_line "--list-workloads"
 	refute_line "--list-options"
+}
+
+@test "gates: every period missed is status 1, each failed gate named with its value" {
+	run -1 --separate-stderr rt-loop -f 1000 -l 100 --workload spin:1500 \
+	    --max-misses 0 --max-exec-us 500 --max-latency-us max:60000000
+	rec summary <<<"$output" >"$BATS_TEST_TMPDIR/s"
+	jq -e '.verdict == "fail" and (.gates | keys) == ["exec","latency","misses"]
+	    and .gates.exec.pass == false and .gates.exec.stat == "p99"
+	    and .gates.exec.value_us == .exec_us.p99 and .gates.exec.value_us >= 1500
+	    and .gates.exec.limit_us == 500
+	    and .gates.latency.pass == true and .gates.latency.stat == "max"
+	    and .gates.misses.pass == false and .gates.misses.limit == 0
+	    and .gates.misses.missed == .misses + .skipped
+	    and .gates.misses.periods == .ticks + .skipped
+	    and .gates.misses.value_pct == 100' "$BATS_TEST_TMPDIR/s"
+	v=$(jq -r '.gates.exec.value_us' "$BATS_TEST_TMPDIR/s")
+	n=$(jq -r '.gates.misses.periods' "$BATS_TEST_TMPDIR/s")
+	assert_equal "$(echo "$stderr" | grep -c 'gate failed')" 2
+	[[ $stderr == *"rt-loop: gate failed: exec p99 $(printf '%.3f' "$v") us > 500 us"* ]]
+	[[ $stderr == *"rt-loop: gate failed: misses $n of $n periods (100.000%) > 0"* ]]
+}
+
+@test "gates that hold are status 0; without a gate there is no verdict" {
+	run -0 --separate-stderr rt-loop -f 1000 -l 50 --max-exec-us max:60000000 \
+	    --max-misses 100%
+	rec summary <<<"$output" | jq -e '.verdict == "pass" and
+	    .gates.exec.pass and .gates.misses.pass and .gates.misses.limit_pct == 100'
+	assert_equal "$stderr" ""
+	# No gate: the run is measured, not judged (as cyclictest), status 0.
+	run -0 --separate-stderr rt-loop -f 1000 -l 50 --workload spin:1500
+	rec summary <<<"$output" | jq -e 'has("gates") == false and
+	    has("verdict") == false and .misses == .ticks'
+}
+
+@test "gates: each statistic is judged as the summary gives it" {
+	run -0 --separate-stderr rt-loop -f 2000 -l 200 --workload spin:20 \
+	    --max-latency-us p50:60000000 --max-exec-us mean:60000000 \
+	    --max-loop-us p999:60000000 --max-jitter-us max:60000000
+	rec summary <<<"$output" | jq -e '
+	    def near(a; b): (a - b) | fabs < 0.001;
+	    near(.gates.latency.value_us; .lat_us.p50) and
+	    near(.gates.exec.value_us; .exec_us.mean) and
+	    near(.gates.loop.value_us; .loop_us.p999) and
+	    near(.gates.jitter.value_us; .jitter_us) and .verdict == "pass"'
+	# The default jitter statistic: p99 less the minimum.
+	run -0 --separate-stderr rt-loop -f 2000 -l 200 --max-jitter-us 60000000
+	rec summary <<<"$output" | jq -e '.gates.jitter.stat == "p99" and
+	    ((.gates.jitter.value_us - (.lat_us.p99 - .lat_us.min)) | fabs) < 0.001'
+}
+
+@test "gates: a percentage of misses; a run with no cycle fails every gate" {
+	run -1 --separate-stderr rt-loop -f 1000 -l 50 --workload spin:1500 \
+	    --max-misses 99.5%
+	rec summary <<<"$output" | jq -e '.gates.misses.limit_pct == 99.5 and
+	    .gates.misses.pass == false'
+	# A 100 s period cut short by SIGINT before its first cycle.
+	rt-loop -f 0.01 -l 1 --max-exec-us max:60000000 >"$BATS_TEST_TMPDIR/o" \
+	    2>"$BATS_TEST_TMPDIR/e" &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q '"start"' "$BATS_TEST_TMPDIR/o" 2>/dev/null && break
+		sleep 0.1
+	done
+	kill -INT "$pid"
+	st=0
+	wait "$pid" || st=$?
+	assert_equal "$st" 1
+	rec summary <"$BATS_TEST_TMPDIR/o" | jq -e '.ticks == 0 and
+	    .verdict == "fail" and .gates.exec.pass == false and
+	    (.gates.exec | has("value_us")) == false'
+	grep -qx 'rt-loop: gate failed: exec max: no cycle was measured' \
+	    "$BATS_TEST_TMPDIR/e"
+}
+
+@test "gates: bad limits and statistics are usage errors naming the option" {
+	run -2 --separate-stderr rt-loop -l 1 --max-exec-us foo:3
+	assert_equal "$stderr" "rt-loop: --max-exec-us: unknown statistic 'foo' (p50, p99, p999, max, mean)"
+	run -2 --separate-stderr rt-loop -l 1 --max-misses 101%
+	[[ $stderr == "rt-loop: --max-misses '101' is too large"* ]]
+	for bad in "--max-misses -1" "--max-jitter-us abc" "--max-latency-us p99:" \
+	    "--max-loop-us max:-5"; do
+		run -2 --separate-stderr rt-loop -l 1 $bad
+		[[ $stderr == "rt-loop: ${bad%% *}"* ]] || fail "$bad: $stderr"
+	done
+}
+
+@test "standard deviation and period-to-period jitter: within the spread" {
+	run -0 --separate-stderr rt-loop -f 2000 -l 400 --report-interval 50ms
+	echo "$output" | jq -e 'select(.event=="interval" or .event=="summary") |
+	    .lat_us.sd >= 0 and .exec_us.sd >= 0 and
+	    .p2p_jitter_us.max <= .jitter_us + 0.001 and
+	    .p2p_jitter_us.mean <= .p2p_jitter_us.max + 0.001' >/dev/null
+	[ "$(echo "$output" | jq -s 'map(select(.p2p_jitter_us == null and
+	    (.event=="interval" or .event=="summary"))) | length')" -eq 0 ]
 }

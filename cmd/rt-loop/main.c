@@ -161,7 +161,8 @@ main(int argc, char **argv)
 		pk_warn("clock_nanosleep: %s", strerror(sh.rt_errno));
 		status = PK_EXIT_IO;
 	}
-	rt_summary_record(&w, interrupted);
+	if (rt_summary_record(&w, interrupted) > 0 && status == PK_EXIT_OK)
+		status = PK_EXIT_NEGATIVE;
 	w.prom.final = 1;
 	rt_prom_publish(&w);
 	rt_prom_stop(&w);

@@ -22,6 +22,9 @@ static const char usage_str[] =
     "               [--report-interval time] [--histogram file] "
     "[--histogram-us n]\n"
     "               [--monitor-hz hz] [--pm-qos us] [--timer-slack ns]\n"
+    "               [--max-latency-us [stat:]us] [--max-exec-us [stat:]us]\n"
+    "               [--max-loop-us [stat:]us] [--max-jitter-us [stat:]us]\n"
+    "               [--max-misses n | pct%]\n"
     "               " PK_OUTLET_USAGE "\n"
     "       rt-loop --preflight [--sysroot dir]\n";
 
@@ -38,7 +41,12 @@ enum {
 	OPT_SLACK,
 	OPT_PREFLIGHT,
 	OPT_SYSROOT,
-	OPT_LIST_WORKLOADS
+	OPT_LIST_WORKLOADS,
+	OPT_MAX_LAT,
+	OPT_MAX_EXEC,
+	OPT_MAX_LOOP,
+	OPT_MAX_JITTER,
+	OPT_MAX_MISSES
 };
 
 static const struct option longopts[] = {
@@ -59,6 +67,11 @@ static const struct option longopts[] = {
 	{ "monitor-hz", required_argument, NULL, OPT_MONITOR },
 	{ "pm-qos", required_argument, NULL, OPT_PMQOS },
 	{ "timer-slack", required_argument, NULL, OPT_SLACK },
+	{ "max-latency-us", required_argument, NULL, OPT_MAX_LAT },
+	{ "max-exec-us", required_argument, NULL, OPT_MAX_EXEC },
+	{ "max-loop-us", required_argument, NULL, OPT_MAX_LOOP },
+	{ "max-jitter-us", required_argument, NULL, OPT_MAX_JITTER },
+	{ "max-misses", required_argument, NULL, OPT_MAX_MISSES },
 	PK_OUTLET_LONGOPTS,
 	{ "preflight", no_argument, NULL, OPT_PREFLIGHT },
 	{ "sysroot", required_argument, NULL, OPT_SYSROOT },
@@ -88,7 +101,13 @@ static const char help_mid[] =
     "1000)\n"
     "      --monitor-hz HZ       watchdog thread reporting stalls\n"
     "      --pm-qos US           hold /dev/cpu_dma_latency at US\n"
-    "      --timer-slack NS      the loop's timer slack (default 1)\n";
+    "      --timer-slack NS      the loop's timer slack (default 1)\n"
+    "gates (any failed: status 1; STAT p50, p99 (default), p999, max, mean):\n"
+    "      --max-latency-us [STAT:]US  wake-up latency\n"
+    "      --max-exec-us [STAT:]US     execution time\n"
+    "      --max-loop-us [STAT:]US     latency plus execution\n"
+    "      --max-jitter-us [STAT:]US   wake-up latency less its minimum\n"
+    "      --max-misses N|P%     periods run late or skipped\n";
 
 static const char help_tail[] =
     "  -u, --unbuffered          flush after every record\n"
@@ -210,6 +229,21 @@ rt_parse_opts(int argc, char **argv, struct rt_opts *o)
 		case OPT_SLACK:
 			o->timer_slack_ns = (long)pk_opt_u64(optarg, 1,
 			    1000000000, "--timer-slack");
+			break;
+		case OPT_MAX_LAT:
+			rt_gate_parse_time(o, RT_GATE_LATENCY, optarg);
+			break;
+		case OPT_MAX_EXEC:
+			rt_gate_parse_time(o, RT_GATE_EXEC, optarg);
+			break;
+		case OPT_MAX_LOOP:
+			rt_gate_parse_time(o, RT_GATE_LOOP, optarg);
+			break;
+		case OPT_MAX_JITTER:
+			rt_gate_parse_time(o, RT_GATE_JITTER, optarg);
+			break;
+		case OPT_MAX_MISSES:
+			rt_gate_parse_misses(o, optarg);
 			break;
 		case OPT_PREFLIGHT:
 			o->preflight = 1;

@@ -49,6 +49,18 @@
  */
 #define RT_WAKE_SIG	(SIGRTMIN + 1)
 
+/* The pass/fail gates (gates.c). */
+enum { RT_GATE_LATENCY, RT_GATE_EXEC, RT_GATE_LOOP, RT_GATE_JITTER,
+	RT_GATE_N };
+enum { RT_STAT_P50, RT_STAT_P99, RT_STAT_P999, RT_STAT_MAX, RT_STAT_MEAN,
+	RT_STAT_N };
+
+struct rt_gate {
+	int on;
+	int stat;		/* RT_STAT_* */
+	double limit;		/* microseconds */
+};
+
 struct rt_opts {
 	double hz;
 	int64_t period_ns;
@@ -70,6 +82,9 @@ struct rt_opts {
 	int preflight;
 	const char *sysroot;
 	struct pk_outlet_opts out;	/* --listen, --push, --textfile */
+	struct rt_gate gates[RT_GATE_N];
+	int miss_gate, miss_pct;	/* --max-misses N or P% */
+	double miss_limit;
 };
 
 /* One period, as the RT thread hands it over. */
@@ -113,6 +128,10 @@ struct rt_shared {
 /* Statistics of a span of periods (one report interval, or the run). */
 struct rt_span {
 	struct pk_hist lat, exec, loop;
+	struct pk_welford wlat, wexec, wloop;	/* for the standard deviations */
+	/* Period-to-period jitter: |latency - the previous cycle's|, ns. */
+	double p2p_sum, p2p_max;
+	int64_t prev_lat;
 	unsigned long long ticks, misses, skipped, werrs;
 };
 
@@ -193,8 +212,22 @@ void rt_wait_ready(struct rt_writer *w);
 int rt_write_records(struct rt_writer *w, pthread_t rt);
 void rt_drain(struct rt_writer *w);
 void rt_emit_interval(struct rt_writer *w);
-void rt_summary_record(struct rt_writer *w, int interrupted);
+int rt_summary_record(struct rt_writer *w, int interrupted);
 int rt_write_cthist(const struct rt_writer *w);
+
+/* gates.c */
+struct rt_gate_type {
+	const char *name;	/* its key in the summary's "gates" */
+	const char *opt;
+	double (*value)(const struct rt_span *sp, int stat);	/* ns */
+};
+
+extern const struct rt_gate_type rt_gate_types[RT_GATE_N];
+void rt_gate_parse_time(struct rt_opts *o, int gate, const char *arg);
+void rt_gate_parse_misses(struct rt_opts *o, const char *arg);
+int rt_gates_any(const struct rt_opts *o);
+int rt_gates_judge(const struct rt_opts *o, const struct rt_span *sp,
+    unsigned long long ticks, unsigned long long skipped, json_t *r);
 
 /* prom.c */
 void rt_prom_start(struct rt_writer *w);

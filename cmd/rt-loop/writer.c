@@ -22,6 +22,9 @@ rt_span_init(struct rt_span *sp)
 	    pk_hist_init(&sp->exec, 7, 60 * RT_NS) == -1 ||
 	    pk_hist_init(&sp->loop, 7, 60 * RT_NS) == -1)
 		return -1;
+	pk_welford_init(&sp->wlat);
+	pk_welford_init(&sp->wexec);
+	pk_welford_init(&sp->wloop);
 	return 0;
 }
 
@@ -31,6 +34,10 @@ span_reset(struct rt_span *sp)
 	pk_hist_reset(&sp->lat);
 	pk_hist_reset(&sp->exec);
 	pk_hist_reset(&sp->loop);
+	pk_welford_init(&sp->wlat);
+	pk_welford_init(&sp->wexec);
+	pk_welford_init(&sp->wloop);
+	sp->p2p_sum = sp->p2p_max = 0;
 	sp->ticks = sp->misses = sp->skipped = sp->werrs = 0;
 }
 
@@ -48,22 +55,35 @@ span_add(struct rt_span *sp, const struct rt_sample *s)
 	pk_hist_add(&sp->lat, (unsigned long long)s->lat_ns);
 	pk_hist_add(&sp->exec, (unsigned long long)s->exec_ns);
 	pk_hist_add(&sp->loop, (unsigned long long)(s->lat_ns + s->exec_ns));
+	pk_welford_add(&sp->wlat, (double)s->lat_ns);
+	pk_welford_add(&sp->wexec, (double)s->exec_ns);
+	pk_welford_add(&sp->wloop, (double)(s->lat_ns + s->exec_ns));
+	if (sp->ticks > 0) {
+		double d = (double)llabs(s->lat_ns - sp->prev_lat);
+
+		sp->p2p_sum += d;
+		if (d > sp->p2p_max)
+			sp->p2p_max = d;
+	}
+	sp->prev_lat = s->lat_ns;
 	sp->ticks++;
 	sp->misses += (s->flags & RT_MISS) != 0;
 	sp->werrs += (s->flags & RT_WERR) != 0;
 	sp->skipped += s->skipped;
 }
 
+/* The standard deviation is the sample one (n - 1), 0 for one cycle. */
 static json_t *
-hist_json(const struct pk_hist *h)
+hist_json(const struct pk_hist *h, const struct pk_welford *w)
 {
-	return json_pack("{s:f,s:f,s:f,s:f,s:f,s:f}",
+	return json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f}",
 	    "min", (double)h->min / 1e3,
 	    "mean", h->sum / (double)h->total / 1e3,
 	    "p50", (double)pk_hist_quantile(h, 0.5) / 1e3,
 	    "p99", (double)pk_hist_quantile(h, 0.99) / 1e3,
 	    "p999", (double)pk_hist_quantile(h, 0.999) / 1e3,
-	    "max", (double)h->max / 1e3);
+	    "max", (double)h->max / 1e3,
+	    "sd", w->n > 1 ? pk_welford_sd(w) / 1e3 : 0.0);
 }
 
 static json_t *
@@ -84,11 +104,14 @@ span_fill(json_t *r, const struct rt_span *sp)
 	    json_integer((json_int_t)sp->werrs));
 	if (sp->ticks == 0)
 		return;
-	json_object_set_new(r, "lat_us", hist_json(&sp->lat));
-	json_object_set_new(r, "exec_us", hist_json(&sp->exec));
-	json_object_set_new(r, "loop_us", hist_json(&sp->loop));
+	json_object_set_new(r, "lat_us", hist_json(&sp->lat, &sp->wlat));
+	json_object_set_new(r, "exec_us", hist_json(&sp->exec, &sp->wexec));
+	json_object_set_new(r, "loop_us", hist_json(&sp->loop, &sp->wloop));
 	json_object_set_new(r, "jitter_us",
 	    json_real((double)(sp->lat.max - sp->lat.min) / 1e3));
+	json_object_set_new(r, "p2p_jitter_us", json_pack("{s:f,s:f}",
+	    "mean", sp->ticks > 1 ? sp->p2p_sum / (double)(sp->ticks - 1) /
+	    1e3 : 0.0, "max", sp->p2p_max / 1e3));
 }
 
 static void
@@ -299,20 +322,22 @@ work_counters(json_t *r, const struct pk_rtwork *work)
 	json_object_set_new(r, "work_counters", c);
 }
 
-void
+/* The summary record; returns how many gates failed. */
+int
 rt_summary_record(struct rt_writer *w, int interrupted)
 {
 	struct rt_shared *sh = w->sh;
-	unsigned long long ticks;
+	unsigned long long ticks, skipped;
 	json_t *r;
+	int failed;
 
 	ticks = atomic_load_explicit(&sh->ticks, memory_order_relaxed);
 	r = record("summary", pk_now());
 	span_fill(r, &w->total);
 	/* The RT thread's own counts; the histograms miss dropped samples. */
 	json_object_set_new(r, "ticks", json_integer((json_int_t)ticks));
-	json_object_set_new(r, "skipped", json_integer((json_int_t)
-	    atomic_load_explicit(&sh->skipped, memory_order_relaxed)));
+	skipped = atomic_load_explicit(&sh->skipped, memory_order_relaxed);
+	json_object_set_new(r, "skipped", json_integer((json_int_t)skipped));
 	json_object_set_new(r, "dropped", json_integer((json_int_t)
 	    pk_rtring_dropped(&sh->samples)));
 	if (w->o->monitor_hz > 0)
@@ -325,7 +350,9 @@ rt_summary_record(struct rt_writer *w, int interrupted)
 	json_object_set_new(r, "policy", json_string(w->policy));
 	json_object_set_new(r, "priority", json_integer(w->prio));
 	json_object_set_new(r, "warnings", json_deep_copy(w->warnings));
+	failed = rt_gates_judge(w->o, &w->total, ticks, skipped, r);
 	emit(r);
+	return failed;
 }
 
 /* Wait for the loop to start, then say how it runs. */
