@@ -575,3 +575,25 @@ table_specs() {
 	[ "$(echo "$output" | jq -s 'map(select(.p2p_jitter_us == null and
 	    (.event=="interval" or .event=="summary"))) | length')" -eq 0 ]
 }
+
+@test "rt-loop | perf-profile | perf-alert: the control-loop rules fire on a loop that misses" {
+	# examples/perf-alert-control-loop.yaml, its receivers left out (they
+	# log to syslog). spin:1500 at 1 kHz misses every period: counts only.
+	sed '/^receivers:/,$d' "$ROOT/examples/perf-alert-control-loop.yaml" \
+	    >"$BATS_TEST_TMPDIR/rules.yaml"
+	run -0 perf-alert -n -c "$ROOT/examples/perf-alert-control-loop.yaml"
+	run -0 --separate-stderr bash -c "
+	    { rt-loop -f 1000 -D 7s --workload spin:1500 --max-misses 0; true; } 2>/dev/null |
+	    perf-profile | perf-alert -c '$BATS_TEST_TMPDIR/rules.yaml' -s '$BATS_TEST_TMPDIR/st'"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
+	run -0 jq -r 'select(.type == "alert" and .state == "firing") | .rule' \
+	    "$BATS_TEST_TMPDIR/out"
+	assert_line loop_deadline_missed
+	assert_line loop_periods_skipped
+	assert_line loop_deadline_bottleneck
+	assert_line loop_gate_failed
+	refute_line loop_stalled
+	# Every loop record passed through both filters.
+	[ "$(jq -s 'map(select(.type == "loop" and .event == "summary")) | length' \
+	    "$BATS_TEST_TMPDIR/out")" -eq 1 ]
+}
