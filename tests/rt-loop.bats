@@ -439,7 +439,7 @@ table_specs() {
 @test "the man page's EXAMPLES run as printed, only shortened" {
 	cd "$BATS_TEST_TMPDIR"
 	mapfile -d '' ex < <(pk_man_examples rt-loop)
-	[ "${#ex[@]}" -eq 7 ] || fail "the EXAMPLES changed: update this test"
+	[ "${#ex[@]}" -eq 8 ] || fail "the EXAMPLES changed: update this test"
 	# Durations shortened; CPU 3 of a 4-core Raspberry Pi made CPU 0.
 	run -0 --separate-stderr bash -o pipefail -c "${ex[0]/-D 60s/-D 1s}"
 	# The keys of the printed output.
@@ -471,6 +471,11 @@ table_specs() {
 	echo "$output" | jq -e 'keys == ["exec","latency","misses"]'
 	fails=$(echo "$output" | jq '[.[] | select(.pass | not)] | length')
 	if [ "$fails" -eq 0 ]; then [ "$status" -eq 0 ]; else [ "$status" -eq 1 ]; fi
+	# Under load: two seconds, one hog a CPU; a ratio with its interval.
+	cmd=${ex[7]/-D 60s/-D 2s}
+	run --separate-stderr bash -o pipefail -c "${cmd/--stress 10x/--stress 1x}"
+	[ "$status" -le 1 ]
+	echo "$output" | jq -e '.ratio > 0 and (.ci95 | type) == "null"'
 }
 
 @test "--list-options lists the long options for the completions" {
@@ -596,4 +601,51 @@ table_specs() {
 	# Every loop record passed through both filters.
 	[ "$(jq -s 'map(select(.type == "loop" and .event == "summary")) | length' \
 	    "$BATS_TEST_TMPDIR/out")" -eq 1 ]
+}
+
+@test "--stress: the hogs run in every other phase, quiet first, and die with the loop" {
+	n=$(nproc)
+	rt-loop -f 1000 -D 3s --stress 2x --stress-phase 500ms \
+	    >"$BATS_TEST_TMPDIR/o" 2>"$BATS_TEST_TMPDIR/e" &
+	pid=$!
+	# The hogs' states while it runs: stopped (T) in quiet phases, running
+	# or runnable in loaded ones; both are seen, and always all of them.
+	: >"$BATS_TEST_TMPDIR/states"
+	while kill -0 "$pid" 2>/dev/null; do
+		ps -o stat=,comm= --ppid "$pid" | awk '$2 == "rt-loop-cpu" { print substr($1, 1, 1) }' |
+		    sort | uniq -c | tr -s ' ' >>"$BATS_TEST_TMPDIR/states"
+		sleep 0.05
+	done
+	wait "$pid"
+	grep -q " $((2 * n)) T$" "$BATS_TEST_TMPDIR/states" || fail "never all stopped: $(sort -u "$BATS_TEST_TMPDIR/states")"
+	grep -Eq " [0-9]+ [RS]$" "$BATS_TEST_TMPDIR/states" || fail "never running"
+	[ "$(pgrep -c -x rt-loop-cpu || true)" -eq 0 ]
+	rec summary <"$BATS_TEST_TMPDIR/o" | jq -e --argjson n "$n" '.stress |
+	    .factor == 2 and .cpu_hogs == 2 * $n and .mem_hogs == 0 and
+	    .phase_s == 0.5 and .settle_s == 0.025 and
+	    .quiet.phases == 3 and .loaded.phases == 3 and
+	    (.ratios | keys) == ["exec_mean","exec_p99","lat_mean","lat_p99","loop_mean","loop_p99"]'
+	# Every cycle is in one phase, or in none (the settling after a switch).
+	rec summary <"$BATS_TEST_TMPDIR/o" | jq -e '
+	    .stress.quiet.ticks + .stress.loaded.ticks + .stress.unattributed == .ticks and
+	    .stress.unattributed > 0 and .ticks + .skipped == 3000'
+}
+
+@test "--stress: the gates judge the loaded phase; --stress-mem adds memory hogs" {
+	run -1 --separate-stderr rt-loop -f 1000 -D 2s --workload spin:1500 \
+	    --stress 1x --stress-mem --max-misses 0
+	rec summary <<<"$output" | jq -e --argjson n "$(nproc)" '
+	    .stress.mem_hogs == $n and .stress.cpu_hogs == $n and
+	    .gates.misses.periods == .stress.loaded.ticks + .stress.loaded.skipped and
+	    .gates.misses.periods < .ticks + .skipped and .verdict == "fail"'
+	[ "$(pgrep -c -x rt-loop-mem || true)" -eq 0 ]
+	# Options that need --stress, and bad factors.
+	run -2 --separate-stderr rt-loop -l 1 --stress-mem
+	[[ $stderr == "rt-loop: --stress-mem and --stress-phase go with --stress"* ]]
+	run -2 --separate-stderr rt-loop -l 1 --stress 0x
+	[[ $stderr == "rt-loop: --stress '0x' is too small"* ]]
+	run -2 --separate-stderr rt-loop -l 1 --stress 1.5x
+	[[ $stderr == "rt-loop: --stress '1.5x' is not a whole number"* ]]
+	run -2 --separate-stderr rt-loop -l 1 --stress 2x --stress-phase 10ms
+	[[ $stderr == "rt-loop: --stress-phase '10ms' is out of range"* ]]
 }

@@ -143,6 +143,9 @@ main(int argc, char **argv)
 	    "not always lock-free on this CPU: the loop thread may take a lock"));
 #endif
 	pk_out_init(o.unbuffered);
+	/* Forked before any thread and before memory is locked. */
+	if (o.stress > 0)
+		rt_stress_start(&w);
 	w.qos_fd = rt_environment(&o, w.warnings, &w.mlocked);
 	rt_prom_start(&w);
 	rt_install_signals();
@@ -156,6 +159,8 @@ main(int argc, char **argv)
 		pthread_join(wd, NULL);
 		rt_drain(&w);
 	}
+	if (o.stress > 0)
+		rt_stress_stop(&w);
 	rt_emit_interval(&w);
 	if (sh.rt_errno != 0) {
 		pk_warn("clock_nanosleep: %s", strerror(sh.rt_errno));
@@ -177,6 +182,8 @@ main(int argc, char **argv)
 	pk_rtring_release(&sh.events);
 	rt_span_release(&w.iv);
 	rt_span_release(&w.total);
+	if (o.stress > 0)
+		rt_stress_release(&w);
 	free(w.ct.counts);
 	free(w.ct.outliers);
 	json_decref(w.warnings);

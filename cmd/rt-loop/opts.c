@@ -25,6 +25,7 @@ static const char usage_str[] =
     "               [--max-latency-us [stat:]us] [--max-exec-us [stat:]us]\n"
     "               [--max-loop-us [stat:]us] [--max-jitter-us [stat:]us]\n"
     "               [--max-misses n | pct%]\n"
+    "               [--stress Nx [--stress-mem] [--stress-phase time]]\n"
     "               " PK_OUTLET_USAGE "\n"
     "       rt-loop --preflight [--sysroot dir]\n";
 
@@ -46,7 +47,10 @@ enum {
 	OPT_MAX_EXEC,
 	OPT_MAX_LOOP,
 	OPT_MAX_JITTER,
-	OPT_MAX_MISSES
+	OPT_MAX_MISSES,
+	OPT_STRESS,
+	OPT_STRESS_MEM,
+	OPT_STRESS_PHASE
 };
 
 static const struct option longopts[] = {
@@ -72,6 +76,9 @@ static const struct option longopts[] = {
 	{ "max-loop-us", required_argument, NULL, OPT_MAX_LOOP },
 	{ "max-jitter-us", required_argument, NULL, OPT_MAX_JITTER },
 	{ "max-misses", required_argument, NULL, OPT_MAX_MISSES },
+	{ "stress", required_argument, NULL, OPT_STRESS },
+	{ "stress-mem", no_argument, NULL, OPT_STRESS_MEM },
+	{ "stress-phase", required_argument, NULL, OPT_STRESS_PHASE },
 	PK_OUTLET_LONGOPTS,
 	{ "preflight", no_argument, NULL, OPT_PREFLIGHT },
 	{ "sysroot", required_argument, NULL, OPT_SYSROOT },
@@ -107,7 +114,11 @@ static const char help_mid[] =
     "      --max-exec-us [STAT:]US     execution time\n"
     "      --max-loop-us [STAT:]US     latency plus execution\n"
     "      --max-jitter-us [STAT:]US   wake-up latency less its minimum\n"
-    "      --max-misses N|P%     periods run late or skipped\n";
+    "      --max-misses N|P%     periods run late or skipped\n"
+    "      --stress Nx           N x nproc CPU hogs in every other phase "
+    "(gates: loaded)\n"
+    "      --stress-mem          and nproc memory-bandwidth hogs\n"
+    "      --stress-phase T      a phase's length (default 1s)\n";
 
 static const char help_tail[] =
     "  -u, --unbuffered          flush after every record\n"
@@ -245,6 +256,17 @@ rt_parse_opts(int argc, char **argv, struct rt_opts *o)
 		case OPT_MAX_MISSES:
 			rt_gate_parse_misses(o, optarg);
 			break;
+		case OPT_STRESS:
+			o->stress = pk_opt_factor(optarg, "--stress");
+			break;
+		case OPT_STRESS_MEM:
+			o->stress_mem = 1;
+			break;
+		case OPT_STRESS_PHASE:
+			secs = pk_opt_duration(optarg, 0.1, 3600,
+			    "--stress-phase");
+			o->phase_ns = (int64_t)(secs * 1e9 + 0.5);
+			break;
 		case OPT_PREFLIGHT:
 			o->preflight = 1;
 			break;
@@ -284,6 +306,12 @@ rt_parse_opts(int argc, char **argv, struct rt_opts *o)
 		pk_warn("--sysroot goes with --preflight");
 		pk_usage(usage_str);
 	}
+	if ((o->stress_mem || o->phase_ns > 0) && o->stress == 0) {
+		pk_warn("--stress-mem and --stress-phase go with --stress");
+		pk_usage(usage_str);
+	}
+	if (o->phase_ns == 0)
+		o->phase_ns = RT_NS;
 	o->period_ns = (int64_t)(1e9 / o->hz + 0.5);
 	if (o->spin_ns >= o->period_ns) {
 		pk_warn("--spin must be shorter than the period (%lld us)",

@@ -33,6 +33,7 @@
 
 #include <jansson.h>
 
+#include "pk_hogs.h"
 #include "pk_outlet.h"
 #include "pk_prom.h"
 #include "pk_rtring.h"
@@ -85,6 +86,9 @@ struct rt_opts {
 	struct rt_gate gates[RT_GATE_N];
 	int miss_gate, miss_pct;	/* --max-misses N or P% */
 	double miss_limit;
+	unsigned long stress;		/* --stress Nx; 0: none */
+	int stress_mem;
+	int64_t phase_ns;		/* --stress-phase */
 };
 
 /* One period, as the RT thread hands it over. */
@@ -169,6 +173,28 @@ struct rt_prom {
 	int oom_warned;
 };
 
+/*
+ * --stress (stress.c): the hogs run in every other phase of the loop's
+ * time, quiet first. A cycle counts for its phase when it was due at
+ * least settle after the switch (the hogs seen stopped, or continued);
+ * each phase instance is a block, whose p99s give the ratios' intervals.
+ */
+#define RT_STRESS_BLOCKS	4096	/* blocks kept per phase */
+
+struct rt_stress {
+	struct pk_hogs hogs;
+	size_t ncpu, nmem;
+	int64_t settle_ns;
+	int64_t idx;			/* the phase the hogs are in, -1 none */
+	int64_t sw_idx[2], sw_ns[2];	/* the last two switches, by idx & 1 */
+	struct rt_span ph[2];		/* quiet, loaded */
+	struct rt_span blk;		/* the phase instance at hand */
+	int64_t blk_idx;		/* its phase index, -1 none */
+	double *bp99[2][3];		/* blocks' p99 of lat, exec, loop, ns */
+	size_t nb[2];
+	unsigned long long unattributed;	/* cycles in no phase's span */
+};
+
 struct rt_writer {
 	struct rt_shared *sh;
 	const struct rt_opts *o;
@@ -185,6 +211,7 @@ struct rt_writer {
 	int mlocked;
 	int qos_fd;		/* /dev/cpu_dma_latency held open, or -1 */
 	struct rt_prom prom;
+	struct rt_stress st;
 };
 
 static inline int64_t
@@ -214,6 +241,20 @@ void rt_drain(struct rt_writer *w);
 void rt_emit_interval(struct rt_writer *w);
 int rt_summary_record(struct rt_writer *w, int interrupted);
 int rt_write_cthist(const struct rt_writer *w);
+
+void rt_span_reset(struct rt_span *sp);
+void rt_span_add(struct rt_span *sp, const struct rt_sample *s);
+void rt_span_fill(json_t *r, const struct rt_span *sp);
+
+/* stress.c */
+void rt_stress_start(struct rt_writer *w);
+/* Switch the hogs at a phase boundary; ns to the next one. */
+int64_t rt_stress_tick(struct rt_writer *w);
+void rt_stress_account(struct rt_writer *w, const struct rt_sample *s);
+void rt_stress_stop(struct rt_writer *w);	/* the hogs, at the loop's end */
+void rt_stress_release(struct rt_writer *w);
+/* The summary's "stress"; returns the loaded phase's span. */
+const struct rt_span *rt_stress_json(struct rt_writer *w, json_t *r);
 
 /* gates.c */
 struct rt_gate_type {

@@ -28,8 +28,8 @@ rt_span_init(struct rt_span *sp)
 	return 0;
 }
 
-static void
-span_reset(struct rt_span *sp)
+void
+rt_span_reset(struct rt_span *sp)
 {
 	pk_hist_reset(&sp->lat);
 	pk_hist_reset(&sp->exec);
@@ -49,8 +49,8 @@ rt_span_release(struct rt_span *sp)
 	pk_hist_release(&sp->loop);
 }
 
-static void
-span_add(struct rt_span *sp, const struct rt_sample *s)
+void
+rt_span_add(struct rt_span *sp, const struct rt_sample *s)
 {
 	pk_hist_add(&sp->lat, (unsigned long long)s->lat_ns);
 	pk_hist_add(&sp->exec, (unsigned long long)s->exec_ns);
@@ -93,8 +93,8 @@ record(const char *event, double ts)
 	    "host", pk_hostname(), "event", event);
 }
 
-static void
-span_fill(json_t *r, const struct rt_span *sp)
+void
+rt_span_fill(json_t *r, const struct rt_span *sp)
 {
 	json_object_set_new(r, "ticks", json_integer((json_int_t)sp->ticks));
 	json_object_set_new(r, "misses", json_integer((json_int_t)sp->misses));
@@ -142,7 +142,7 @@ rt_emit_interval(struct rt_writer *w)
 	json_object_set_new(r, "interval_s",
 	    json_real((double)o->report_ns / 1e9));
 	json_object_set_new(r, "seq", json_integer((json_int_t)w->iv_index));
-	span_fill(r, &w->iv);
+	rt_span_fill(r, &w->iv);
 	d = pk_rtring_dropped(&w->sh->samples);
 	json_object_set_new(r, "dropped",
 	    json_integer((json_int_t)(d - w->dropped_seen)));
@@ -156,7 +156,7 @@ rt_emit_interval(struct rt_writer *w)
 		w->prom.iv_seen = 1;
 		rt_prom_publish(w);
 	}
-	span_reset(&w->iv);
+	rt_span_reset(&w->iv);
 }
 
 static void
@@ -188,8 +188,10 @@ account(struct rt_writer *w, const struct rt_sample *s)
 		rt_emit_interval(w);
 		w->iv_index = idx;
 	}
-	span_add(&w->iv, s);
-	span_add(&w->total, s);
+	rt_span_add(&w->iv, s);
+	rt_span_add(&w->total, s);
+	if (w->o->stress > 0)
+		rt_stress_account(w, s);
 	w->last_ns = s->target_ns - w->sh->t0_ns + w->o->period_ns;
 	if (w->o->histfile != NULL)
 		cthist_add(&w->ct, s->lat_ns);
@@ -333,7 +335,7 @@ rt_summary_record(struct rt_writer *w, int interrupted)
 
 	ticks = atomic_load_explicit(&sh->ticks, memory_order_relaxed);
 	r = record("summary", pk_now());
-	span_fill(r, &w->total);
+	rt_span_fill(r, &w->total);
 	/* The RT thread's own counts; the histograms miss dropped samples. */
 	json_object_set_new(r, "ticks", json_integer((json_int_t)ticks));
 	skipped = atomic_load_explicit(&sh->skipped, memory_order_relaxed);
@@ -350,7 +352,14 @@ rt_summary_record(struct rt_writer *w, int interrupted)
 	json_object_set_new(r, "policy", json_string(w->policy));
 	json_object_set_new(r, "priority", json_integer(w->prio));
 	json_object_set_new(r, "warnings", json_deep_copy(w->warnings));
-	failed = rt_gates_judge(w->o, &w->total, ticks, skipped, r);
+	if (w->o->stress > 0) {
+		const struct rt_span *ld = rt_stress_json(w, r);
+
+		/* Under --stress the gates judge the loaded phase. */
+		failed = rt_gates_judge(w->o, ld, ld->ticks, ld->skipped, r);
+	} else {
+		failed = rt_gates_judge(w->o, &w->total, ticks, skipped, r);
+	}
 	emit(r);
 	return failed;
 }
@@ -383,7 +392,15 @@ rt_write_records(struct rt_writer *w, pthread_t rt)
 	int done, interrupted = 0;
 
 	do {
+		struct timespec nap = tick;
+
 		done = atomic_load_explicit(&sh->done, memory_order_acquire);
+		if (w->o->stress > 0 && !done) {
+			int64_t left = rt_stress_tick(w);
+
+			if (left < (int64_t)tick.tv_nsec)
+				nap.tv_nsec = (long)(left > 0 ? left : 1);
+		}
 		rt_drain(w);
 		if (pk_stop && !interrupted) {
 			interrupted = 1;
@@ -393,7 +410,7 @@ rt_write_records(struct rt_writer *w, pthread_t rt)
 		if (interrupted && !done)
 			pthread_kill(rt, RT_WAKE_SIG);
 		if (!done)
-			nanosleep(&tick, NULL);
+			nanosleep(&nap, NULL);
 	} while (!done);
 	return interrupted;
 }
