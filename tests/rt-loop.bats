@@ -293,20 +293,28 @@ table_specs() {
 @test "--histogram writes cyclictest's format, counting every cycle" {
 	h=$BATS_TEST_TMPDIR/hist
 	run -0 --separate-stderr rt-loop -l 200 -f 2000 --histogram "$h" \
-	    --histogram-us 100
+	    --histogram-us 100 --workload spin:20
 	run -0 head -n1 "$h"
 	assert_output "# Histogram"
-	run -0 grep -cE '^[0-9]{6} [0-9]{6}$' "$h"
+	run -0 grep -cP '^[0-9]{6} [0-9]{6}\t[0-9]{6}$' "$h"
 	assert_output 100
-	# Total (below the range) plus the overflows is every cycle.
-	total=$(sed -n 's/^# Total: //p' "$h")
-	over=$(sed -n 's/^# Histogram Overflows: //p' "$h")
-	sum=$(grep -E '^[0-9]{6} ' "$h" | awk '{ s += $2 } END { print s }')
-	[ "$((10#$total))" -eq "$sum" ]
-	[ "$((10#$total + 10#$over))" -eq 200 ]
-	# The same lines, in the same order, as cyclictest's own.
+	# Per column (latency, execution time): the total (below the range)
+	# plus the overflows is every cycle.
+	for col in 1 2; do
+		total=$(sed -n 's/^# Total: //p' "$h" | cut -d' ' -f"$col")
+		over=$(sed -n 's/^# Histogram Overflows: //p' "$h" | cut -d' ' -f"$col")
+		sum=$(grep -E '^[0-9]{6} ' "$h" | tr '\t' ' ' |
+		    awk -v c=$((col + 1)) '{ s += $c } END { print s }')
+		[ "$((10#$total))" -eq "$sum" ]
+		[ "$((10#$total + 10#$over))" -eq 200 ]
+	done
+	# A 20 us spin: every execution time at 20 us or a little more.
+	min=$(sed -n 's/^# Min Latencies: //p' "$h" | cut -d' ' -f2)
+	[ "$((10#$min))" -ge 20 ]
+	# The same lines, in the same order, as cyclictest's own with two
+	# threads.
 	command -v cyclictest >/dev/null || skip "cyclictest is not installed"
-	cyclictest -q -l 20 -i 1000 -h 100 >"$BATS_TEST_TMPDIR/ct" 2>/dev/null ||
+	cyclictest -q -t 2 -l 20 -i 1000 -h 100 >"$BATS_TEST_TMPDIR/ct" 2>/dev/null ||
 	    skip "cyclictest cannot run here"
 	norm() {
 		grep -v '^# /dev/cpu_dma_latency' "$1" | sed -E 's/[0-9]+/N/g;

@@ -127,12 +127,7 @@ main(int argc, char **argv)
 	if (rt_span_init(&w.iv) == -1 || rt_span_init(&w.total) == -1)
 		pk_die_errno(PK_EXIT_IO, "cannot allocate the histograms");
 	if (o.histfile != NULL) {
-		w.ct.n = o.hist_us;
-		w.ct.min = ~0ULL;
-		w.ct.counts = calloc(o.hist_us, sizeof(*w.ct.counts));
-		w.ct.outliers = calloc(o.hist_us, sizeof(*w.ct.outliers));
-		if (w.ct.counts == NULL || w.ct.outliers == NULL)
-			pk_die_errno(PK_EXIT_IO, "cannot allocate the histogram");
+		rt_cthist_init(&w.ct, o.hist_us);
 	}
 	w.warnings = json_array();
 	if (w.warnings == NULL)
@@ -184,8 +179,7 @@ main(int argc, char **argv)
 	rt_span_release(&w.total);
 	if (o.stress > 0)
 		rt_stress_release(&w);
-	free(w.ct.counts);
-	free(w.ct.outliers);
+	rt_cthist_release(&w.ct);
 	json_decref(w.warnings);
 	pk_close_stdout();
 	return status;

@@ -139,12 +139,23 @@ struct rt_span {
 	unsigned long long ticks, misses, skipped, werrs;
 };
 
-/* The cyclictest-format histogram: whole microseconds, overflows. */
-struct rt_cthist {
+/*
+ * The cyclictest-format histogram: whole microseconds, overflows; one
+ * column per measured quantity (RT_CT_LAT, RT_CT_EXEC), as cyclictest
+ * writes one per thread.
+ */
+enum { RT_CT_LAT, RT_CT_EXEC, RT_CT_N };
+
+struct rt_ctcol {
 	unsigned long long *counts;
 	unsigned long long *outliers;	/* cycle numbers of overflows */
-	unsigned long long noutliers, overflows, cycles;
+	unsigned long long noutliers, overflows;
 	unsigned long long min, max, sum;
+};
+
+struct rt_cthist {
+	struct rt_ctcol col[RT_CT_N];
+	unsigned long long cycles;
 	unsigned n;
 };
 
@@ -241,6 +252,8 @@ void rt_drain(struct rt_writer *w);
 void rt_emit_interval(struct rt_writer *w);
 int rt_summary_record(struct rt_writer *w, int interrupted);
 int rt_write_cthist(const struct rt_writer *w);
+void rt_cthist_init(struct rt_cthist *c, unsigned n);
+void rt_cthist_release(struct rt_cthist *c);
 
 void rt_span_reset(struct rt_span *sp);
 void rt_span_add(struct rt_span *sp, const struct rt_sample *s);

@@ -160,23 +160,23 @@ rt_emit_interval(struct rt_writer *w)
 }
 
 static void
-cthist_add(struct rt_cthist *c, int64_t lat_ns)
+cthist_add(struct rt_cthist *c, int k, int64_t ns)
 {
-	unsigned long long us = (unsigned long long)(lat_ns / 1000);
+	struct rt_ctcol *col = &c->col[k];
+	unsigned long long us = (unsigned long long)(ns / 1000);
 
-	if (us < c->min)
-		c->min = us;
-	if (us > c->max)
-		c->max = us;
-	c->sum += us;
+	if (us < col->min)
+		col->min = us;
+	if (us > col->max)
+		col->max = us;
+	col->sum += us;
 	if (us >= c->n) {
-		if (c->noutliers < c->n)
-			c->outliers[c->noutliers++] = c->cycles;
-		c->overflows++;
+		if (col->noutliers < c->n)
+			col->outliers[col->noutliers++] = c->cycles;
+		col->overflows++;
 	} else {
-		c->counts[us]++;
+		col->counts[us]++;
 	}
-	c->cycles++;
 }
 
 static void
@@ -193,8 +193,11 @@ account(struct rt_writer *w, const struct rt_sample *s)
 	if (w->o->stress > 0)
 		rt_stress_account(w, s);
 	w->last_ns = s->target_ns - w->sh->t0_ns + w->o->period_ns;
-	if (w->o->histfile != NULL)
-		cthist_add(&w->ct, s->lat_ns);
+	if (w->o->histfile != NULL) {
+		cthist_add(&w->ct, RT_CT_LAT, s->lat_ns);
+		cthist_add(&w->ct, RT_CT_EXEC, s->exec_ns);
+		w->ct.cycles++;
+	}
 }
 
 void
@@ -228,42 +231,89 @@ rt_drain(struct rt_writer *w)
 	}
 }
 
-/* The histogram file, in the format of cyclictest -h (one thread). */
+/*
+ * The histogram file, in the format of cyclictest -h, one column per
+ * quantity where cyclictest has one per thread: the wake-up latency, then
+ * the execution time.
+ */
 int
 rt_write_cthist(const struct rt_writer *w)
 {
 	const struct rt_cthist *c = &w->ct;
-	unsigned long long total = 0, i;
+	unsigned long long total[RT_CT_N] = { 0 }, i;
 	size_t cap, len = 0;
 	char *buf;
-	int r;
+	int r, k;
 
-	cap = (size_t)c->n * 16 + (size_t)c->noutliers * 24 + 512;
+	cap = (size_t)c->n * 24 + (size_t)c->n * 2 * 8 + 1024;
 	buf = malloc(cap);
 	if (buf == NULL)
 		return -1;
 #define PUT(...) len += (size_t)snprintf(buf + len, cap - len, __VA_ARGS__)
+#define ROW(label, fmt, expr) do {					\
+		PUT("%s", label);					\
+		for (k = 0; k < RT_CT_N; k++)				\
+			PUT(" " fmt, (expr));				\
+		PUT("\n");						\
+	} while (0)
 	PUT("# Histogram\n");
 	for (i = 0; i < c->n; i++) {
-		PUT("%06llu %06llu\n", i, c->counts[i]);
-		total += c->counts[i];
+		PUT("%06llu", i);
+		for (k = 0; k < RT_CT_N; k++) {
+			PUT("%s%06llu", k == 0 ? " " : "\t", c->col[k].counts[i]);
+			total[k] += c->col[k].counts[i];
+		}
+		PUT("\n");
 	}
-	PUT("# Total: %09llu\n", total);
-	PUT("# Min Latencies: %05llu\n", c->cycles ? c->min : 0);
-	PUT("# Avg Latencies: %05llu\n", c->cycles ? c->sum / c->cycles : 0);
-	PUT("# Max Latencies: %05llu\n", c->max);
-	PUT("# Histogram Overflows: %05llu\n", c->overflows);
+	ROW("# Total:", "%09llu", total[k]);
+	ROW("# Min Latencies:", "%05llu", c->cycles ? c->col[k].min : 0);
+	ROW("# Avg Latencies:", "%05llu", c->cycles ? c->col[k].sum /
+	    c->cycles : 0);
+	ROW("# Max Latencies:", "%05llu", c->col[k].max);
+	ROW("# Histogram Overflows:", "%05llu", c->col[k].overflows);
 	PUT("# Histogram Overflow at cycle number:\n");
-	PUT("# Thread 0:");
-	for (i = 0; i < c->noutliers; i++)
-		PUT(" %05llu", c->outliers[i]);
-	if (c->noutliers < c->overflows)
-		PUT(" # %05llu others", c->overflows - c->noutliers);
-	PUT("\n");
+	for (k = 0; k < RT_CT_N; k++) {
+		const struct rt_ctcol *col = &c->col[k];
+
+		PUT("# Thread %d:", k);
+		for (i = 0; i < col->noutliers; i++)
+			PUT(" %05llu", col->outliers[i]);
+		if (col->noutliers < col->overflows)
+			PUT(" # %05llu others", col->overflows - col->noutliers);
+		PUT("\n");
+	}
+#undef ROW
 #undef PUT
 	r = pk_atomic_write(w->o->histfile, buf, len, 0644);
 	free(buf);
 	return r;
+}
+
+void
+rt_cthist_init(struct rt_cthist *c, unsigned n)
+{
+	int k;
+
+	memset(c, 0, sizeof(*c));
+	c->n = n;
+	for (k = 0; k < RT_CT_N; k++) {
+		c->col[k].min = ~0ULL;
+		c->col[k].counts = calloc(n, sizeof(*c->col[k].counts));
+		c->col[k].outliers = calloc(n, sizeof(*c->col[k].outliers));
+		if (c->col[k].counts == NULL || c->col[k].outliers == NULL)
+			pk_die_errno(PK_EXIT_IO, "cannot allocate the histogram");
+	}
+}
+
+void
+rt_cthist_release(struct rt_cthist *c)
+{
+	int k;
+
+	for (k = 0; k < RT_CT_N; k++) {
+		free(c->col[k].counts);
+		free(c->col[k].outliers);
+	}
 }
 
 static void
