@@ -127,11 +127,21 @@ struct rt_shared {
 	int64_t end_ns;		/* when the loop ended, set before done */
 	int rt_errno;		/* clock_nanosleep failure, set before done */
 	int slack_errno;	/* PR_SET_TIMERSLACK failure */
+	pid_t rt_tid;		/* the RT thread's, set before ready */
+	/* Its minor and major faults at the end, set before done. */
+	unsigned long long end_flt[2];
+	int end_flt_ok;
 };
 
 /* Statistics of a span of periods (one report interval, or the run). */
 struct rt_span {
 	struct pk_hist lat, exec, loop;
+	/*
+	 * The RT thread's page faults in the span, read from /proc by the
+	 * writer when it writes the span (flt: they could be read).
+	 */
+	unsigned long long minflt, majflt;
+	int flt;
 	struct pk_welford wlat, wexec, wloop;	/* for the standard deviations */
 	/* Period-to-period jitter: |latency - the previous cycle's|, ns. */
 	double p2p_sum, p2p_max;
@@ -204,6 +214,7 @@ struct rt_stress {
 	double *bp99[2][3];		/* blocks' p99 of lat, exec, loop, ns */
 	size_t nb[2];
 	unsigned long long unattributed;	/* cycles in no phase's span */
+	unsigned long long flt_sw[2];	/* the RT thread's faults at the switch */
 };
 
 struct rt_writer {
@@ -214,6 +225,9 @@ struct rt_writer {
 	int64_t iv_index;
 	int64_t last_ns;	/* the end of the last period accounted */
 	double real0;		/* wall clock at t0 */
+	/* The RT thread's page fault counts at the start and the interval's. */
+	unsigned long long flt0[2], flt_iv[2];
+	int flt_ok;
 	unsigned long dropped_seen;
 	unsigned long long stalls;
 	json_t *warnings;
@@ -258,6 +272,8 @@ void rt_cthist_release(struct rt_cthist *c);
 void rt_span_reset(struct rt_span *sp);
 void rt_span_add(struct rt_span *sp, const struct rt_sample *s);
 void rt_span_fill(json_t *r, const struct rt_span *sp);
+/* The RT thread's minor and major faults so far; -1 if unreadable. */
+int rt_faults_read(const struct rt_writer *w, unsigned long long f[2]);
 
 /* stress.c */
 void rt_stress_start(struct rt_writer *w);

@@ -56,6 +56,23 @@ rt_stress_start(struct rt_writer *w)
 	pk_hogs_pause(&st->hogs);
 }
 
+/* The phase ending: the RT thread's page faults in it. */
+static void
+phase_faults(struct rt_writer *w)
+{
+	struct rt_stress *st = &w->st;
+	struct rt_span *sp = &st->ph[st->idx & 1];
+	unsigned long long f[2];
+
+	if (!w->flt_ok || rt_faults_read(w, f) == -1)
+		return;
+	sp->minflt += f[0] - st->flt_sw[0];
+	sp->majflt += f[1] - st->flt_sw[1];
+	sp->flt = 1;
+	st->flt_sw[0] = f[0];
+	st->flt_sw[1] = f[1];
+}
+
 int64_t
 rt_stress_tick(struct rt_writer *w)
 {
@@ -64,6 +81,7 @@ rt_stress_tick(struct rt_writer *w)
 
 	idx = now < 0 ? 0 : now / ph;
 	if (idx != st->idx) {
+		phase_faults(w);
 		if (idx & 1)
 			pk_hogs_resume(&st->hogs);
 		else
@@ -115,6 +133,7 @@ rt_stress_account(struct rt_writer *w, const struct rt_sample *s)
 void
 rt_stress_stop(struct rt_writer *w)
 {
+	phase_faults(w);
 	pk_hogs_stop(&w->st.hogs);
 	close_block(&w->st);
 }

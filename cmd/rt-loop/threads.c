@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include "pk_err.h"
 
@@ -93,6 +95,7 @@ rt_main(void *arg)
 	int64_t next, end = INT64_MAX, wake, done_at, nb;
 	uint64_t tick = 0, k = 0, skip, skipped = 0, left;
 	struct rt_sample s;
+	struct rusage ru;
 	int e = 0;
 	/* The workload's step, built-in or plugin: one indirect call. */
 	int (*const step)(void *, unsigned long long) = sh->work->type->step;
@@ -103,6 +106,8 @@ rt_main(void *arg)
 	    0) == -1)
 		sh->slack_errno = errno;
 	prefault_stack();
+	/* For the writer to read this thread's page faults in /proc. */
+	sh->rt_tid = (pid_t)syscall(SYS_gettid);
 	/* The last system call before the loop: a marker for the tests. */
 	prctl(PR_SET_NAME, "rt-loop-rt", 0, 0, 0);
 
@@ -166,6 +171,12 @@ rt_main(void *arg)
 	/* The loop is over: a second marker. */
 	prctl(PR_SET_NAME, "rt-loop-end", 0, 0, 0);
 	sh->end_ns = rt_mono_ns();
+	/* Its page faults, for the writer once the thread is gone. */
+	if (getrusage(RUSAGE_THREAD, &ru) == 0) {
+		sh->end_flt[0] = (unsigned long long)ru.ru_minflt;
+		sh->end_flt[1] = (unsigned long long)ru.ru_majflt;
+		sh->end_flt_ok = 1;
+	}
 	sh->rt_errno = e;
 	atomic_store_explicit(&sh->done, 1, memory_order_release);
 	return NULL;

@@ -5,9 +5,11 @@
  */
 #include "rt-loop.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pk_err.h"
 #include "pk_io.h"
@@ -38,6 +40,8 @@ rt_span_reset(struct rt_span *sp)
 	pk_welford_init(&sp->wexec);
 	pk_welford_init(&sp->wloop);
 	sp->p2p_sum = sp->p2p_max = 0;
+	sp->minflt = sp->majflt = 0;
+	sp->flt = 0;
 	sp->ticks = sp->misses = sp->skipped = sp->werrs = 0;
 }
 
@@ -109,6 +113,10 @@ rt_span_fill(json_t *r, const struct rt_span *sp)
 	json_object_set_new(r, "loop_us", hist_json(&sp->loop, &sp->wloop));
 	json_object_set_new(r, "jitter_us",
 	    json_real((double)(sp->lat.max - sp->lat.min) / 1e3));
+	if (sp->flt)
+		json_object_set_new(r, "rt_faults", json_pack("{s:I,s:I}",
+		    "minor", (json_int_t)sp->minflt,
+		    "major", (json_int_t)sp->majflt));
 	json_object_set_new(r, "p2p_jitter_us", json_pack("{s:f,s:f}",
 	    "mean", sp->ticks > 1 ? sp->p2p_sum / (double)(sp->ticks - 1) /
 	    1e3 : 0.0, "max", sp->p2p_max / 1e3));
@@ -121,6 +129,68 @@ emit(json_t *r)
 		pk_die(PK_EXIT_IO, "out of memory");
 	pk_emit_json(r);
 	json_decref(r);
+}
+
+int
+rt_faults_read(const struct rt_writer *w, unsigned long long f[2])
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v[10];
+	ssize_t n;
+	int fd, i;
+
+	/* The thread is gone: what it said of itself at its end. */
+	if (atomic_load_explicit(&w->sh->done, memory_order_acquire)) {
+		if (!w->sh->end_flt_ok)
+			return -1;
+		f[0] = w->sh->end_flt[0];
+		f[1] = w->sh->end_flt[1];
+		return 0;
+	}
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat",
+	    (int)w->sh->rt_tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* After the comm: state ppid pgrp session tty tpgid flags minflt
+	 * cminflt majflt. */
+	p = strrchr(buf, ')');
+	if (p == NULL || p[1] != ' ')
+		return -1;
+	p += 3;
+	for (i = 0; i < 10; i++) {
+		char *end;
+
+		while (*p != '\0' && *p != ' ')
+			p++;
+		v[i] = strtoull(p, &end, 10);
+		if (end == p)
+			return -1;
+		p = end;
+	}
+	f[0] = v[6];
+	f[1] = v[8];
+	return 0;
+}
+
+/* The faults since *since into sp, *since moved on. */
+static void
+faults_into(struct rt_writer *w, struct rt_span *sp, unsigned long long since[2])
+{
+	unsigned long long f[2];
+
+	if (!w->flt_ok || rt_faults_read(w, f) == -1)
+		return;
+	sp->minflt += f[0] - since[0];
+	sp->majflt += f[1] - since[1];
+	sp->flt = 1;
+	since[0] = f[0];
+	since[1] = f[1];
 }
 
 void
@@ -138,6 +208,7 @@ rt_emit_interval(struct rt_writer *w)
 	if ((double)w->last_ns < end)
 		end = (double)w->last_ns;
 	end = w->real0 + end / 1e9;
+	faults_into(w, &w->iv, w->flt_iv);
 	r = record("interval", end);
 	json_object_set_new(r, "interval_s",
 	    json_real((double)o->report_ns / 1e9));
@@ -384,6 +455,7 @@ rt_summary_record(struct rt_writer *w, int interrupted)
 	int failed;
 
 	ticks = atomic_load_explicit(&sh->ticks, memory_order_relaxed);
+	faults_into(w, &w->total, w->flt0);
 	r = record("summary", pk_now());
 	rt_span_fill(r, &w->total);
 	/* The RT thread's own counts; the histograms miss dropped samples. */
@@ -424,6 +496,9 @@ rt_wait_ready(struct rt_writer *w)
 	while (!atomic_load_explicit(&sh->ready, memory_order_acquire))
 		nanosleep(&(struct timespec){ 0, 100000 }, NULL);
 	w->real0 = pk_now() + (double)(sh->t0_ns - rt_mono_ns()) / 1e9;
+	w->flt_ok = rt_faults_read(w, w->flt0) == 0;
+	memcpy(w->flt_iv, w->flt0, sizeof(w->flt_iv));
+	memcpy(w->st.flt_sw, w->flt0, sizeof(w->st.flt_sw));
 	if (sh->slack_errno != 0)
 		json_array_append_new(w->warnings, json_sprintf(
 		    "cannot set the timer slack: %s", strerror(sh->slack_errno)));
