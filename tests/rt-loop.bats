@@ -185,7 +185,9 @@ table_specs() {
 	assert_equal "$output" "$(sed 's/:.*/:/' "$BATS_TEST_TMPDIR/specs")"
 	run -0 rt-loop --help
 	while read -r spec; do
-		assert_line --regexp "^          $spec +[^ ]"
+		# The spec as a regular expression: its brackets are literal.
+		re=$(printf '%s' "$spec" | sed 's/[][]/\\&/g')
+		assert_line --regexp "^          $re +[^ ]"
 	done <"$BATS_TEST_TMPDIR/specs"
 	# A row named without its ARGS, or a row without ARGS given some.
 	run -2 --separate-stderr rt-loop -l 1 --workload spin
@@ -656,4 +658,30 @@ table_specs() {
 	[[ $stderr == "rt-loop: --stress '1.5x' is not a whole number"* ]]
 	run -2 --separate-stderr rt-loop -l 1 --stress 2x --stress-phase 10ms
 	[[ $stderr == "rt-loop: --stress-phase '10ms' is out of range"* ]]
+}
+
+@test "alloc: malloc and a pool timed in the loop, the loop thread's page faults counted" {
+	run -0 --separate-stderr rt-loop -l 200 -f 2000 --workload alloc:256,8
+	echo "$output" | rec summary | jq -e '
+	    (.work_counters | keys) == ["malloc_max_ns","malloc_p99_ns","pool_max_ns","pool_p99_ns"] and
+	    .work_counters.malloc_p99_ns > 0 and
+	    .work_counters.malloc_p99_ns <= .work_counters.malloc_max_ns and
+	    .work_counters.pool_p99_ns <= .work_counters.pool_max_ns and
+	    .work_errors == 0 and (.rt_faults.minor | type) == "number"'
+	# Every record's fault counts add up to the summary's.
+	echo "$output" | jq -s -e '
+	    (map(select(.event == "interval") | .rt_faults.minor) | add) ==
+	    (map(select(.event == "summary"))[0].rt_faults.minor)'
+	run -2 --separate-stderr rt-loop -l 1 --workload alloc:0
+	[[ $stderr == "rt-loop: --workload: alloc:SIZE[,N] wants SIZE 1 to 16777216 bytes and N 1 to 1024 blocks, not '0'" ]]
+	run -2 --separate-stderr rt-loop -l 1 --workload alloc:64,2000
+	[[ $stderr == *"not '64,2000'" ]]
+}
+
+@test "rt_faults: a loop that touches nothing new takes no page fault, with --mlock" {
+	run -0 --separate-stderr rt-loop -l 300 -f 2000 --mlock --workload memtouch:256 \
+	    --report-interval 50ms
+	echo "$output" | jq -s -e '
+	    map(select(.event == "interval" or .event == "summary")) |
+	    length > 2 and all(.rt_faults.minor == 0 and .rt_faults.major == 0)'
 }
