@@ -115,10 +115,10 @@ void pk_alert_sched_queue(struct pk_alert_sched *s, struct pk_alert_job *j);
 int pk_alert_sched_submit(struct pk_alert_sched *s, struct pk_alert_job *j);
 /*
  * Call fn for every job waiting to be delivered (the one being delivered
- * included), in queue order, the lock held: fn only reads the job (its
- * entry's receiver and created time; the rounds change nothing else
- * without the lock) and calls nothing of the scheduler. For the
- * program's gauges of what waits.
+ * included), in queue order, the lock held: fn reads only the job's
+ * entry's receiver and created time (which never change; its attempts
+ * and next try do, without the lock) and calls nothing of the
+ * scheduler. For the program's gauges of what waits.
  */
 void pk_alert_sched_foreach(struct pk_alert_sched *s,
     void (*fn)(void *arg, const struct pk_alert_job *j), void *arg);
