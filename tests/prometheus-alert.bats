@@ -214,6 +214,36 @@ records() {
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/posts.jsonl")" -eq 1 ]
 }
 
+@test "a reload (SIGHUP) keeps a receiver's counts; a receiver added starts at 0" {
+	rules
+	tf=$BATS_TEST_TMPDIR/a.prom
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" --textfile "$tf" \
+	    <"$BATS_TEST_TMPDIR/in" >/dev/null 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	PIDS+=($!)
+	exec 4>"$BATS_TEST_TMPDIR/in"
+	records 3 95 | head -n 3 >&4
+	f() { sample "perfkit_alert_notifications_failed_total{receiver=\"$1\"}" "$tf"; }
+	i=0
+	until [ "$(f hook)" -ge 2 ] 2>/dev/null; do
+		i=$((i + 1)); [ "$i" -lt 300 ] || fail "no failures: $(cat "$tf")"; sleep 0.1
+	done
+	n=$(f hook)
+	printf '  - {name: hook2, type: webhook, url: "http://127.0.0.1:1/"}\n' >>"$BATS_TEST_TMPDIR/r.yaml"
+	kill -HUP "${PIDS[0]}"
+	i=0
+	until grep -q 'configuration reloaded (2 rules, 2 receivers)' "$BATS_TEST_TMPDIR/err" &&
+	    [ -n "$(f hook2)" ]; do
+		i=$((i + 1)); [ "$i" -lt 300 ] || fail "no reload: $(cat "$BATS_TEST_TMPDIR/err")"; sleep 0.1
+	done
+	[ "$(f hook)" -ge "$n" ]
+	assert_equal "$(f hook2)" 0
+	assert_equal "$(sample 'perfkit_alert_spool_notifications{receiver="hook2"}' "$tf")" 0
+	exec 4>&-
+	wait "${PIDS[0]}"
+	PIDS=()
+}
+
 @test "the spool's age counts from when a notification was spooled, across a restart" {
 	rules
 	records 3 95 | head -n 3 >"$BATS_TEST_TMPDIR/in.jsonl"

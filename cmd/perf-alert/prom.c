@@ -10,7 +10,7 @@
  * and while the input is idle when something changed (a transition, a
  * notification, a delivery) or, while notifications wait, once a second
  * so that their age stays current. It sits in front of the rules'
- * on_record and on_idle (rules.c), which it calls first. Without an
+ * on_record, on_idle and on_reload (rules.c), which it calls first. Without an
  * outlet nothing here runs but alert_event's counts.
  *
  * Bounds: alerts are instances of the configured rules (host and
@@ -39,6 +39,7 @@ struct alert_prom {
 	/* The rules' callbacks, called first. */
 	void (*on_record)(struct pk_filter *f, const struct pk_rec *r);
 	void (*on_idle)(struct pk_filter *f);
+	void (*on_reload)(struct pk_filter *f);
 	int pending;			/* a change not rendered yet */
 	unsigned long long deliveries;	/* delivered + failed at the render */
 	int waiting;			/* notifications waited at the render */
@@ -291,6 +292,16 @@ on_idle(struct pk_filter *f)
 		render(x);
 }
 
+/* A new configuration: its rules and receivers at the next render. */
+static void
+on_reload(struct pk_filter *f)
+{
+	struct alert_ctx *x = f->arg;
+
+	x->prom->on_reload(f);
+	x->prom->pending = 1;
+}
+
 void
 prom_start(struct alert_ctx *x)
 {
@@ -338,8 +349,10 @@ prom_start(struct alert_ctx *x)
 	x->prom = p;
 	p->on_record = x->f.on_record;
 	p->on_idle = x->f.on_idle;
+	p->on_reload = x->f.on_reload;
 	x->f.on_record = on_record;
 	x->f.on_idle = on_idle;
+	x->f.on_reload = on_reload;
 	render(x);
 }
 
@@ -357,6 +370,7 @@ prom_stop(struct alert_ctx *x)
 	free(p->lab);
 	x->f.on_record = p->on_record;
 	x->f.on_idle = p->on_idle;
+	x->f.on_reload = p->on_reload;
 	free(p);
 	x->prom = NULL;
 }
