@@ -36,13 +36,14 @@ pk_alert_spool_write(const char *dir, unsigned long seq, const char *receiver,
 {
 	json_t *o = json_object();
 	char path[4096], *s;
+	double created = pk_now();
 	int r, err;
 
 	memset(e, 0, sizeof(*e));
 	json_object_set_new(o, "receiver", json_string(receiver));
 	json_object_set_new(o, "peer", json_integer(peer));
 	json_object_set_new(o, "key", json_string(key));
-	json_object_set_new(o, "created", json_real(pk_now()));
+	json_object_set_new(o, "created", json_real(created));
 	json_object_set(o, "alert", (json_t *)alert);
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -63,7 +64,10 @@ pk_alert_spool_write(const char *dir, unsigned long seq, const char *receiver,
 		errno = err;
 		return -1;
 	}
-	return fill(e, path, receiver, peer, key, json_deep_copy(alert));
+	if (fill(e, path, receiver, peer, key, json_deep_copy(alert)) == -1)
+		return -1;
+	e->created = created;
+	return 0;
 }
 
 int
@@ -91,6 +95,9 @@ pk_alert_spool_read(const char *path, struct pk_alert_spool_entry *e,
 	}
 	r = fill(e, path, rx, (int)json_integer_value(json_object_get(o,
 	    "peer")), key, json_incref(a));
+	if (r == 0)
+		e->created = json_is_number(json_object_get(o, "created")) ?
+		    json_number_value(json_object_get(o, "created")) : pk_now();
 	json_decref(o);
 	if (r == -1)
 		snprintf(why, whysize, "out of memory");

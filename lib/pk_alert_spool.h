@@ -22,6 +22,7 @@ struct pk_alert_spool_entry {
 	int peer;		/* which URL of the receiver (Alertmanager peers) */
 	char *key;		/* the idempotency key */
 	json_t *alert;		/* the alert record */
+	double created;		/* when it was spooled (pk_now) */
 };
 
 /*
@@ -31,7 +32,10 @@ struct pk_alert_spool_entry {
 int pk_alert_spool_write(const char *dir, unsigned long seq,
     const char *receiver, int peer, const char *key, const json_t *alert,
     struct pk_alert_spool_entry *e);
-/* Read one entry; -1 with a reason in why if it is not one. */
+/*
+ * Read one entry; -1 with a reason in why if it is not one. An entry
+ * without its "created" time is taken as created now.
+ */
 int pk_alert_spool_read(const char *path, struct pk_alert_spool_entry *e,
     char *why, size_t whysize);
 /*
