@@ -685,3 +685,39 @@ table_specs() {
 	    map(select(.event == "interval" or .event == "summary")) |
 	    length > 2 and all(.rt_faults.minor == 0 and .rt_faults.major == 0)'
 }
+
+@test "--monitor-workload: a safety check in the monitor thread, measured beside the loop" {
+	run -0 --separate-stderr rt-loop -f 1000 -D 1s --report-interval 100ms \
+	    --monitor-hz 2000 --monitor-workload constraints:64 \
+	    --max-monitor-exec-us max:60000000
+	echo "$output" >"$BATS_TEST_TMPDIR/o"
+	rec summary <"$BATS_TEST_TMPDIR/o" | jq -e '
+	    .ticks + .skipped == 1000 and .monitor.ticks > 0 and
+	    (.monitor | has("lat_us") and has("exec_us") and has("loop_us")) and
+	    (.monitor.work_counters.violations | type) == "number" and
+	    .gates.monitor_exec.pass and .gates.monitor_exec.stat == "max" and
+	    .gates.monitor_exec.value_us == .monitor.exec_us.max and .verdict == "pass"'
+	# Every monitor period is in one interval record.
+	jq -s -e '(map(select(.event == "interval") | .monitor.ticks) | add) ==
+	    (map(select(.event == "summary"))[0].monitor.ticks)' "$BATS_TEST_TMPDIR/o"
+	# Without it, no monitor object.
+	run -0 --separate-stderr rt-loop -l 20 --monitor-hz 2000
+	rec summary <<<"$output" | jq -e 'has("monitor") | not'
+}
+
+@test "--max-monitor-misses: a monitor check longer than its period fails its gate" {
+	# spin:700 at 2 kHz (500 us): every monitor period ends late.
+	run -1 --separate-stderr rt-loop -f 100 -l 50 --monitor-hz 2000 \
+	    --monitor-workload spin:700 --max-monitor-misses 0 --max-misses 100%
+	rec summary <<<"$output" | jq -e '
+	    .gates.misses.pass and .gates.monitor_misses.pass == false and
+	    .gates.monitor_misses.missed == .monitor.misses + .monitor.skipped and
+	    .monitor.misses == .monitor.ticks and .verdict == "fail"'
+	[[ $stderr == *"rt-loop: gate failed: monitor_misses "* ]]
+	run -2 --separate-stderr rt-loop -l 1 --monitor-workload none
+	[[ $stderr == "rt-loop: --monitor-workload goes with --monitor-hz"* ]]
+	run -2 --separate-stderr rt-loop -l 1 --monitor-hz 100 --max-monitor-exec-us 5
+	[[ $stderr == "rt-loop: the --max-monitor-* gates go with --monitor-workload"* ]]
+	run -2 --separate-stderr rt-loop -l 1 --monitor-hz 100 --monitor-workload nope
+	[[ $stderr == "rt-loop: --monitor-workload: unknown workload 'nope'"* ]]
+}

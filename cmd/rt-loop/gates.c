@@ -68,10 +68,16 @@ jitter_value(const struct rt_span *sp, int stat)
 }
 
 const struct rt_gate_type rt_gate_types[RT_GATE_N] = {
-	[RT_GATE_LATENCY] = { "latency", "--max-latency-us", lat_value },
-	[RT_GATE_EXEC] = { "exec", "--max-exec-us", exec_value },
-	[RT_GATE_LOOP] = { "loop", "--max-loop-us", loop_value },
-	[RT_GATE_JITTER] = { "jitter", "--max-jitter-us", jitter_value },
+	[RT_GATE_LATENCY] = { "latency", "--max-latency-us", 0, lat_value },
+	[RT_GATE_EXEC] = { "exec", "--max-exec-us", 0, exec_value },
+	[RT_GATE_LOOP] = { "loop", "--max-loop-us", 0, loop_value },
+	[RT_GATE_JITTER] = { "jitter", "--max-jitter-us", 0, jitter_value },
+	[RT_GATE_MON_LATENCY] = { "monitor_latency",
+	    "--max-monitor-latency-us", 1, lat_value },
+	[RT_GATE_MON_EXEC] = { "monitor_exec", "--max-monitor-exec-us", 1,
+	    exec_value },
+	[RT_GATE_MON_LOOP] = { "monitor_loop", "--max-monitor-loop-us", 1,
+	    loop_value },
 };
 
 /* [STAT:]US for a time gate. */
@@ -101,22 +107,36 @@ rt_gate_parse_time(struct rt_opts *o, int gate, const char *arg)
 }
 
 /* N (missed periods) or P% (of the periods due). */
-void
-rt_gate_parse_misses(struct rt_opts *o, const char *arg)
+static void
+parse_misses(const char *arg, const char *opt, double *limit, int *pct)
 {
 	size_t n = strlen(arg);
 	char *num;
 
 	if (n > 0 && arg[n - 1] == '%') {
 		num = pk_xstrndup(arg, n - 1);
-		o->miss_limit = pk_opt_double(num, 0, 100, "--max-misses");
+		*limit = pk_opt_double(num, 0, 100, opt);
 		free(num);
-		o->miss_pct = 1;
+		*pct = 1;
 	} else {
-		o->miss_limit = (double)pk_opt_u64(arg, 0, UINT64_MAX / 2,
-		    "--max-misses");
+		*limit = (double)pk_opt_u64(arg, 0, UINT64_MAX / 2, opt);
+		*pct = 0;
 	}
+}
+
+void
+rt_gate_parse_misses(struct rt_opts *o, const char *arg)
+{
+	parse_misses(arg, "--max-misses", &o->miss_limit, &o->miss_pct);
 	o->miss_gate = 1;
+}
+
+void
+rt_gate_parse_monitor_misses(struct rt_opts *o, const char *arg)
+{
+	parse_misses(arg, "--max-monitor-misses", &o->mon_miss_limit,
+	    &o->mon_miss_pct);
+	o->mon_miss_gate = 1;
 }
 
 int
@@ -127,7 +147,33 @@ rt_gates_any(const struct rt_opts *o)
 	for (i = 0; i < RT_GATE_N; i++)
 		if (o->gates[i].on)
 			return 1;
-	return o->miss_gate;
+	return o->miss_gate || o->mon_miss_gate;
+}
+
+/* A misses gate: missed of due against limit (a count, or % if pct). */
+static int
+judge_misses(json_t *gates, const char *name, unsigned long long missed,
+    unsigned long long due, double limit, int pct)
+{
+	double vpct = due > 0 ? 100 * (double)missed / (double)due : 0;
+	json_t *g;
+	int pass;
+
+	g = json_pack("{s:I,s:I}", "missed", (json_int_t)missed,
+	    "periods", (json_int_t)due);
+	if (g == NULL)
+		pk_die(PK_EXIT_IO, "out of memory");
+	json_object_set_new(g, pct ? "limit_pct" : "limit", json_real(limit));
+	json_object_set_new(g, "value_pct", json_real(vpct));
+	pass = due > 0 && (pct ? vpct <= limit : (double)missed <= limit);
+	if (!pass && due == 0)
+		pk_warn("gate failed: %s: no period was due", name);
+	else if (!pass)
+		pk_warn("gate failed: %s %llu of %llu periods (%.3f%%) > %g%s",
+		    name, missed, due, vpct, limit, pct ? "%" : "");
+	json_object_set_new(g, "pass", json_boolean(pass));
+	json_object_set_new(gates, name, g);
+	return !pass;
 }
 
 /*
@@ -135,9 +181,12 @@ rt_gates_any(const struct rt_opts *o)
  * line per failed gate. Returns the number of gates that failed.
  */
 int
-rt_gates_judge(const struct rt_opts *o, const struct rt_span *sp,
-    unsigned long long ticks, unsigned long long skipped, json_t *r)
+rt_gates_judge(const struct rt_opts *o, const struct rt_span *loop,
+    unsigned long long ticks, unsigned long long skipped,
+    const struct rt_span *mon, json_t *r)
 {
+	static const struct rt_span none;
+	const struct rt_span *sp;
 	json_t *gates, *g;
 	double v;
 	int i, failed = 0, pass;
@@ -153,6 +202,7 @@ rt_gates_judge(const struct rt_opts *o, const struct rt_span *sp,
 
 		if (!gt->on)
 			continue;
+		sp = !t->monitor ? loop : mon != NULL ? mon : &none;
 		g = json_pack("{s:s,s:f}", "stat", stat_names[gt->stat],
 		    "limit_us", gt->limit);
 		if (g == NULL)
@@ -175,30 +225,15 @@ rt_gates_judge(const struct rt_opts *o, const struct rt_span *sp,
 		json_object_set_new(gates, t->name, g);
 		failed += !pass;
 	}
-	if (o->miss_gate) {
-		/* A period missed: run late, or skipped by an overrun. */
-		unsigned long long missed = sp->misses + skipped;
-		unsigned long long due = ticks + skipped;
-		double pct = due > 0 ? 100 * (double)missed / (double)due : 0;
-
-		g = json_pack("{s:I,s:I}", "missed", (json_int_t)missed,
-		    "periods", (json_int_t)due);
-		if (g == NULL)
-			pk_die(PK_EXIT_IO, "out of memory");
-		json_object_set_new(g, o->miss_pct ? "limit_pct" : "limit",
-		    json_real(o->miss_limit));
-		json_object_set_new(g, "value_pct", json_real(pct));
-		pass = due > 0 && (o->miss_pct ? pct <= o->miss_limit :
-		    (double)missed <= o->miss_limit);
-		if (!pass && due == 0)
-			pk_warn("gate failed: misses: no period was due");
-		else if (!pass)
-			pk_warn("gate failed: misses %llu of %llu periods "
-			    "(%.3f%%) > %g%s", missed, due, pct, o->miss_limit,
-			    o->miss_pct ? "%" : "");
-		json_object_set_new(g, "pass", json_boolean(pass));
-		json_object_set_new(gates, "misses", g);
-		failed += !pass;
+	if (o->miss_gate)
+		failed += judge_misses(gates, "misses", loop->misses + skipped,
+		    ticks + skipped, o->miss_limit, o->miss_pct);
+	if (o->mon_miss_gate) {
+		if (mon == NULL)
+			mon = &none;
+		failed += judge_misses(gates, "monitor_misses",
+		    mon->misses + mon->skipped, mon->ticks + mon->skipped,
+		    o->mon_miss_limit, o->mon_miss_pct);
 	}
 	json_object_set_new(r, "gates", gates);
 	json_object_set_new(r, "verdict", json_string(failed ? "fail" :

@@ -25,6 +25,11 @@ static const char usage_str[] =
     "               [--max-latency-us [stat:]us] [--max-exec-us [stat:]us]\n"
     "               [--max-loop-us [stat:]us] [--max-jitter-us [stat:]us]\n"
     "               [--max-misses n | pct%]\n"
+    "               [--monitor-workload name[:args]]\n"
+    "               [--max-monitor-latency-us [stat:]us]\n"
+    "               [--max-monitor-exec-us [stat:]us]\n"
+    "               [--max-monitor-loop-us [stat:]us]\n"
+    "               [--max-monitor-misses n | pct%]\n"
     "               [--stress Nx [--stress-mem] [--stress-phase time]]\n"
     "               " PK_OUTLET_USAGE "\n"
     "       rt-loop --preflight [--sysroot dir]\n";
@@ -50,7 +55,12 @@ enum {
 	OPT_MAX_MISSES,
 	OPT_STRESS,
 	OPT_STRESS_MEM,
-	OPT_STRESS_PHASE
+	OPT_STRESS_PHASE,
+	OPT_MON_WORKLOAD,
+	OPT_MAX_MON_LAT,
+	OPT_MAX_MON_EXEC,
+	OPT_MAX_MON_LOOP,
+	OPT_MAX_MON_MISSES
 };
 
 static const struct option longopts[] = {
@@ -79,6 +89,11 @@ static const struct option longopts[] = {
 	{ "stress", required_argument, NULL, OPT_STRESS },
 	{ "stress-mem", no_argument, NULL, OPT_STRESS_MEM },
 	{ "stress-phase", required_argument, NULL, OPT_STRESS_PHASE },
+	{ "monitor-workload", required_argument, NULL, OPT_MON_WORKLOAD },
+	{ "max-monitor-latency-us", required_argument, NULL, OPT_MAX_MON_LAT },
+	{ "max-monitor-exec-us", required_argument, NULL, OPT_MAX_MON_EXEC },
+	{ "max-monitor-loop-us", required_argument, NULL, OPT_MAX_MON_LOOP },
+	{ "max-monitor-misses", required_argument, NULL, OPT_MAX_MON_MISSES },
 	PK_OUTLET_LONGOPTS,
 	{ "preflight", no_argument, NULL, OPT_PREFLIGHT },
 	{ "sysroot", required_argument, NULL, OPT_SYSROOT },
@@ -107,6 +122,7 @@ static const char help_mid[] =
     "      --histogram-us N      its range in microseconds (default "
     "1000)\n"
     "      --monitor-hz HZ       watchdog thread reporting stalls\n"
+    "      --monitor-workload NAME[:ARGS] and a check it runs each period\n"
     "      --pm-qos US           hold /dev/cpu_dma_latency at US\n"
     "      --timer-slack NS      the loop's timer slack (default 1)\n"
     "gates (any failed: status 1; STAT p50, p99 (default), p999, max, mean):\n"
@@ -118,7 +134,10 @@ static const char help_mid[] =
     "      --stress Nx           N x nproc CPU hogs in every other phase "
     "(gates: loaded)\n"
     "      --stress-mem          and nproc memory-bandwidth hogs\n"
-    "      --stress-phase T      a phase's length (default 1s)\n";
+    "      --stress-phase T      a phase's length (default 1s)\n"
+    "      --max-monitor-latency-us, --max-monitor-exec-us,\n"
+    "      --max-monitor-loop-us [STAT:]US, --max-monitor-misses N|P%\n"
+    "                            the same gates on the monitor's check\n";
 
 static const char help_tail[] =
     "  -u, --unbuffered          flush after every record\n"
@@ -267,6 +286,21 @@ rt_parse_opts(int argc, char **argv, struct rt_opts *o)
 			    "--stress-phase");
 			o->phase_ns = (int64_t)(secs * 1e9 + 0.5);
 			break;
+		case OPT_MON_WORKLOAD:
+			o->monitor_workload = optarg;
+			break;
+		case OPT_MAX_MON_LAT:
+			rt_gate_parse_time(o, RT_GATE_MON_LATENCY, optarg);
+			break;
+		case OPT_MAX_MON_EXEC:
+			rt_gate_parse_time(o, RT_GATE_MON_EXEC, optarg);
+			break;
+		case OPT_MAX_MON_LOOP:
+			rt_gate_parse_time(o, RT_GATE_MON_LOOP, optarg);
+			break;
+		case OPT_MAX_MON_MISSES:
+			rt_gate_parse_monitor_misses(o, optarg);
+			break;
 		case OPT_PREFLIGHT:
 			o->preflight = 1;
 			break;
@@ -308,6 +342,16 @@ rt_parse_opts(int argc, char **argv, struct rt_opts *o)
 	}
 	if ((o->stress_mem || o->phase_ns > 0) && o->stress == 0) {
 		pk_warn("--stress-mem and --stress-phase go with --stress");
+		pk_usage(usage_str);
+	}
+	if (o->monitor_workload != NULL && o->monitor_hz <= 0) {
+		pk_warn("--monitor-workload goes with --monitor-hz");
+		pk_usage(usage_str);
+	}
+	if ((o->gates[RT_GATE_MON_LATENCY].on || o->gates[RT_GATE_MON_EXEC].on ||
+	    o->gates[RT_GATE_MON_LOOP].on || o->mon_miss_gate) &&
+	    o->monitor_workload == NULL) {
+		pk_warn("the --max-monitor-* gates go with --monitor-workload");
 		pk_usage(usage_str);
 	}
 	if (o->phase_ns == 0)

@@ -52,7 +52,7 @@
 
 /* The pass/fail gates (gates.c). */
 enum { RT_GATE_LATENCY, RT_GATE_EXEC, RT_GATE_LOOP, RT_GATE_JITTER,
-	RT_GATE_N };
+	RT_GATE_MON_LATENCY, RT_GATE_MON_EXEC, RT_GATE_MON_LOOP, RT_GATE_N };
 enum { RT_STAT_P50, RT_STAT_P99, RT_STAT_P999, RT_STAT_MAX, RT_STAT_MEAN,
 	RT_STAT_N };
 
@@ -77,6 +77,7 @@ struct rt_opts {
 	const char *histfile;
 	unsigned hist_us;
 	double monitor_hz;
+	const char *monitor_workload;	/* run by the monitor each period */
 	long pm_qos;		/* -1: leave alone */
 	long timer_slack_ns;
 	int unbuffered;
@@ -86,6 +87,8 @@ struct rt_opts {
 	struct rt_gate gates[RT_GATE_N];
 	int miss_gate, miss_pct;	/* --max-misses N or P% */
 	double miss_limit;
+	int mon_miss_gate, mon_miss_pct;	/* --max-monitor-misses */
+	double mon_miss_limit;
 	unsigned long stress;		/* --stress Nx; 0: none */
 	int stress_mem;
 	int64_t phase_ns;		/* --stress-phase */
@@ -115,7 +118,9 @@ struct rt_event {
 struct rt_shared {
 	const struct rt_opts *o;
 	struct pk_rtwork *work;
+	struct pk_rtwork *mwork;	/* the monitor's workload, or NULL */
 	struct pk_rtring samples;
+	struct pk_rtring msamples;	/* the monitor's periods, with mwork */
 	struct pk_rtring events;
 	atomic_int stop;	/* writer -> threads */
 	atomic_int ready;	/* RT thread -> writer: loop started */
@@ -221,6 +226,7 @@ struct rt_writer {
 	struct rt_shared *sh;
 	const struct rt_opts *o;
 	struct rt_span iv, total;
+	struct rt_span mon_iv, mon_total;	/* the monitor's, with mwork */
 	struct rt_cthist ct;
 	int64_t iv_index;
 	int64_t last_ns;	/* the end of the last period accounted */
@@ -228,7 +234,7 @@ struct rt_writer {
 	/* The RT thread's page fault counts at the start and the interval's. */
 	unsigned long long flt0[2], flt_iv[2];
 	int flt_ok;
-	unsigned long dropped_seen;
+	unsigned long dropped_seen, mdropped_seen;
 	unsigned long long stalls;
 	json_t *warnings;
 	const char *policy;
@@ -289,6 +295,7 @@ const struct rt_span *rt_stress_json(struct rt_writer *w, json_t *r);
 struct rt_gate_type {
 	const char *name;	/* its key in the summary's "gates" */
 	const char *opt;
+	int monitor;		/* judges the monitor's span, not the loop's */
 	double (*value)(const struct rt_span *sp, int stat);	/* ns */
 };
 
@@ -296,8 +303,11 @@ extern const struct rt_gate_type rt_gate_types[RT_GATE_N];
 void rt_gate_parse_time(struct rt_opts *o, int gate, const char *arg);
 void rt_gate_parse_misses(struct rt_opts *o, const char *arg);
 int rt_gates_any(const struct rt_opts *o);
+void rt_gate_parse_monitor_misses(struct rt_opts *o, const char *arg);
+/* The loop's span sp (its ticks, skipped) and the monitor's, or NULL. */
 int rt_gates_judge(const struct rt_opts *o, const struct rt_span *sp,
-    unsigned long long ticks, unsigned long long skipped, json_t *r);
+    unsigned long long ticks, unsigned long long skipped,
+    const struct rt_span *mon, json_t *r);
 
 /* prom.c */
 void rt_prom_start(struct rt_writer *w);

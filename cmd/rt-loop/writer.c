@@ -193,6 +193,24 @@ faults_into(struct rt_writer *w, struct rt_span *sp, unsigned long long since[2]
 	since[1] = f[1];
 }
 
+/* The monitor's check over a span; its workload's counters, if given. */
+static void work_counters(json_t *r, const struct pk_rtwork *work);
+
+static json_t *
+monitor_json(const struct rt_span *sp, unsigned long dropped,
+    const struct pk_rtwork *work)
+{
+	json_t *m = json_object();
+
+	if (m == NULL)
+		pk_die(PK_EXIT_IO, "out of memory");
+	rt_span_fill(m, sp);
+	json_object_set_new(m, "dropped", json_integer((json_int_t)dropped));
+	if (work != NULL)
+		work_counters(m, work);
+	return m;
+}
+
 void
 rt_emit_interval(struct rt_writer *w)
 {
@@ -214,6 +232,13 @@ rt_emit_interval(struct rt_writer *w)
 	    json_real((double)o->report_ns / 1e9));
 	json_object_set_new(r, "seq", json_integer((json_int_t)w->iv_index));
 	rt_span_fill(r, &w->iv);
+	if (w->sh->mwork != NULL) {
+		json_object_set_new(r, "monitor", monitor_json(&w->mon_iv,
+		    pk_rtring_dropped(&w->sh->msamples) - w->mdropped_seen,
+		    NULL));
+		w->mdropped_seen = pk_rtring_dropped(&w->sh->msamples);
+		rt_span_reset(&w->mon_iv);
+	}
 	d = pk_rtring_dropped(&w->sh->samples);
 	json_object_set_new(r, "dropped",
 	    json_integer((json_int_t)(d - w->dropped_seen)));
@@ -281,6 +306,12 @@ rt_drain(struct rt_writer *w)
 
 	while (pk_rtring_pop(&w->sh->samples, &s) == 0)
 		account(w, &s);
+	/* The monitor's periods, into the interval at hand. */
+	while (w->sh->mwork != NULL &&
+	    pk_rtring_pop(&w->sh->msamples, &s) == 0) {
+		rt_span_add(&w->mon_iv, &s);
+		rt_span_add(&w->mon_total, &s);
+	}
 	while (pk_rtring_pop(&w->sh->events, &ev) == 0) {
 		ts = w->real0 + (double)(ev.at_ns - w->sh->t0_ns) / 1e9;
 		if (ev.kind == 1) {
@@ -470,6 +501,9 @@ rt_summary_record(struct rt_writer *w, int interrupted)
 	json_object_set_new(r, "duration_s",
 	    json_real((double)(sh->end_ns - sh->t0_ns) / 1e9));
 	work_counters(r, sh->work);
+	if (sh->mwork != NULL)
+		json_object_set_new(r, "monitor", monitor_json(&w->mon_total,
+		    pk_rtring_dropped(&sh->msamples), sh->mwork));
 	json_object_set_new(r, "interrupted", json_boolean(interrupted));
 	json_object_set_new(r, "policy", json_string(w->policy));
 	json_object_set_new(r, "priority", json_integer(w->prio));
@@ -478,9 +512,11 @@ rt_summary_record(struct rt_writer *w, int interrupted)
 		const struct rt_span *ld = rt_stress_json(w, r);
 
 		/* Under --stress the gates judge the loaded phase. */
-		failed = rt_gates_judge(w->o, ld, ld->ticks, ld->skipped, r);
+		failed = rt_gates_judge(w->o, ld, ld->ticks, ld->skipped,
+		    w->sh->mwork != NULL ? &w->mon_total : NULL, r);
 	} else {
-		failed = rt_gates_judge(w->o, &w->total, ticks, skipped, r);
+		failed = rt_gates_judge(w->o, &w->total, ticks, skipped,
+		    w->sh->mwork != NULL ? &w->mon_total : NULL, r);
 	}
 	emit(r);
 	return failed;
