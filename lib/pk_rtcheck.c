@@ -2,6 +2,7 @@
 #include "pk_rtcheck.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,8 +208,168 @@ cmdline_param(const char *cmdline, const char *name, char *buf, size_t size)
 	return NULL;
 }
 
+/* The bracketed choice of a sysfs "a [b] c" file, into buf; -1 if none. */
+static int
+bracketed(const char *root, const char *path, char *buf, size_t size)
+{
+	char line[256];
+	const char *p, *q;
+
+	if (read_line(root, path, line, sizeof(line)) == -1 ||
+	    (p = strchr(line, '[')) == NULL || (q = strchr(p, ']')) == NULL ||
+	    (size_t)(q - p - 1) >= size)
+		return -1;
+	memcpy(buf, p + 1, (size_t)(q - p - 1));
+	buf[q - p - 1] = '\0';
+	return 0;
+}
+
+/* Is a process named name running (root/proc/PID/comm)? */
+static int
+running(const char *root, const char *name)
+{
+	char path[4096], comm[64];
+	struct dirent *de;
+	DIR *d;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "%s/proc", root);
+	d = opendir(path);
+	if (d == NULL)
+		return 0;
+	while (!found && (de = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		if (read_line(root, path, comm, sizeof(comm)) == 0 &&
+		    strcmp(comm, name) == 0)
+			found = 1;
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * The checks of the memory and the loop's CPU: transparent hugepages,
+ * swap, idle states, irqbalance, and with a CPU its SMT siblings and NUMA
+ * node. Each only where its file is there.
+ */
+static void
+more_checks(const char *root, int cpu, json_t *rep, json_t *recs)
+{
+	char buf[256], path[4096], advice[512], name[64];
+	unsigned long long lat, worst = 0;
+	char worst_name[64] = "";
+	int n, st, nodes = 0, node = -1;
+	FILE *f;
+
+	if (bracketed(root, "/sys/kernel/mm/transparent_hugepage/enabled", buf,
+	    sizeof(buf)) == 0) {
+		json_object_set_new(rep, "thp", json_string(buf));
+		if (strcmp(buf, "always") == 0)
+			recommend(recs, "warn", "thp", "transparent hugepages "
+			    "are always on: khugepaged and compaction stall "
+			    "the loop's page faults; rt-loop --preflight "
+			    "--apply sets them to never");
+	}
+	snprintf(path, sizeof(path), "%s/proc/swaps", root);
+	if ((f = fopen(path, "r")) != NULL) {
+		n = -1;	/* the header */
+		while (fgets(buf, sizeof(buf), f) != NULL)
+			n++;
+		fclose(f);
+		if (n < 0)
+			n = 0;
+		json_object_set_new(rep, "swap_devices", json_integer(n));
+		if (n > 0)
+			recommend(recs, "info", "swap", "swap is on: run the "
+			    "loop with --mlock so that its pages stay in RAM "
+			    "(or swapoff -a)");
+	}
+	/* The deepest enabled idle state of the loop's CPU (or cpu0). */
+	for (st = 0; st < 32; st++) {
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/"
+		    "cpuidle/state%d/latency", cpu >= 0 ? cpu : 0, st);
+		if (read_line(root, path, buf, sizeof(buf)) == -1)
+			break;
+		lat = strtoull(buf, NULL, 10);
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/"
+		    "cpuidle/state%d/disable", cpu >= 0 ? cpu : 0, st);
+		if (read_line(root, path, name, sizeof(name)) == 0 &&
+		    strcmp(name, "1") == 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/"
+		    "cpuidle/state%d/name", cpu >= 0 ? cpu : 0, st);
+		if (lat >= worst) {
+			worst = lat;
+			if (read_line(root, path, worst_name,
+			    sizeof(worst_name)) == -1)
+				snprintf(worst_name, sizeof(worst_name),
+				    "state%d", st);
+		}
+	}
+	if (st > 0) {
+		json_object_set_new(rep, "cstate", json_pack("{s:s,s:I}",
+		    "deepest", worst_name, "exit_latency_us",
+		    (json_int_t)worst));
+		if (worst > 10) {
+			snprintf(advice, sizeof(advice), "the CPU may sleep in "
+			    "%s, %llu us to wake: hold /dev/cpu_dma_latency "
+			    "with rt-loop --pm-qos 0 (as cyclictest does)",
+			    worst_name, worst);
+			recommend(recs, "info", "cstate", advice);
+		}
+	}
+	if (running(root, "irqbalance")) {
+		json_object_set_new(rep, "irqbalance", json_true());
+		recommend(recs, "warn", "irqbalance", "irqbalance runs: it "
+		    "moves interrupts back onto the loop's CPU; stop it, or "
+		    "ban the CPU (IRQBALANCE_BANNED_CPULIST)");
+	}
+	if (cpu < 0)
+		return;
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/topology/"
+	    "thread_siblings_list", cpu);
+	if (read_line(root, path, buf, sizeof(buf)) == 0) {
+		json_object_set_new(rep, "smt_siblings", json_string(buf));
+		snprintf(name, sizeof(name), "%d", cpu);
+		if (strcmp(buf, name) != 0) {
+			snprintf(advice, sizeof(advice), "CPU %d shares its "
+			    "core with CPUs %s: keep the sibling idle "
+			    "(isolcpus= for both) or turn SMT off", cpu, buf);
+			recommend(recs, "warn", "smt_siblings", advice);
+		}
+	}
+	for (n = 0; n < 1024; n++) {
+		snprintf(path, sizeof(path), "%s/sys/devices/system/node/node%d",
+		    root, n);
+		if (access(path, F_OK) == -1)
+			break;
+		nodes++;
+		snprintf(path, sizeof(path), "%s/sys/devices/system/cpu/cpu%d/"
+		    "node%d", root, cpu, n);
+		if (access(path, F_OK) == 0)
+			node = n;
+	}
+	if (node >= 0) {
+		json_object_set_new(rep, "numa_node", json_integer(node));
+		if (nodes > 1) {
+			snprintf(advice, sizeof(advice), "CPU %d is on NUMA "
+			    "node %d of %d: keep the loop's memory there "
+			    "(numactl --membind %d)", cpu, node, nodes, node);
+			recommend(recs, "info", "numa", advice);
+		}
+	}
+}
+
 json_t *
 pk_rtcheck_report(const char *root)
+{
+	return pk_rtcheck_report_cpu(root, -1);
+}
+
+json_t *
+pk_rtcheck_report_cpu(const char *root, int cpu)
 {
 	char version[512], release[256], realtime[16], isol[256], nohz[256];
 	char cmdline[4096], rt_runtime[64], smt[64], pbuf[256], advice[512];
@@ -376,6 +537,7 @@ pk_rtcheck_report(const char *root)
 		recommend(recs, "warn", "smt", "SMT is on: a sibling thread "
 		    "shares the loop's core; isolate both siblings or write "
 		    "off to /sys/devices/system/cpu/smt/control");
+	more_checks(root, cpu, rep, recs);
 	json_object_set_new(rep, "recommendations", recs);
 	json_object_set_new(rep, "ready", json_boolean(errors == 0));
 	return rep;

@@ -17,5 +17,11 @@
  * when no recommendation is an error, or NULL when out of memory.
  */
 json_t *pk_rtcheck_report(const char *root);
+/*
+ * The same, with the checks of the loop's CPU (its SMT siblings, NUMA
+ * node, idle states) when cpu >= 0; transparent hugepages, swap, idle
+ * states and irqbalance in both.
+ */
+json_t *pk_rtcheck_report_cpu(const char *root, int cpu);
 
 #endif

@@ -721,3 +721,121 @@ table_specs() {
 	run -2 --separate-stderr rt-loop -l 1 --monitor-hz 100 --monitor-workload nope
 	[[ $stderr == "rt-loop: --monitor-workload: unknown workload 'nope'"* ]]
 }
+
+# A copy of the fixture tree with what --apply changes: two CPUs online,
+# IRQs on CPU 1, on both and on CPU 0 only, THP madvise.
+apply_tree() {
+	local r=$1
+	cp -r "$RTFIX/sysroot" "$r"
+	mkdir -p "$r/proc/irq/24" "$r/proc/irq/36" "$r/proc/irq/41" \
+	    "$r/sys/kernel/mm/transparent_hugepage"
+	echo 0-1 >"$r/sys/devices/system/cpu/online"
+	echo 0-1 >"$r/proc/irq/24/smp_affinity_list"
+	echo 1 >"$r/proc/irq/36/smp_affinity_list"
+	echo 0 >"$r/proc/irq/41/smp_affinity_list"
+	echo "always [madvise] never" >"$r/sys/kernel/mm/transparent_hugepage/enabled"
+}
+
+@test "--preflight --apply -a 1: the plan, applied to a fixture tree; --undo restores it" {
+	r=$BATS_TEST_TMPDIR/root
+	apply_tree "$r"
+	cp -r "$r" "$BATS_TEST_TMPDIR/orig"
+	run -0 --separate-stderr rt-loop --preflight --apply -a 1 --sysroot "$r"
+	echo "$output" | jq -c '.applied[] | [.path, .from, .to]' >"$BATS_TEST_TMPDIR/plan"
+	# Sorted: readdir's order of the IRQs is the kernel's.
+	run -0 sort "$BATS_TEST_TMPDIR/plan"
+	assert_output "$(printf '%s\n' \
+	    '["/sys/devices/system/cpu/cpu1/cpufreq/scaling_governor","powersave","performance"]' \
+	    '["/proc/irq/24/smp_affinity_list","0-1","0"]' \
+	    '["/proc/irq/36/smp_affinity_list","1","0"]' \
+	    '["/sys/kernel/mm/transparent_hugepage/enabled","madvise","never"]' \
+	    '["/proc/sys/kernel/sched_rt_runtime_us","950000","-1"]' | sort)"
+	# The files written; CPU 0's IRQ and governor untouched.
+	assert_equal "$(cat "$r/sys/devices/system/cpu/cpu1/cpufreq/scaling_governor")" performance
+	assert_equal "$(cat "$r/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")" performance
+	assert_equal "$(cat "$r/proc/irq/24/smp_affinity_list")" 0
+	assert_equal "$(cat "$r/proc/irq/41/smp_affinity_list")" 0
+	assert_equal "$(cat "$r/proc/sys/kernel/sched_rt_runtime_us")" -1
+	# The undo file: private, in a private directory.
+	u=$r/var/lib/rt-loop/preflight-undo.json
+	assert_equal "$(stat -c %a "$u") $(stat -c %a "$(dirname "$u")")" "600 700"
+	# Again: nothing left to do.
+	run -0 --separate-stderr rt-loop --preflight --apply -a 1 --sysroot "$r"
+	echo "$output" | jq -e '.applied == [] and .undo_file == null'
+	run -0 --separate-stderr rt-loop --preflight --undo --sysroot "$r"
+	echo "$output" | jq -e --arg u "$u" '.undone == $u and .failed == 0'
+	[ ! -e "$u" ]
+	# Every file as it was; THP is read back as the kernel shows it
+	# (the fixture holds what was written, the mode).
+	assert_equal "$(cat "$r/sys/kernel/mm/transparent_hugepage/enabled")" madvise
+	cp "$BATS_TEST_TMPDIR/orig/sys/kernel/mm/transparent_hugepage/enabled" \
+	    "$r/sys/kernel/mm/transparent_hugepage/enabled"
+	rm -r "$r/var"
+	diff -r "$BATS_TEST_TMPDIR/orig" "$r"
+	run -4 --separate-stderr rt-loop --preflight --undo --sysroot "$r"
+	[[ $stderr == *"preflight-undo.json: nothing to undo" ]]
+}
+
+@test "--preflight --undo refuses an undo file it did not write, or one others can write" {
+	r=$BATS_TEST_TMPDIR/root
+	apply_tree "$r"
+	u=$BATS_TEST_TMPDIR/undo.json
+	printf '{"type":"rt-loop-undo","changes":[{"path":"/etc/passwd","from":"x","to":"y"}]}\n' >"$u"
+	chmod 600 "$u"
+	run -4 --separate-stderr rt-loop --preflight --undo --undo-file "$u" --sysroot "$r"
+	[[ $stderr == *"change 1 is not one rt-loop makes: not undone"* ]]
+	printf '{"type":"rt-loop-undo","changes":[{"path":"/proc/irq/24/smp_affinity_list","from":"0\\n1","to":"0"}]}\n' >"$u"
+	run -4 --separate-stderr rt-loop --preflight --undo --undo-file "$u" --sysroot "$r"
+	[[ $stderr == *"not one rt-loop makes"* ]]
+	printf '{"type":"rt-loop-undo","changes":[]}\n' >"$u"
+	chmod 666 "$u"
+	run -4 --separate-stderr rt-loop --preflight --undo --undo-file "$u" --sysroot "$r"
+	[[ $stderr == *"not a private file of this user: not undone"* ]]
+	chmod 600 "$u"
+	printf 'not json\n' >"$u"
+	run -4 --separate-stderr rt-loop --preflight --undo --undo-file "$u" --sysroot "$r"
+	[[ $stderr == *"undo.json:1: not an rt-loop undo record"* ]]
+	# An earlier --apply not undone is kept, never overwritten.
+	run -0 --separate-stderr rt-loop --preflight --apply -a 1 --sysroot "$r"
+	echo 1 >"$r/proc/irq/24/smp_affinity_list"
+	run -4 --separate-stderr rt-loop --preflight --apply -a 1 --sysroot "$r"
+	[[ $stderr == *"preflight-undo.json exists: undo the last --apply first (--preflight --undo)" ]]
+	# Usage.
+	run -2 --separate-stderr rt-loop --preflight --apply
+	[[ $stderr == *"--apply needs the loop's CPU: -a CPU"* ]]
+	run -2 --separate-stderr rt-loop --apply -a 1
+	[[ $stderr == *"--apply, --undo and --undo-file go with --preflight"* ]]
+	run -2 --separate-stderr rt-loop --preflight --apply --undo -a 1
+	[[ $stderr == *"--apply and --undo exclude each other"* ]]
+}
+
+@test "--preflight: THP, swap, idle states, irqbalance, SMT siblings and NUMA of the loop's CPU" {
+	r=$BATS_TEST_TMPDIR/root
+	apply_tree "$r"
+	echo "[always] madvise never" >"$r/sys/kernel/mm/transparent_hugepage/enabled"
+	printf 'Filename\tType\tSize\tUsed\tPriority\n/swap\tfile\t1024\t0\t-2\n' >"$r/proc/swaps"
+	for s in 0 1; do
+		d=$r/sys/devices/system/cpu/cpu1/cpuidle/state$s
+		mkdir -p "$d"
+		echo "C$s" >"$d/name"
+		echo $((s * 100)) >"$d/latency"
+		echo 0 >"$d/disable"
+	done
+	mkdir -p "$r/proc/4242" "$r/sys/devices/system/cpu/cpu1/topology" \
+	    "$r/sys/devices/system/node/node0" "$r/sys/devices/system/node/node1" \
+	    "$r/sys/devices/system/cpu/cpu1/node1"
+	echo irqbalance >"$r/proc/4242/comm"
+	echo 0-1 >"$r/sys/devices/system/cpu/cpu1/topology/thread_siblings_list"
+	run -1 --separate-stderr rt-loop --preflight -a 1 --sysroot "$r"
+	echo "$output" | jq -e '.thp == "always" and .swap_devices == 1 and
+	    .cstate == {"deepest": "C1", "exit_latency_us": 100} and
+	    .irqbalance and .smt_siblings == "0-1" and .numa_node == 1 and
+	    ([.recommendations[].check] | index("thp") and index("swap") and
+	     index("cstate") and index("irqbalance") and index("smt_siblings") and
+	     index("numa"))' >/dev/null
+	# A disabled deep state is not one the CPU sleeps in.
+	echo 1 >"$r/sys/devices/system/cpu/cpu1/cpuidle/state1/disable"
+	run -1 --separate-stderr rt-loop --preflight -a 1 --sysroot "$r"
+	echo "$output" | jq -e '.cstate.deepest == "C0" and
+	    ([.recommendations[].check] | index("cstate") | not)'
+}

@@ -2,6 +2,7 @@
 /* rt-loop's options, --help and --preflight. */
 #include "rt-loop.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <sched.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "pk_num.h"
 #include "pk_opt.h"
 #include "pk_rtcheck.h"
+#include "pk_rtplan.h"
 
 static const char usage_str[] =
     "usage: rt-loop [-hu] [-a cpu] [-D duration | -l loops] [-f hz] "
@@ -32,7 +34,9 @@ static const char usage_str[] =
     "               [--max-monitor-misses n | pct%]\n"
     "               [--stress Nx [--stress-mem] [--stress-phase time]]\n"
     "               " PK_OUTLET_USAGE "\n"
-    "       rt-loop --preflight [--sysroot dir]\n";
+    "       rt-loop --preflight [-a cpu] [--apply | --undo] "
+    "[--undo-file file]\n"
+    "               [--sysroot dir]\n";
 
 enum {
 	OPT_MLOCK = 0x100,
@@ -60,7 +64,10 @@ enum {
 	OPT_MAX_MON_LAT,
 	OPT_MAX_MON_EXEC,
 	OPT_MAX_MON_LOOP,
-	OPT_MAX_MON_MISSES
+	OPT_MAX_MON_MISSES,
+	OPT_APPLY,
+	OPT_UNDO,
+	OPT_UNDO_FILE
 };
 
 static const struct option longopts[] = {
@@ -97,6 +104,9 @@ static const struct option longopts[] = {
 	PK_OUTLET_LONGOPTS,
 	{ "preflight", no_argument, NULL, OPT_PREFLIGHT },
 	{ "sysroot", required_argument, NULL, OPT_SYSROOT },
+	{ "apply", no_argument, NULL, OPT_APPLY },
+	{ "undo", no_argument, NULL, OPT_UNDO },
+	{ "undo-file", required_argument, NULL, OPT_UNDO_FILE },
 	{ "version", no_argument, NULL, PK_OPT_VERSION },
 	{ "list-workloads", no_argument, NULL, OPT_LIST_WORKLOADS },
 	{ "list-options", no_argument, NULL, PK_OPT_LIST_OPTIONS },
@@ -144,6 +154,11 @@ static const char help_tail[] =
     "      --preflight           report real-time readiness as JSON\n"
     "      --sysroot DIR         read /proc and /sys below DIR "
     "(preflight)\n"
+    "      --apply               with --preflight -a CPU: make the "
+    "machine ready\n"
+    "      --undo                put back what --apply changed\n"
+    "      --undo-file FILE      where --apply keeps the old values\n"
+    "                            (default " RT_UNDO_FILE ")\n"
     "      --list-workloads      the workload names, one a line\n"
     "  -h, --help                this help\n"
     "      --version             print the version\n";
@@ -307,6 +322,15 @@ rt_parse_opts(int argc, char **argv, struct rt_opts *o)
 		case OPT_SYSROOT:
 			o->sysroot = optarg;
 			break;
+		case OPT_APPLY:
+			o->apply = 1;
+			break;
+		case OPT_UNDO:
+			o->undo = 1;
+			break;
+		case OPT_UNDO_FILE:
+			o->undo_file = optarg;
+			break;
 		case PK_OPT_VERSION:
 			pk_print_version();
 			pk_close_stdout();
@@ -334,6 +358,18 @@ rt_parse_opts(int argc, char **argv, struct rt_opts *o)
 	}
 	if (o->plugin != NULL && strcmp(o->workload, "none") != 0) {
 		pk_warn("--workload and --plugin exclude each other");
+		pk_usage(usage_str);
+	}
+	if ((o->apply || o->undo || o->undo_file != NULL) && !o->preflight) {
+		pk_warn("--apply, --undo and --undo-file go with --preflight");
+		pk_usage(usage_str);
+	}
+	if (o->apply && o->undo) {
+		pk_warn("--apply and --undo exclude each other");
+		pk_usage(usage_str);
+	}
+	if (o->apply && o->cpu < 0) {
+		pk_warn("--apply needs the loop's CPU: -a CPU");
 		pk_usage(usage_str);
 	}
 	if (o->sysroot != NULL && !o->preflight) {
@@ -364,13 +400,72 @@ rt_parse_opts(int argc, char **argv, struct rt_opts *o)
 	}
 }
 
+/* The undo record's path: --undo-file, or the default below --sysroot. */
+static char *
+undo_path(const struct rt_opts *o)
+{
+	if (o->undo_file != NULL)
+		return pk_xstrdup(o->undo_file);
+	return pk_xasprintf("%s%s", o->sysroot != NULL ? o->sysroot : "",
+	    RT_UNDO_FILE);
+}
+
+/*
+ * --apply: the plan as a record, then applied; --undo: the old values
+ * back. Status 0, or 4 when a file could not be written.
+ */
+static int
+rt_plan(const struct rt_opts *o)
+{
+	char *path = undo_path(o);
+	json_t *plan, *r;
+	int failed = 0, status = PK_EXIT_OK;
+
+	if (o->undo) {
+		if (pk_rtplan_undo(o->sysroot, path, &failed) == -1) {
+			if (errno == ENOENT)
+				pk_die(PK_EXIT_IO, "%s: nothing to undo", path);
+			pk_die_errno(PK_EXIT_IO, "cannot undo from %s", path);
+		}
+		r = json_pack("{s:s,s:f,s:s,s:s,s:i}", "type", "preflight",
+		    "ts", pk_now(), "host", pk_hostname(), "undone", path,
+		    "failed", failed);
+	} else {
+		plan = pk_rtplan_make(o->sysroot, o->cpu);
+		if (plan == NULL)
+			pk_die(PK_EXIT_IO, "out of memory");
+		if (json_array_size(plan) > 0 &&
+		    pk_rtplan_apply(o->sysroot, plan, path, &failed) == -1) {
+			if (errno == EEXIST)
+				pk_die(PK_EXIT_IO, "%s exists: undo the last "
+				    "--apply first (--preflight --undo)", path);
+			pk_die_errno(PK_EXIT_IO, "cannot write %s", path);
+		}
+		r = json_pack("{s:s,s:f,s:s,s:i,s:o,s:s?,s:i}", "type",
+		    "preflight", "ts", pk_now(), "host", pk_hostname(), "cpu",
+		    o->cpu, "applied", plan, "undo_file",
+		    json_array_size(plan) > 0 ? path : NULL, "failed", failed);
+	}
+	if (r == NULL)
+		pk_die(PK_EXIT_IO, "out of memory");
+	pk_emit_json(r);
+	json_decref(r);
+	free(path);
+	pk_close_stdout();
+	if (failed > 0)
+		status = PK_EXIT_IO;
+	return status;
+}
+
 int
 rt_preflight(const struct rt_opts *o)
 {
 	json_t *rep;
 	int ready;
 
-	rep = pk_rtcheck_report(o->sysroot);
+	if (o->apply || o->undo)
+		return rt_plan(o);
+	rep = pk_rtcheck_report_cpu(o->sysroot, o->cpu);
 	if (rep == NULL)
 		pk_die(PK_EXIT_IO, "out of memory");
 	json_object_set_new(rep, "ts", json_real(pk_now()));

@@ -43,6 +43,9 @@
 
 #define RT_NS		1000000000LL
 
+/* Where --preflight --apply keeps the old values (below --sysroot). */
+#define RT_UNDO_FILE	"/var/lib/rt-loop/preflight-undo.json"
+
 /*
  * The threads block every signal but RT_WAKE_SIG, which the writer sends
  * the RT thread to cut a long sleep short when the run is stopped (its
@@ -83,6 +86,8 @@ struct rt_opts {
 	int unbuffered;
 	int preflight;
 	const char *sysroot;
+	int apply, undo;		/* --preflight --apply, --undo */
+	const char *undo_file;
 	struct pk_outlet_opts out;	/* --listen, --push, --textfile */
 	struct rt_gate gates[RT_GATE_N];
 	int miss_gate, miss_pct;	/* --max-misses N or P% */

@@ -3,8 +3,13 @@
  * Fuzz rt-loop --preflight's readers of procfs/sysfs text: the input,
  * split at NUL bytes, becomes the files of a fixture root (kernel version,
  * command line, isolated CPUs, /proc/self/status, the debugfs preemption
- * mode, two CPUs' governors, ...) and pk_rtcheck_report() reads them.
+ * mode, two CPUs' governors, ...) and pk_rtcheck_report() reads them;
+ * pk_rtplan_make() plans --apply from them (CPU lists, affinities, the THP
+ * mode) and the plan is applied and undone in the fixture root. What is
+ * left of the input after the files is an undo record for
+ * pk_rtplan_undo(), which must refuse what --apply does not write.
  */
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +19,7 @@
 #include <unistd.h>
 
 #include "pk_rtcheck.h"
+#include "pk_rtplan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,6 +36,14 @@ static const char *const files[] = {
 	"/sys/kernel/debug/sched/preempt",
 	"/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor",
 	"/sys/devices/system/cpu/cpu1/cpufreq/scaling_governor",
+	"/sys/devices/system/cpu/online",
+	"/proc/irq/24/smp_affinity_list",
+	"/sys/kernel/mm/transparent_hugepage/enabled",
+	"/proc/swaps",
+	"/sys/devices/system/cpu/cpu1/topology/thread_siblings_list",
+	"/sys/devices/system/cpu/cpu1/cpuidle/state0/latency",
+	"/sys/devices/system/cpu/cpu1/cpuidle/state0/name",
+	"/proc/4242/comm",
 };
 #define NFILES (sizeof(files) / sizeof(files[0]))
 
@@ -70,7 +84,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char path[4096];
 	const uint8_t *p = data, *end = data + size, *z;
-	json_t *rep, *ready;
+	json_t *rep, *ready, *plan;
+	char undo[4096];
+	int failed;
 	size_t i;
 	FILE *f;
 
@@ -104,7 +120,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fclose(f);
 		p = z + 1;
 	}
-	rep = pk_rtcheck_report(root);
+	rep = pk_rtcheck_report_cpu(root, 1);
 	if (rep == NULL)
 		abort();
 	ready = json_object_get(rep, "ready");
@@ -112,5 +128,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    !json_is_array(json_object_get(rep, "recommendations")))
 		abort();
 	json_decref(rep);
+	/* The plan, applied and undone below the root. */
+	plan = pk_rtplan_make(root, 1);
+	if (plan == NULL || !json_is_array(plan))
+		abort();
+	snprintf(undo, sizeof(undo), "%s/undo/u.json", root);
+	if (json_array_size(plan) > 0) {
+		if (pk_rtplan_apply(root, plan, undo, &failed) == 0 &&
+		    pk_rtplan_undo(root, undo, &failed) == -1)
+			abort();
+	}
+	json_decref(plan);
+	(void)unlink(undo);
+	/* The rest: an undo record of the input's own. */
+	if (p < end) {
+		int fd = open(undo, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (fd == -1)
+			abort();
+		if (write(fd, p, (size_t)(end - p)) != (ssize_t)(end - p))
+			abort();
+		close(fd);
+		(void)pk_rtplan_undo(root, undo, &failed);
+		(void)unlink(undo);
+	}
 	return 0;
 }
