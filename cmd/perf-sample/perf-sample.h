@@ -136,6 +136,13 @@ struct ps_set {
  */
 struct ps_kc {
 	const char *text;		/* interned; "" for an array element */
+	/*
+	 * What the walk writes for it, the separator first: ,"text": for a
+	 * leaf, ,"text":{ or ,"text":[ for a container, ,{ for an element;
+	 * interned. A component with a '*' is written piece by piece.
+	 */
+	const char *q;
+	unsigned char qlen;
 	signed char star;		/* where the '*' is, -1 none */
 	unsigned char kind;		/* object member, array, array element */
 };
@@ -161,13 +168,19 @@ struct ps_live_set {
 	int *fam;			/* per metric: its family, -1 none */
 	double *mul;			/* per metric: exposition / JSON value */
 	double *div;
+	unsigned *jm;			/* the metrics with a JSON key */
+	unsigned njm;
 	unsigned *order;		/* metrics family by family */
 	unsigned *fend;			/* end in order of each family */
 	unsigned nfam;
 	int by_inst;			/* JSON: instance by instance */
 };
 
-/* The containers open in the JSON record being written. */
+/*
+ * The containers open in the JSON record being written. The walk writes
+ * the record's bytes itself (pk_jw's raw appends): which container has
+ * members yet is kept here, level 0 being the record.
+ */
 struct ps_jpath {
 	const char *parent;		/* of the last leaf, NULL: look */
 	const char *pinst;		/* and its instance */
@@ -176,6 +189,7 @@ struct ps_jpath {
 		const struct ps_kc *c;
 		const char *inst;
 	} open[PS_KEYDEPTH];
+	unsigned char first[PS_KEYDEPTH + 1];	/* no member yet */
 };
 
 /* The view of a group without instances: one, with values v. */
