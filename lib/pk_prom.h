@@ -19,8 +19,9 @@
  * a buffer of its own that is reused from one exposition to the next, so
  * a steady state allocates nothing. Label values and help texts are
  * escaped as the format asks (backslash, line feed, and the double quote
- * in label values); the bytes are passed as they are, so the caller gives
- * UTF-8. The strings given to pk_prom_family() must live as long as the
+ * in label values), and a byte that is not part of valid UTF-8 is written
+ * as U+FFFD, so a label value read from the system (a process name) can
+ * never make the exposition invalid. The strings given to pk_prom_family() must live as long as the
  * registry.
  *
  * A cap on the series of one exposition guards against a label that

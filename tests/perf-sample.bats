@@ -47,7 +47,7 @@ teardown() {
 	run -2 --separate-stderr perf-sample -i soon
 	[[ "$stderr" == *"is not a duration"* ]]
 	run -2 --separate-stderr perf-sample -f xml
-	[[ "$stderr" == *"--format 'xml': expected json or prom"* ]]
+	[[ "$stderr" == *"--format 'xml': expected json, prom or none"* ]]
 	run -2 --separate-stderr perf-sample -m cpu,bogus
 	[[ "$stderr" == *"unknown metric group 'bogus'"* ]]
 	run -2 --separate-stderr perf-sample -n 0
@@ -255,8 +255,10 @@ perf-sample: 1 bad input line skipped" ]
 	run -0 cat "$BATS_TEST_TMPDIR/rpi.prom"
 	assert_line 'perfkit_throttle_now{flag="under_voltage"} 1'
 	assert_line 'perfkit_throttle_now{flag="freq_capped"} 0'
-	assert_line 'perfkit_process_cpu_ratio{pid="1234",comm="robot main"} 0.75'
-	assert_line 'perfkit_process_resident_bytes{pid="1234",comm="robot main"} 10485760'
+	# A process is named by its comm, never its PID.
+	assert_line 'perfkit_process_cpu_ratio{comm="robot main"} 0.75'
+	assert_line 'perfkit_process_resident_bytes{comm="robot main"} 10485760'
+	assert_line 'perfkit_processes{comm="robot main"} 1'
 	assert_line 'perfkit_cpu_frequency_hertz{cpu="3"} 600000000'
 }
 
@@ -283,8 +285,9 @@ perf-sample: 1 bad input line skipped" ]
 	# No temporary file is left behind, and node_exporter can read it.
 	[ "$(ls "$BATS_TEST_TMPDIR/textfiles")" = perfkit.prom ]
 	[ "$(stat -c %a "$f")" = 644 ]
+	# One warning, retried at each sample; the status says the last failed.
 	run -4 --separate-stderr perf-sample --replay "$FX/server" -o "$BATS_TEST_TMPDIR/no/dir/x.prom"
-	[[ "$stderr" == *"perf-sample: cannot write '$BATS_TEST_TMPDIR/no/dir/x.prom': No such file or directory"* ]]
+	[[ "$stderr" == "perf-sample: cannot write '$BATS_TEST_TMPDIR/no/dir/x.prom' (retrying at each update): No such file or directory" ]]
 }
 
 @test "a malformed line in a procfs file: status 3, FILE:LINE, the rest still sampled" {

@@ -29,6 +29,7 @@ static const struct {
 	{ "KiB/s", "bytes_per_second", 1024, 1 },
 	{ "MHz", "hertz", 1e6, 1 },
 	{ "s", "seconds", 1, 1 },
+	{ "B", "bytes", 1, 1 },
 	{ "B/s", "bytes_per_second", 1, 1 },
 	{ "1/s", "per_second", 1, 1 },
 	{ "C", "celsius", 1, 1 },
@@ -454,9 +455,16 @@ ps_json_set(struct pk_jw *w, struct ps_jpath *jp, const struct ps_live_set *ls)
 void
 ps_prom_set(struct pk_prom *p, const struct ps_live_set *ls)
 {
+	ps_prom_view(p, ls, view(ls));
+}
+
+void
+ps_prom_view(struct pk_prom *p, const struct ps_live_set *ls,
+    const struct ps_view *vw)
+{
 	const struct ps_set *s = ls->set;
-	const struct ps_inst *inst = view(ls)->inst;
-	unsigned n = view(ls)->n;
+	const struct ps_inst *inst = vw->inst;
+	unsigned n = vw->n;
 	struct pk_prom_label lab[PS_MAXLABELS + 2];
 	unsigned f, i, k, nl, from;
 
