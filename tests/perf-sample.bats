@@ -560,7 +560,7 @@ allocations() {
 @test "the man page's EXAMPLES run as printed, only shortened" {
 	cd "$BATS_TEST_TMPDIR"
 	mapfile -d '' ex < <(pk_man_examples perf-sample)
-	[ "${#ex[@]}" -eq 5 ] || fail "the EXAMPLES changed: update this test"
+	[ "${#ex[@]}" -eq 6 ] || fail "the EXAMPLES changed: update this test"
 	# Intervals and counts shortened, endless runs given a count.
 	run -0 --separate-stderr bash -o pipefail -c "${ex[0]/-i 1s -n 10/-i 100ms -n 2}"
 	[ "${#lines[@]}" -eq 2 ]
@@ -572,7 +572,15 @@ allocations() {
 	pk_stop_pid "$pid"
 	assert_line --regexp '^\{"type":"profile",.*"component":"lane_detector"'
 	run -0 bash -o pipefail -c "${ex[2]/perf-sample /perf-sample -n 2 -i 100ms }"
-	cron=${ex[3]#"* * * * * "}
+	# The exporter, on a free port, scraped once.
+	port=$(pk_free_port)
+	bash -c "exec ${ex[3]/:9101/127.0.0.1:$port}" 2>/dev/null 3>&- &
+	pid=$!
+	pk_wait_port "$port" 10 || fail "the exporter does not listen"
+	run -0 curl -fsS "http://127.0.0.1:$port/metrics"
+	pk_stop_pid "$pid"
+	assert_line --regexp '^perfkit_cpu_seconds_total\{mode="idle"\} [0-9.e+]+$'
+	cron=${ex[4]#"* * * * * "}
 	cron=${cron/-i 5s/-i 100ms}
 	run -0 bash -c "${cron//\/var\/lib\/prometheus\/node-exporter/$BATS_TEST_TMPDIR}"
 	grep -q '^perfkit_cpu_util' perfkit.prom
@@ -580,6 +588,6 @@ allocations() {
 		promtool check metrics <perfkit.prom
 	fi
 	cd "$ROOT"
-	run -0 --separate-stderr bash -c "${ex[4]}"
+	run -0 --separate-stderr bash -c "${ex[5]}"
 	echo "${lines[0]}" | jq -e '.throttle.now.under_voltage == true'
 }
