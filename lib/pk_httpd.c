@@ -158,8 +158,19 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 
 	(void)version;
 	(void)upload;
-	(void)upload_size;
-	(void)con_cls;
+	/*
+	 * The first call is for the headers: answered at once, libmicrohttpd
+	 * closes the connection (a body might follow); answered at the
+	 * second, it keeps it alive for the scraper's next request.
+	 */
+	if (*con_cls == NULL) {
+		*con_cls = h;
+		return MHD_YES;
+	}
+	if (*upload_size != 0) {
+		*upload_size = 0;	/* a body is not read */
+		return MHD_YES;
+	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
 		__atomic_add_fetch(&h->rejected, 1, __ATOMIC_RELAXED);
