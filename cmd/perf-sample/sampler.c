@@ -109,7 +109,13 @@ ps_src_read(struct ps_sampler *sp, struct ps_src *s, const char **buf,
 			if (r == 0)
 				break;
 			off += (size_t)r;
-			if (off == sp->rcap)
+			/*
+			 * A short read is the end: procfs and sysfs (seq_file)
+			 * fill the buffer as far as the file goes, and a pread
+			 * at the end would make the kernel generate the whole
+			 * file again only to say so (half of a sample's cost).
+			 */
+			if (off == sp->rcap || (size_t)r < sp->rcap - (off - (size_t)r))
 				break;
 		}
 		if (off < sp->rcap)
