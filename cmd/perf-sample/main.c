@@ -26,11 +26,10 @@
 #include "pk_time.h"
 
 static const char usage_str[] =
-    "usage: perf-sample [-hu] [-c comm] [-f json|prom|none] [-g cgroup] "
-    "[-i interval]\n"
-    "                   [-m metrics] [-n count] [-o textfile] [-p pid]\n"
-    "                   [--listen addr:port] [--push url] [--procfs dir]\n"
-    "                   [--sysfs dir] [--replay dir]\n";
+    "usage: perf-sample [-hu] [-c comm] [-f json|prom|none] [-g cgroup]\n"
+    "                   [-i interval] [-m metrics] [-n count] [-o textfile]\n"
+    "                   [-p pid] [--listen addr:port] [--push url]\n"
+    "                   [--procfs dir] [--sysfs dir] [--replay dir]\n";
 
 enum {
 	OPT_PROCFS = 0x100, OPT_SYSFS, OPT_REPLAY, OPT_LIST_GROUPS
@@ -83,8 +82,8 @@ help(void)
 	    "  -u, --unbuffered      flush after every record\n"
 	    "      --listen ADDR:PORT\n"
 	    "                        serve the metrics at GET /metrics\n"
-	    "                        (127.0.0.1 unless ADDR is given); alone,\n"
-	    "                        with -f none, sample at each scrape\n"
+	    "                        (127.0.0.1 unless ADDR is given); with\n"
+	    "                        no other output, sample at each scrape\n"
 	    "      --push URL        push each sample to a Pushgateway\n"
 	    "      --push-interval DUR\n"
 	    "                        every DUR (default 15s) and at the end\n"
