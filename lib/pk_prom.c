@@ -240,6 +240,8 @@ put_value(struct pk_jw *w, double v, int decimals)
 		pk_jw_puts(w, "NaN");
 	else if (isinf(v))
 		pk_jw_puts(w, v > 0 ? "+Inf" : "-Inf");
+	else if (v >= 0 && v < 9e15 && (double)(uint64_t)v == v)
+		pk_jw_put_u64(w, (uint64_t)v);	/* the same digits, sooner */
 	else
 		pk_jw_put_num(w, v, decimals);
 }
@@ -286,6 +288,31 @@ pk_prom_sample(struct pk_prom *p, int fam, const struct pk_prom_label *labels,
 		return -1;
 	f = &p->fam[fam];
 	put_series(&f->body, f->name, NULL, labels, nlabels, NULL, NULL, 0);
+	put_value(&f->body, v, decimals);
+	pk_jw_putc(&f->body, '\n');
+	f->nlines++;
+	return 0;
+}
+
+void
+pk_prom_series_text(const struct pk_prom *p, int fam,
+    const struct pk_prom_label *labels, unsigned nlabels, struct pk_jw *w)
+{
+	if (fam < 0 || (unsigned)fam >= p->nfam)
+		return;
+	put_series(w, p->fam[fam].name, NULL, labels, nlabels, NULL, NULL, 0);
+}
+
+int
+pk_prom_sample_text(struct pk_prom *p, int fam, const char *series, size_t len,
+    double v, int decimals)
+{
+	struct pk_prom_family *f;
+
+	if (admit(p, fam, 1) == -1 || p->fam[fam].type == PK_PROM_HISTOGRAM)
+		return -1;
+	f = &p->fam[fam];
+	pk_jw_put(&f->body, series, len);
 	put_value(&f->body, v, decimals);
 	pk_jw_putc(&f->body, '\n');
 	f->nlines++;

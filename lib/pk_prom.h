@@ -84,6 +84,17 @@ int pk_prom_sample(struct pk_prom *p, int fam,
     int decimals);
 
 /*
+ * A series whose labels never change can be rendered once: its text
+ * (NAME{labels} and the space before the value, escaped as
+ * pk_prom_sample writes it) is appended to w, and pk_prom_sample_text
+ * adds a sample with that text, which is the same line for less work.
+ */
+void pk_prom_series_text(const struct pk_prom *p, int fam,
+    const struct pk_prom_label *labels, unsigned nlabels, struct pk_jw *w);
+int pk_prom_sample_text(struct pk_prom *p, int fam, const char *series,
+    size_t len, double v, int decimals);
+
+/*
  * One histogram: nb buckets with upper bounds le[] (ascending) and the
  * number of observations in each (not cumulative: counts[i] counts those
  * in (le[i-1], le[i]]), over counts[nb] for those above the last bound;

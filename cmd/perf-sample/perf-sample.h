@@ -168,6 +168,9 @@ struct ps_live_set {
 	const void *st;
 	struct ps_key *keys;		/* per metric */
 	int *fam;			/* per metric: its family, -1 none */
+	char **series;			/* per metric: its series' text, when the
+					   set has no labels of instances */
+	size_t *slen;
 	double *mul;			/* per metric: exposition / JSON value */
 	double *div;
 	unsigned *jm;			/* the metrics with a JSON key */

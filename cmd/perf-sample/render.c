@@ -210,6 +210,29 @@ ps_live_init(struct ps_live_set *ls, const struct ps_set *set, const void *st,
 			pk_die(PK_EXIT_IO, "internal error: metric family '%s'",
 			    m->prom);
 	}
+	/* A set without instances' labels: each series' text, once. */
+	if (prom != NULL && set->labels[0] == NULL) {
+		struct pk_jw t;
+
+		pk_jw_init(&t, 256);
+		ls->series = pk_xcalloc(n, sizeof(*ls->series));
+		ls->slen = pk_xcalloc(n, sizeof(*ls->slen));
+		for (i = 0; i < n; i++) {
+			const struct ps_metric *m = &set->m[i];
+
+			if (ls->fam[i] == -1)
+				continue;
+			for (k = 0; k < 2 && m->cl[k].name != NULL; k++)
+				;
+			pk_jw_reset(&t);
+			pk_prom_series_text(prom, ls->fam[i], m->cl, k, &t);
+			if (t.oom)
+				pk_die(PK_EXIT_IO, "out of memory");
+			ls->series[i] = pk_xstrndup(t.buf, t.len);
+			ls->slen[i] = t.len;
+		}
+		pk_jw_release(&t);
+	}
 	/* The metrics of each family together, families as they come. */
 	for (i = 0, k = 0; prom != NULL && i < n; i++) {
 		int seen = ls->fam[i] == -1;
@@ -228,6 +251,12 @@ ps_live_init(struct ps_live_set *ls, const struct ps_set *set, const void *st,
 void
 ps_live_release(struct ps_live_set *ls)
 {
+	unsigned i;
+
+	for (i = 0; ls->series != NULL && i < ls->set->nm; i++)
+		free(ls->series[i]);
+	free(ls->series);
+	free(ls->slen);
 	free(ls->keys);
 	free(ls->fam);
 	free(ls->mul);
@@ -481,6 +510,12 @@ ps_prom_view(struct pk_prom *p, const struct ps_live_set *ls,
 
 				if (isnan(v))
 					continue;
+				if (ls->series != NULL) {
+					(void)pk_prom_sample_text(p, ls->fam[mi],
+					    ls->series[mi], ls->slen[mi],
+					    v * ls->mul[mi] / ls->div[mi], m->pdec);
+					continue;
+				}
 				for (c = 0; c < 2 && m->cl[c].name != NULL; c++)
 					lab[nc++] = m->cl[c];
 				(void)pk_prom_sample(p, ls->fam[mi], lab, nc,
