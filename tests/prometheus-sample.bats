@@ -247,6 +247,8 @@ stop_sampler() {
 
 @test "without libmicrohttpd or libcurl: a clear error, status 4" {
 	unshare -m true 2>/dev/null || skip "no mount namespaces here"
+	# glibc's ld.so leaks 42 bytes (_dl_map_object) when a dlopen fails.
+	[ -z "${PK_VALGRIND:-}" ] || skip "a failed dlopen leaks inside glibc"
 	mhd=$(ldconfig -p | awk '$1 == "libmicrohttpd.so.12" { print $NF; exit }')
 	curl=$(ldconfig -p | awk '$1 == "libcurl.so.4" { print $NF; exit }')
 	[ -n "$mhd" ] && [ -n "$curl" ] || skip "libraries not found by ldconfig"

@@ -306,7 +306,6 @@ main(int argc, char **argv)
 	raise_nofile();
 	pk_out_init(o.unbuffered);
 	pk_sig_install(0);
-	ps_outlet_start(sp);
 
 	/* The first reading is the baseline of the first interval. */
 	period = (int64_t)(o.interval * 1e9 + 0.5);
@@ -315,6 +314,7 @@ main(int argc, char **argv)
 	ps_take(sp);
 	ps_procs_sample(sp, 0);
 	ps_swap(sp);
+	ps_outlet_start(sp);
 	if (o.scrape)
 		ps_serve(sp);
 	while (!o.scrape && !pk_stop && (o.count == 0 || n < o.count)) {

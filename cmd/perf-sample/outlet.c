@@ -24,30 +24,6 @@ struct ps_outlet {
 	int have_reading;		/* an exposition was rendered */
 };
 
-void
-ps_outlet_start(struct ps_sampler *sp)
-{
-	const struct perf_sample_opts *o = sp->o;
-	struct ps_outlet *po;
-	char err[512];
-
-	if (!ps_outlets(o))
-		return;
-	po = pk_xcalloc(1, sizeof(*po));
-	pthread_mutex_init(&po->mu, NULL);
-	po->sp = sp;
-	if (pk_outlet_start(&po->out, &o->out, err, sizeof(err)) == -1)
-		pk_die(PK_EXIT_IO, "%s", err);
-	sp->outlet = po;
-}
-
-void
-ps_outlet_publish(struct ps_sampler *sp)
-{
-	pk_outlet_publish(&sp->outlet->out, sp->pw.buf, sp->pw.len);
-	sp->outlet->have_reading = 1;
-}
-
 /* In the server's thread, before /metrics is served. */
 static void
 on_scrape(void *arg)
@@ -67,17 +43,45 @@ on_scrape(void *arg)
 }
 
 void
+ps_outlet_start(struct ps_sampler *sp)
+{
+	const struct perf_sample_opts *o = sp->o;
+	struct ps_outlet *po;
+	char err[512];
+
+	if (!ps_outlets(o))
+		return;
+	po = pk_xcalloc(1, sizeof(*po));
+	pthread_mutex_init(&po->mu, NULL);
+	po->sp = sp;
+	if (pk_outlet_start(&po->out, &o->out, err, sizeof(err)) == -1)
+		pk_die(PK_EXIT_IO, "%s", err);
+	sp->outlet = po;
+	/*
+	 * The server's thread reads the hook from now on: the baseline was
+	 * taken before the server started, and only a scrape in the moment
+	 * between the two gets an empty page.
+	 */
+	if (o->scrape) {
+		po->out.http.arg = po;
+		__atomic_store_n(&po->out.http.refresh, on_scrape,
+		    __ATOMIC_RELEASE);
+	}
+}
+
+void
+ps_outlet_publish(struct ps_sampler *sp)
+{
+	pk_outlet_publish(&sp->outlet->out, sp->pw.buf, sp->pw.len);
+	sp->outlet->have_reading = 1;
+}
+
+void
 ps_serve(struct ps_sampler *sp)
 {
-	struct ps_outlet *po = sp->outlet;
 	sigset_t stop, old;
 
-	/*
-	 * The server's thread reads the hook from now on (the baseline was
-	 * taken before): until this store, a scrape gets an empty page.
-	 */
-	po->out.http.arg = po;
-	__atomic_store_n(&po->out.http.refresh, on_scrape, __ATOMIC_RELEASE);
+	(void)sp;
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
