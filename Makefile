@@ -88,11 +88,12 @@ $(LIB): $(LIBOBJ)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 # Per-program libraries, as target-specific variables.
-$(O)/bin/perf-alert: LDLIBS += -lcurl -lmicrohttpd
-$(O)/bin/perf-bench: LDLIBS += -lcurl -lmicrohttpd
-$(O)/bin/perf-profile: LDLIBS += -lcurl -lmicrohttpd
-$(O)/bin/perf-qualityctl: LDLIBS += -lcurl -lmicrohttpd
-$(O)/bin/rt-loop: LDLIBS += -ldl -lcurl -lmicrohttpd
+$(O)/bin/perf-alert: LDLIBS += -lcurl -ldl
+$(O)/bin/perf-bench: LDLIBS += -ldl
+$(O)/bin/perf-profile: LDLIBS += -ldl
+$(O)/bin/perf-qualityctl: LDLIBS += -ldl
+$(O)/bin/rt-loop: LDLIBS += -ldl
+$(O)/bin/perf-sample: LDLIBS += -ldl
 
 .SECONDEXPANSION:
 $(O)/bin/%: $$(call prog_objs,$$*) $(LIB)

@@ -208,6 +208,54 @@ if [ -n "$nx" ] && command -v curl >/dev/null; then
 	row "node_exporter" "peak RSS KiB" "$s_rss" "$nx_rss"
 fi
 
+# --- an exporter against an exporter: CPU per scrape of perf-sample
+# --listen (sampling at each scrape; -i 1ms so that every scrape takes a
+# reading) and of node_exporter with its default collectors, in the same
+# run: SCRAPES_PS and SCRAPES_NX requests through one curl (one kept-alive
+# connection) at 500 a second, 2 ms apart, so that no scrape of perf-sample
+# comes within -i of the last and is served a cached one; CPU from
+# utime+stime of /proc/PID/stat (every thread) before and after, at the
+# clock tick's resolution, hence many scrapes ---
+SCRAPES_PS=${SCRAPES_PS:-2000}
+SCRAPES_NX=${SCRAPES_NX:-100}
+# ticks PID: utime+stime of the process, in clock ticks.
+ticks() {
+	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+# per_scrape PID PORT N: CPU µs of PID per scrape over N scrapes.
+per_scrape() {
+	local cfg t0 t1
+	cfg=$(mktemp) || exit 4
+	awk -v n="$3" -v u="http://127.0.0.1:$2/metrics" 'BEGIN {
+		for (i = 0; i < n; i++) printf "url = \"%s\"\noutput = \"/dev/null\"\n", u }' >"$cfg"
+	t0=$(ticks "$1")
+	curl --rate 500/s -sf -K "$cfg" ||
+	    echo "bench: a scrape of port $2 failed" >&2
+	t1=$(ticks "$1")
+	rm -f "$cfg"
+	awk -v a="$t0" -v b="$t1" -v n="$3" -v hz="$(getconf CLK_TCK)" \
+	    'BEGIN { print (b - a) / hz * 1e6 / n }'
+}
+if [ -n "$nx" ] && command -v curl >/dev/null; then
+	pport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+	perf-sample --listen "127.0.0.1:$pport" -i 1ms >/dev/null 2>&1 &
+	ps_pid=$!
+	pids+=("$ps_pid")
+	for _ in $(seq 50); do
+		curl -sf "http://127.0.0.1:$pport/metrics" >/dev/null && break
+		sleep 0.1
+	done
+	sc_ps=() sc_nx=()
+	for _ in $(seq "$REPS"); do
+		sc_ps+=("$(per_scrape "$ps_pid" "$pport" "$SCRAPES_PS")")
+		sc_nx+=("$(per_scrape "$nx_pid" "$port" "$SCRAPES_NX")")
+	done
+	kill "$ps_pid" 2>/dev/null
+	row "node_exporter $v (default collectors)" \
+	    "CPU µs per scrape, --listen sampling at each scrape (utime+stime)" \
+	    "$(printf '%s\n' "${sc_ps[@]}" | median)" "$(printf '%s\n' "${sc_nx[@]}" | median)"
+fi
+
 # Start-up: the median wall time of a -n 1 run less its 1 ms interval
 # and less what exec of /bin/true costs on this machine (measured in the
 # same hyperfine run), beside the issue's target; and the CPU time of

@@ -2,8 +2,10 @@
 #include "pk_httpd.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <netdb.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,68 @@
 #include "pk_num.h"
 
 #define CT_METRICS "text/plain; version=0.0.4; charset=utf-8"
+
+/*
+ * libmicrohttpd is loaded with dlopen(3) when a server starts, not
+ * linked: a program run without --listen does not pay for loading and
+ * relocating it (and the TLS libraries it pulls in) at every start. The
+ * -dev header still gives the types; the functions come from this table.
+ */
+#define PK_LIBMHD "libmicrohttpd.so.12"
+
+static struct libmhd {
+	struct MHD_Daemon *(*start_daemon)(unsigned, uint16_t,
+	    MHD_AcceptPolicyCallback, void *, MHD_AccessHandlerCallback, void *,
+	    ...);
+	void (*stop_daemon)(struct MHD_Daemon *);
+	const union MHD_DaemonInfo *(*get_daemon_info)(struct MHD_Daemon *,
+	    enum MHD_DaemonInfoType, ...);
+	struct MHD_Response *(*create_response_from_buffer)(size_t, void *,
+	    enum MHD_ResponseMemoryMode);
+	enum MHD_Result (*add_response_header)(struct MHD_Response *,
+	    const char *, const char *);
+	enum MHD_Result (*queue_response)(struct MHD_Connection *, unsigned,
+	    struct MHD_Response *);
+	void (*destroy_response)(struct MHD_Response *);
+	int ok;
+	char err[256];
+} mhd;
+
+static pthread_once_t mhd_once = PTHREAD_ONCE_INIT;
+
+static void
+mhd_load(void)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} syms[] = {
+#define SYM(f) { "MHD_" #f, offsetof(struct libmhd, f) }
+		SYM(start_daemon), SYM(stop_daemon), SYM(get_daemon_info),
+		SYM(create_response_from_buffer), SYM(add_response_header),
+		SYM(queue_response), SYM(destroy_response),
+#undef SYM
+	};
+	void *h = dlopen(PK_LIBMHD, RTLD_NOW | RTLD_LOCAL);
+	size_t i;
+
+	if (h == NULL) {
+		snprintf(mhd.err, sizeof(mhd.err), "cannot load %s "
+		    "(libmicrohttpd, for --listen): %s", PK_LIBMHD, dlerror());
+		return;
+	}
+	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		void *f = dlsym(h, syms[i].name);
+
+		if (f == NULL) {
+			snprintf(mhd.err, sizeof(mhd.err), "%s has no %s",
+			    PK_LIBMHD, syms[i].name);
+			return;
+		}
+		memcpy((char *)&mhd + syms[i].off, &f, sizeof(f));
+	}
+	mhd.ok = 1;
+}
 
 int
 pk_httpd_parse_addr(const char *spec, char *host, size_t hostsize, int *port,
@@ -70,15 +134,15 @@ reply(struct MHD_Connection *c, unsigned status, const char *type,
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	r = MHD_create_response_from_buffer(len, (void *)body,
+	r = mhd.create_response_from_buffer(len, (void *)body,
 	    MHD_RESPMEM_MUST_COPY);
 	if (r == NULL)
 		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (allow)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
+		mhd.add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = mhd.queue_response(c, status, r);
+	mhd.destroy_response(r);
 	return ret;
 }
 
@@ -94,8 +158,19 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 
 	(void)version;
 	(void)upload;
-	(void)upload_size;
-	(void)con_cls;
+	/*
+	 * The first call is for the headers: answered at once, libmicrohttpd
+	 * closes the connection (a body might follow); answered at the
+	 * second, it keeps it alive for the scraper's next request.
+	 */
+	if (*con_cls == NULL) {
+		*con_cls = h;
+		return MHD_YES;
+	}
+	if (*upload_size != 0) {
+		*upload_size = 0;	/* a body is not read */
+		return MHD_YES;
+	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
 		__atomic_add_fetch(&h->rejected, 1, __ATOMIC_RELAXED);
@@ -106,15 +181,15 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		if (h->refresh != NULL)
 			h->refresh(h->arg);
 		pthread_mutex_lock(&h->mu);
-		r = MHD_create_response_from_buffer(h->len,
+		r = mhd.create_response_from_buffer(h->len,
 		    h->buf != NULL ? h->buf : (void *)"", MHD_RESPMEM_MUST_COPY);
 		pthread_mutex_unlock(&h->mu);
 		if (r == NULL)
 			return MHD_NO;
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+		mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 		    CT_METRICS);
-		ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-		MHD_destroy_response(r);
+		ret = mhd.queue_response(c, MHD_HTTP_OK, r);
+		mhd.destroy_response(r);
 		__atomic_add_fetch(&h->scrapes, 1, __ATOMIC_RELAXED);
 		return ret;
 	}
@@ -155,6 +230,11 @@ pk_httpd_start(struct pk_httpd *h, const char *spec, const char *name,
 	if (pk_httpd_parse_addr(spec, host, sizeof(host), &port, err,
 	    errsize) == -1)
 		return -1;
+	pthread_once(&mhd_once, mhd_load);
+	if (!mhd.ok) {
+		snprintf(err, errsize, "%s", mhd.err);
+		return -1;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
 	hints.ai_socktype = SOCK_STREAM;
@@ -169,7 +249,7 @@ pk_httpd_start(struct pk_httpd *h, const char *spec, const char *name,
 	memset(h, 0, sizeof(*h));
 	pthread_mutex_init(&h->mu, NULL);
 	h->name = name;
-	h->daemon = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handle,
+	h->daemon = mhd.start_daemon(flags, (uint16_t)port, NULL, NULL, handle,
 	    h, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)PK_HTTPD_MAX_CONN,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)PK_HTTPD_MEM,
@@ -185,7 +265,7 @@ pk_httpd_start(struct pk_httpd *h, const char *spec, const char *name,
 		pthread_mutex_destroy(&h->mu);
 		return -1;
 	}
-	info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	info = mhd.get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = info != NULL ? info->port : port;
 	return 0;
 }
@@ -219,7 +299,7 @@ pk_httpd_stop(struct pk_httpd *h)
 {
 	if (h->daemon == NULL)
 		return;
-	MHD_stop_daemon(h->daemon);
+	mhd.stop_daemon(h->daemon);
 	h->daemon = NULL;
 	pthread_mutex_destroy(&h->mu);
 	free(h->buf);

@@ -62,6 +62,16 @@ same(const char *a, const char *b)
 	    (b != NULL && strcmp(a, b) == 0);
 }
 
+/* Whether s has a byte above 0x7f (to be checked as UTF-8). */
+static int
+has_high(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 1;
+	return 0;
+}
+
 int
 pk_prom_family(struct pk_prom *p, const char *name, const char *help,
     int type, const char *unit)
@@ -105,7 +115,8 @@ pk_prom_family(struct pk_prom *p, const char *name, const char *help,
 	f->unit = unit != NULL ? unit : "";
 	f->type = type;
 	f->nlines = 0;
-	f->help_plain = strpbrk(f->help, "\\\n") == NULL;
+	f->help_plain = strpbrk(f->help, "\\\n") == NULL &&
+	    !has_high(f->help);
 	pk_jw_init(&f->body, 256);
 	if (f->body.oom) {
 		p->oom = 1;
@@ -165,21 +176,61 @@ admit(struct pk_prom *p, int fam, size_t n)
 	return 0;
 }
 
-/* s with backslash, line feed and (for a label value) '"' escaped. */
-static void
-put_escaped(struct pk_jw *w, const char *s, int quote)
+/* The length of a valid UTF-8 sequence at s, 0 if invalid. */
+static size_t
+utf8_len(const unsigned char *s)
 {
-	const char *run = s;
+	unsigned c = s[0];
+
+	if (c >= 0xc2 && c <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))
+			return 0;
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80 || (c == 0xf0 && s[1] < 0x90) ||
+		    (c == 0xf4 && s[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/*
+ * s with backslash, line feed and (for a label value) '"' escaped, and
+ * each byte that is not part of valid UTF-8 written as U+FFFD: the
+ * format is UTF-8, and a process name or a path may be anything.
+ */
+static void
+put_escaped(struct pk_jw *w, const char *str, int quote)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	const unsigned char *run = s;
+	size_t ul;
 
 	for (; *s != '\0'; s++) {
-		if (*s != '\\' && *s != '\n' && !(quote && *s == '"'))
+		if (*s < 0x80) {
+			if (*s != '\\' && *s != '\n' && !(quote && *s == '"'))
+				continue;
+			pk_jw_put(w, (const char *)run, (size_t)(s - run));
+			pk_jw_putc(w, '\\');
+			pk_jw_putc(w, *s == '\n' ? 'n' : (char)*s);
+			run = s + 1;
 			continue;
-		pk_jw_put(w, run, (size_t)(s - run));
-		pk_jw_putc(w, '\\');
-		pk_jw_putc(w, *s == '\n' ? 'n' : *s);
+		}
+		if ((ul = utf8_len(s)) != 0) {
+			s += ul - 1;
+			continue;
+		}
+		pk_jw_put(w, (const char *)run, (size_t)(s - run));
+		pk_jw_put(w, "\xef\xbf\xbd", 3);
 		run = s + 1;
 	}
-	pk_jw_put(w, run, (size_t)(s - run));
+	pk_jw_put(w, (const char *)run, (size_t)(s - run));
 }
 
 static void
@@ -189,6 +240,8 @@ put_value(struct pk_jw *w, double v, int decimals)
 		pk_jw_puts(w, "NaN");
 	else if (isinf(v))
 		pk_jw_puts(w, v > 0 ? "+Inf" : "-Inf");
+	else if (v >= 0 && v < 9e15 && (double)(uint64_t)v == v)
+		pk_jw_put_u64(w, (uint64_t)v);	/* the same digits, sooner */
 	else
 		pk_jw_put_num(w, v, decimals);
 }
@@ -235,6 +288,31 @@ pk_prom_sample(struct pk_prom *p, int fam, const struct pk_prom_label *labels,
 		return -1;
 	f = &p->fam[fam];
 	put_series(&f->body, f->name, NULL, labels, nlabels, NULL, NULL, 0);
+	put_value(&f->body, v, decimals);
+	pk_jw_putc(&f->body, '\n');
+	f->nlines++;
+	return 0;
+}
+
+void
+pk_prom_series_text(const struct pk_prom *p, int fam,
+    const struct pk_prom_label *labels, unsigned nlabels, struct pk_jw *w)
+{
+	if (fam < 0 || (unsigned)fam >= p->nfam)
+		return;
+	put_series(w, p->fam[fam].name, NULL, labels, nlabels, NULL, NULL, 0);
+}
+
+int
+pk_prom_sample_text(struct pk_prom *p, int fam, const char *series, size_t len,
+    double v, int decimals)
+{
+	struct pk_prom_family *f;
+
+	if (admit(p, fam, 1) == -1 || p->fam[fam].type == PK_PROM_HISTOGRAM)
+		return -1;
+	f = &p->fam[fam];
+	pk_jw_put(&f->body, series, len);
 	put_value(&f->body, v, decimals);
 	pk_jw_putc(&f->body, '\n');
 	f->nlines++;

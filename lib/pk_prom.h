@@ -19,8 +19,9 @@
  * a buffer of its own that is reused from one exposition to the next, so
  * a steady state allocates nothing. Label values and help texts are
  * escaped as the format asks (backslash, line feed, and the double quote
- * in label values); the bytes are passed as they are, so the caller gives
- * UTF-8. The strings given to pk_prom_family() must live as long as the
+ * in label values), and a byte that is not part of valid UTF-8 is written
+ * as U+FFFD, so a label value read from the system (a process name) can
+ * never make the exposition invalid. The strings given to pk_prom_family() must live as long as the
  * registry.
  *
  * A cap on the series of one exposition guards against a label that
@@ -81,6 +82,17 @@ void pk_prom_begin(struct pk_prom *p);
 int pk_prom_sample(struct pk_prom *p, int fam,
     const struct pk_prom_label *labels, unsigned nlabels, double v,
     int decimals);
+
+/*
+ * A series whose labels never change can be rendered once: its text
+ * (NAME{labels} and the space before the value, escaped as
+ * pk_prom_sample writes it) is appended to w, and pk_prom_sample_text
+ * adds a sample with that text, which is the same line for less work.
+ */
+void pk_prom_series_text(const struct pk_prom *p, int fam,
+    const struct pk_prom_label *labels, unsigned nlabels, struct pk_jw *w);
+int pk_prom_sample_text(struct pk_prom *p, int fam, const char *series,
+    size_t len, double v, int decimals);
 
 /*
  * One histogram: nb buckets with upper bounds le[] (ascending) and the

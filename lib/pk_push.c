@@ -2,16 +2,102 @@
 #include "pk_push.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <dlfcn.h>
+#include <pthread.h>
+
 #include <curl/curl.h>
 
 #include "pk_err.h"
 #include "pk_time.h"
+
+/*
+ * libcurl is loaded with dlopen(3) on first use, not linked: a program
+ * that never pushes (most runs of most programs) does not pay the ~14
+ * million instructions that loading and relocating libcurl and its
+ * dependencies costs at every start. The -dev headers still give the
+ * types; the functions come from this table.
+ */
+#define PK_LIBCURL "libcurl.so.4"
+
+static struct libcurl {
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	void (*easy_cleanup)(CURL *);
+	void (*easy_reset)(CURL *);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+	int ok;
+	char err[256];
+} lc;
+
+static pthread_once_t lc_once = PTHREAD_ONCE_INIT;
+
+static void
+lc_load(void)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} syms[] = {
+#define SYM(f, n) { n, offsetof(struct libcurl, f) }
+		SYM(global_init, "curl_global_init"),
+		SYM(easy_init, "curl_easy_init"),
+		SYM(easy_cleanup, "curl_easy_cleanup"),
+		SYM(easy_reset, "curl_easy_reset"),
+		SYM(easy_setopt, "curl_easy_setopt"),
+		SYM(easy_perform, "curl_easy_perform"),
+		SYM(easy_getinfo, "curl_easy_getinfo"),
+		SYM(easy_strerror, "curl_easy_strerror"),
+		SYM(slist_append, "curl_slist_append"),
+		SYM(slist_free_all, "curl_slist_free_all"),
+#undef SYM
+	};
+	void *h = dlopen(PK_LIBCURL, RTLD_NOW | RTLD_LOCAL);
+	size_t i;
+
+	if (h == NULL) {
+		snprintf(lc.err, sizeof(lc.err), "cannot load %s (libcurl, "
+		    "for --push): %s", PK_LIBCURL, dlerror());
+		return;
+	}
+	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		void *f = dlsym(h, syms[i].name);
+
+		if (f == NULL) {
+			snprintf(lc.err, sizeof(lc.err), "%s has no %s",
+			    PK_LIBCURL, syms[i].name);
+			return;
+		}
+		memcpy((char *)&lc + syms[i].off, &f, sizeof(f));
+	}
+	if (lc.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(lc.err, sizeof(lc.err), "cannot initialise libcurl");
+		return;
+	}
+	lc.ok = 1;
+}
+
+/* libcurl loaded and initialised: 0, or -1 with the reason in err. */
+static int
+lc_ready(char *err, size_t errsize)
+{
+	pthread_once(&lc_once, lc_load);
+	if (lc.ok)
+		return 0;
+	snprintf(err, errsize, "%s", lc.err);
+	return -1;
+}
 
 /* Append s to a growing string; -1 when out of memory. */
 static int
@@ -126,29 +212,29 @@ request(struct pk_push *p, CURL *c, const char *method, const char *body,
 	long code = 0;
 	CURLcode rc;
 
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, p->url);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout * 1000));
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	lc.easy_reset(c);
+	lc.easy_setopt(c, CURLOPT_URL, p->url);
+	lc.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	lc.easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	lc.easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
+	lc.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout * 1000));
+	lc.easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	lc.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (body != NULL) {
-		hdr = curl_slist_append(hdr,
+		hdr = lc.slist_append(hdr,
 		    "Content-Type: text/plain; version=0.0.4");
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+		lc.easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+		lc.easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		lc.easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
 	}
-	rc = curl_easy_perform(c);
-	curl_slist_free_all(hdr);
+	rc = lc.easy_perform(c);
+	lc.slist_free_all(hdr);
 	if (rc != CURLE_OK) {
 		snprintf(p->last_err, sizeof(p->last_err), "%s",
-		    curl_easy_strerror(rc));
+		    lc.easy_strerror(rc));
 		return -1;
 	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	lc.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	if (code < 200 || code > 299) {
 		snprintf(p->last_err, sizeof(p->last_err), "HTTP %ld", code);
 		return -1;
@@ -165,14 +251,15 @@ pk_push_once(const char *url, const char *buf, size_t len, double timeout,
 	int rc;
 
 	memset(&p, 0, sizeof(p));
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    (c = curl_easy_init()) == NULL) {
+	if (lc_ready(err, errsize) == -1)
+		return -1;
+	if ((c = lc.easy_init()) == NULL) {
 		snprintf(err, errsize, "cannot initialise libcurl");
 		return -1;
 	}
 	p.url = (char *)url;
 	rc = request(&p, c, "PUT", buf, len, timeout);
-	curl_easy_cleanup(c);
+	lc.easy_cleanup(c);
 	if (rc == -1)
 		snprintf(err, errsize, "%s", p.last_err);
 	return rc;
@@ -197,7 +284,7 @@ push_main(void *arg)
 	char *mine = NULL;
 	size_t mlen = 0, mcap = 0;
 	double due = 0, backoff = 1;
-	CURL *c = curl_easy_init();
+	CURL *c = lc.easy_init();
 	int warned = 0;
 
 	pthread_mutex_lock(&p->mu);
@@ -244,7 +331,7 @@ push_main(void *arg)
 	pthread_mutex_unlock(&p->mu);
 	free(mine);
 	if (c != NULL)
-		curl_easy_cleanup(c);
+		lc.easy_cleanup(c);
 	return NULL;
 }
 
@@ -255,10 +342,8 @@ pk_push_start(struct pk_push *p, const char *url, double interval,
 	int e;
 
 	memset(p, 0, sizeof(*p));
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		snprintf(err, errsize, "cannot initialise libcurl");
+	if (lc_ready(err, errsize) == -1)
 		return -1;
-	}
 	if ((p->url = strdup(url)) == NULL) {
 		snprintf(err, errsize, "out of memory");
 		return -1;
@@ -310,7 +395,7 @@ pk_push_stop(struct pk_push *p, double wait_s)
 	/* The last word: what is newest, then the delete if asked. */
 	have = p->len > 0;
 	if ((have || p->delete_at_end) && wait_s > 0 &&
-	    (c = curl_easy_init()) != NULL) {
+	    (c = lc.easy_init()) != NULL) {
 		if (have && !p->delete_at_end) {
 			if (request(p, c, "PUT", p->buf, p->len, wait_s) == 0)
 				p->pushed++;
@@ -321,7 +406,7 @@ pk_push_stop(struct pk_push *p, double wait_s)
 		if (p->delete_at_end &&
 		    request(p, c, "DELETE", NULL, 0, wait_s) == -1)
 			pk_warn("delete of %s failed: %s", p->url, p->last_err);
-		curl_easy_cleanup(c);
+		lc.easy_cleanup(c);
 	}
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);

@@ -47,7 +47,7 @@ teardown() {
 	run -2 --separate-stderr perf-sample -i soon
 	[[ "$stderr" == *"is not a duration"* ]]
 	run -2 --separate-stderr perf-sample -f xml
-	[[ "$stderr" == *"--format 'xml': expected json or prom"* ]]
+	[[ "$stderr" == *"--format 'xml': expected json, prom or none"* ]]
 	run -2 --separate-stderr perf-sample -m cpu,bogus
 	[[ "$stderr" == *"unknown metric group 'bogus'"* ]]
 	run -2 --separate-stderr perf-sample -n 0
@@ -255,8 +255,10 @@ perf-sample: 1 bad input line skipped" ]
 	run -0 cat "$BATS_TEST_TMPDIR/rpi.prom"
 	assert_line 'perfkit_throttle_now{flag="under_voltage"} 1'
 	assert_line 'perfkit_throttle_now{flag="freq_capped"} 0'
-	assert_line 'perfkit_process_cpu_ratio{pid="1234",comm="robot main"} 0.75'
-	assert_line 'perfkit_process_resident_bytes{pid="1234",comm="robot main"} 10485760'
+	# A process is named by its comm, never its PID.
+	assert_line 'perfkit_process_cpu_ratio{comm="robot main"} 0.75'
+	assert_line 'perfkit_process_resident_bytes{comm="robot main"} 10485760'
+	assert_line 'perfkit_processes{comm="robot main"} 1'
 	assert_line 'perfkit_cpu_frequency_hertz{cpu="3"} 600000000'
 }
 
@@ -283,8 +285,9 @@ perf-sample: 1 bad input line skipped" ]
 	# No temporary file is left behind, and node_exporter can read it.
 	[ "$(ls "$BATS_TEST_TMPDIR/textfiles")" = perfkit.prom ]
 	[ "$(stat -c %a "$f")" = 644 ]
+	# One warning, retried at each sample; the status says the last failed.
 	run -4 --separate-stderr perf-sample --replay "$FX/server" -o "$BATS_TEST_TMPDIR/no/dir/x.prom"
-	[[ "$stderr" == *"perf-sample: cannot write '$BATS_TEST_TMPDIR/no/dir/x.prom': No such file or directory"* ]]
+	[[ "$stderr" == "perf-sample: cannot write '$BATS_TEST_TMPDIR/no/dir/x.prom' (retrying at each update): No such file or directory" ]]
 }
 
 @test "a malformed line in a procfs file: status 3, FILE:LINE, the rest still sampled" {
@@ -557,7 +560,7 @@ allocations() {
 @test "the man page's EXAMPLES run as printed, only shortened" {
 	cd "$BATS_TEST_TMPDIR"
 	mapfile -d '' ex < <(pk_man_examples perf-sample)
-	[ "${#ex[@]}" -eq 5 ] || fail "the EXAMPLES changed: update this test"
+	[ "${#ex[@]}" -eq 6 ] || fail "the EXAMPLES changed: update this test"
 	# Intervals and counts shortened, endless runs given a count.
 	run -0 --separate-stderr bash -o pipefail -c "${ex[0]/-i 1s -n 10/-i 100ms -n 2}"
 	[ "${#lines[@]}" -eq 2 ]
@@ -569,7 +572,17 @@ allocations() {
 	pk_stop_pid "$pid"
 	assert_line --regexp '^\{"type":"profile",.*"component":"lane_detector"'
 	run -0 bash -o pipefail -c "${ex[2]/perf-sample /perf-sample -n 2 -i 100ms }"
-	cron=${ex[3]#"* * * * * "}
+	# The exporter, on a free port, scraped once.
+	port=$(pk_free_port)
+	bash -c "exec ${ex[3]/:9101/127.0.0.1:$port}" 2>/dev/null 3>&- &
+	pid=$!
+	pk_wait_port "$port" 10 || fail "the exporter does not listen"
+	run -0 curl -fsS "http://127.0.0.1:$port/metrics"
+	scraped=$output
+	pk_stop_pid "$pid"
+	grep -Eq '^perfkit_cpu_seconds_total\{mode="idle"\} [0-9.e+]+$' <<<"$scraped" ||
+	    fail "no CPU seconds in: $scraped"
+	cron=${ex[4]#"* * * * * "}
 	cron=${cron/-i 5s/-i 100ms}
 	run -0 bash -c "${cron//\/var\/lib\/prometheus\/node-exporter/$BATS_TEST_TMPDIR}"
 	grep -q '^perfkit_cpu_util' perfkit.prom
@@ -577,6 +590,6 @@ allocations() {
 		promtool check metrics <perfkit.prom
 	fi
 	cd "$ROOT"
-	run -0 --separate-stderr bash -c "${ex[4]}"
+	run -0 --separate-stderr bash -c "${ex[5]}"
 	echo "${lines[0]}" | jq -e '.throttle.now.under_voltage == true'
 }

@@ -9,17 +9,27 @@
 	"Share of all CPU time per mode (0-1).", "%", PK_PROM_GAUGE,	\
 	PS_NUM, 2, 6, { { "mode", m } } }
 
-static const struct ps_metric cpu_metrics[PS_CPU_NSHARES] = {
+/* The kernel's own counters, for rate() over any window. */
+#define SECONDS(m) {							\
+	NULL, "perfkit_cpu_seconds_total",				\
+	"CPU time spent in each mode since boot, all CPUs together.",	\
+	"s", PK_PROM_COUNTER, PS_NUM, 0, 2, { { "mode", m } } }
+
+#define NSECONDS 8
+
+static const struct ps_metric cpu_metrics[PS_CPU_NSHARES + NSECONDS] = {
 	{ "cpu.util", "perfkit_cpu_util_ratio", "Busy share of all CPUs (0-1).",
 	    "%", PK_PROM_GAUGE, PS_NUM, 2, 6 },
 	MODE("user"), MODE("system"), MODE("iowait"), MODE("steal"),
 	MODE("nice"), MODE("irq"), MODE("softirq"), MODE("idle"),
+	SECONDS("user"), SECONDS("system"), SECONDS("iowait"), SECONDS("steal"),
+	SECONDS("nice"), SECONDS("irq"), SECONDS("softirq"), SECONDS("idle"),
 };
 
 struct cpu {
 	struct ps_view view;
 	struct ps_inst inst;
-	double v[PS_CPU_NSHARES];
+	double v[PS_CPU_NSHARES + NSECONDS];
 };
 
 static const struct ps_set cpu_set = {
@@ -76,14 +86,29 @@ cpu_discover(struct ps_sampler *sp, void *st)
 static void
 cpu_derive(struct ps_sampler *sp, void *st)
 {
+	const struct pk_procfs_cpu *t = &sp->st[sp->cur].all;
 	struct cpu *c = st;
+	double hz = (double)sp->clk_tck, *sec = c->v + PS_CPU_NSHARES;
 	int i;
 
 	if (sp->have_stat[sp->prev] && sp->have_stat[sp->cur])
-		ps_cpu_shares(&sp->st[sp->prev].all, &sp->st[sp->cur].all, c->v);
+		ps_cpu_shares(&sp->st[sp->prev].all, t, c->v);
 	else
 		for (i = 0; i < PS_CPU_NSHARES; i++)
 			c->v[i] = NAN;
+	if (!sp->have_stat[sp->cur]) {
+		for (i = 0; i < NSECONDS; i++)
+			sec[i] = NAN;
+		return;
+	}
+	sec[0] = (double)t->user / hz;
+	sec[1] = (double)t->system / hz;
+	sec[2] = (double)t->iowait / hz;
+	sec[3] = (double)t->steal / hz;
+	sec[4] = (double)t->nice / hz;
+	sec[5] = (double)t->irq / hz;
+	sec[6] = (double)t->softirq / hz;
+	sec[7] = (double)t->idle / hz;
 }
 
 static const struct ps_set *const cpu_sets[] = { &cpu_set, NULL };

@@ -12,6 +12,10 @@ static const struct ps_metric disk_metrics[] = {
 	{ "disk.*.util_pct", "perfkit_disk_util_ratio",
 	    "Share of time the device was busy (0-1).", "%", PK_PROM_GAUGE,
 	    PS_NUM, 2, 6 },
+	{ NULL, "perfkit_disk_read_bytes_total", "Bytes read since boot.",
+	    "B", PK_PROM_COUNTER, PS_NUM, 0, 0 },
+	{ NULL, "perfkit_disk_written_bytes_total", "Bytes written since boot.",
+	    "B", PK_PROM_COUNTER, PS_NUM, 0, 0 },
 };
 
 struct disk {
@@ -20,7 +24,7 @@ struct disk {
 	struct pk_procfs_disk d[2][PS_MAXDEV];
 	unsigned n[2];
 	struct ps_inst inst[PS_MAXDEV];
-	double v[PS_MAXDEV][3];
+	double v[PS_MAXDEV][5];
 };
 
 static const struct ps_set disk_set = {
@@ -70,9 +74,15 @@ disk_derive(struct ps_sampler *sp, void *st)
 
 	d->view.n = ps_named_rates(sp, d->d[sp->prev], d->n[sp->prev],
 	    d->d[sp->cur], d->n[sp->cur], sizeof(d->d[0][0]), off, 3, d->inst,
-	    d->v[0], 3);
+	    d->v[0], 5);
 	/* Sectors of 512 bytes; ms busy per s, a share of at most 100 %. */
 	for (i = 0; i < d->view.n; i++) {
+		/* The instance's name is the start of its reading. */
+		const struct pk_procfs_disk *x =
+		    (const struct pk_procfs_disk *)(const void *)d->inst[i].name;
+
+		d->v[i][3] = (double)x->rd_sectors * 512;
+		d->v[i][4] = (double)x->wr_sectors * 512;
 		d->v[i][0] *= 512;
 		d->v[i][1] *= 512;
 		d->v[i][2] /= 10.0;

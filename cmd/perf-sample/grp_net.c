@@ -9,6 +9,10 @@ static const struct ps_metric net_metrics[] = {
 	    "Bytes received per second.", "B/s", PK_PROM_GAUGE, PS_NUM, 1, 1 },
 	{ "net.*.tx_bytes_per_s", "perfkit_network_transmit_bytes_per_second",
 	    "Bytes transmitted per second.", "B/s", PK_PROM_GAUGE, PS_NUM, 1, 1 },
+	{ NULL, "perfkit_network_receive_bytes_total",
+	    "Bytes received since boot.", "B", PK_PROM_COUNTER, PS_NUM, 0, 0 },
+	{ NULL, "perfkit_network_transmit_bytes_total",
+	    "Bytes transmitted since boot.", "B", PK_PROM_COUNTER, PS_NUM, 0, 0 },
 };
 
 struct net {
@@ -17,7 +21,7 @@ struct net {
 	struct pk_procfs_net d[2][PS_MAXDEV];
 	unsigned n[2];
 	struct ps_inst inst[PS_MAXDEV];
-	double v[PS_MAXDEV][2];
+	double v[PS_MAXDEV][4];
 };
 
 static const struct ps_set net_set = {
@@ -62,10 +66,19 @@ net_derive(struct ps_sampler *sp, void *st)
 		offsetof(struct pk_procfs_net, tx_bytes)
 	};
 	struct net *d = st;
+	unsigned i;
 
 	d->view.n = ps_named_rates(sp, d->d[sp->prev], d->n[sp->prev],
 	    d->d[sp->cur], d->n[sp->cur], sizeof(d->d[0][0]), off, 2, d->inst,
-	    d->v[0], 2);
+	    d->v[0], 4);
+	for (i = 0; i < d->view.n; i++) {
+		/* The instance's name is the start of its reading. */
+		const struct pk_procfs_net *x =
+		    (const struct pk_procfs_net *)(const void *)d->inst[i].name;
+
+		d->v[i][2] = (double)x->rx_bytes;
+		d->v[i][3] = (double)x->tx_bytes;
+	}
 }
 
 static void

@@ -26,9 +26,9 @@
 #include "pk_time.h"
 
 static const char usage_str[] =
-    "usage: perf-sample [-hu] [-c comm] [-f json|prom] [-g cgroup] "
-    "[-i interval]\n"
-    "                   [-m metrics] [-n count] [-o textfile] [-p pid]\n"
+    "usage: perf-sample [-hu] [-c comm] [-f json|prom|none] [-g cgroup]\n"
+    "                   [-i interval] [-m metrics] [-n count] [-o textfile]\n"
+    "                   [-p pid] [--listen addr:port] [--push url]\n"
     "                   [--procfs dir] [--sysfs dir] [--replay dir]\n";
 
 enum {
@@ -46,6 +46,10 @@ static const struct option longopts[] = {
 	{ "textfile", required_argument, NULL, 'o' },
 	{ "pid", required_argument, NULL, 'p' },
 	{ "unbuffered", no_argument, NULL, 'u' },
+	{ "listen", required_argument, NULL, PK_OPT_LISTEN },
+	{ "push", required_argument, NULL, PK_OPT_PUSH },
+	{ "push-interval", required_argument, NULL, PK_OPT_PUSH_INTERVAL },
+	{ "push-delete", no_argument, NULL, PK_OPT_PUSH_DELETE },
 	{ "procfs", required_argument, NULL, OPT_PROCFS },
 	{ "sysfs", required_argument, NULL, OPT_SYSFS },
 	{ "replay", required_argument, NULL, OPT_REPLAY },
@@ -61,7 +65,9 @@ help(void)
 {
 	static const char head[] =
 	    "  -c, --comm NAME       a proc record for every process named NAME\n"
-	    "  -f, --format FMT      json (default) or prom (Prometheus text)\n"
+	    "  -f, --format FMT      on standard output: json (the default\n"
+	    "                        without an outlet), prom (Prometheus\n"
+	    "                        text) or none (the default with one)\n"
 	    "  -g, --cgroup PATH     cgroup v2 CPU, memory and pressure\n"
 	    "  -h, --help            this help\n"
 	    "  -i, --interval DUR    time between samples (default 1s)\n"
@@ -74,6 +80,14 @@ help(void)
 	    "                        Prometheus text format (node_exporter)\n"
 	    "  -p, --pid PID         a proc record for process PID\n"
 	    "  -u, --unbuffered      flush after every record\n"
+	    "      --listen ADDR:PORT\n"
+	    "                        serve the metrics at GET /metrics\n"
+	    "                        (127.0.0.1 unless ADDR is given); with\n"
+	    "                        no other output, sample at each scrape\n"
+	    "      --push URL        push each sample to a Pushgateway\n"
+	    "      --push-interval DUR\n"
+	    "                        every DUR (default 15s) and at the end\n"
+	    "      --push-delete     delete the pushed group at the end\n"
 	    "      --procfs DIR      read procfs from DIR (default /proc)\n"
 	    "      --sysfs DIR       read sysfs from DIR (default /sys)\n"
 	    "      --replay DIR      step through snapshots DIR/0, DIR/1, ...\n"
@@ -115,7 +129,7 @@ list_groups(void)
 static void
 parse_opts(int argc, char **argv, struct perf_sample_opts *o)
 {
-	int ch;
+	int ch, fmt = -1;
 
 	memset(o, 0, sizeof(*o));
 	o->interval = 1;
@@ -137,12 +151,14 @@ parse_opts(int argc, char **argv, struct perf_sample_opts *o)
 			break;
 		case 'f':
 			if (strcmp(optarg, "json") == 0)
-				o->format = PS_FMT_JSON;
+				fmt = PS_FMT_JSON;
 			else if (strcmp(optarg, "prom") == 0)
-				o->format = PS_FMT_PROM;
+				fmt = PS_FMT_PROM;
+			else if (strcmp(optarg, "none") == 0)
+				fmt = PS_FMT_NONE;
 			else
 				pk_die(PK_EXIT_USAGE, "--format '%s': expected "
-				    "json or prom", optarg);
+				    "json, prom or none", optarg);
 			break;
 		case 'g':
 			o->cgroup = optarg;
@@ -160,7 +176,7 @@ parse_opts(int argc, char **argv, struct perf_sample_opts *o)
 			o->count = pk_opt_u64(optarg, 1, UINT64_MAX, "--count");
 			break;
 		case 'o':
-			o->textfile = optarg;
+			(void)pk_outlet_opt(&o->out, PK_OPT_TEXTFILE, optarg);
 			break;
 		case 'p':
 			if (o->npids == PS_MAXARGS)
@@ -192,28 +208,53 @@ parse_opts(int argc, char **argv, struct perf_sample_opts *o)
 			pk_close_stdout();
 			exit(PK_EXIT_OK);
 		default:
-			pk_usage(usage_str);
+			if (!pk_outlet_opt(&o->out, ch, optarg))
+				pk_usage(usage_str);
 		}
 	}
 	if (optind != argc)
 		pk_usage(usage_str);
 	o->groups = ps_groups_resolve(o->groups);
+	/* With an outlet, standard output has nothing unless asked. */
+	o->format = fmt != -1 ? fmt : ps_outlets(o) ? PS_FMT_NONE : PS_FMT_JSON;
 	/*
 	 * Expositions one after another are not an exposition: promtool and
 	 * every scraper reject the repeated families. On standard output the
 	 * Prometheus format is one sample; -o rewrites a file every interval.
 	 */
-	if (o->format == PS_FMT_PROM && o->textfile == NULL) {
+	if (o->format == PS_FMT_PROM) {
 		if (o->count > 1)
 			pk_die(PK_EXIT_USAGE, "--format prom writes one "
 			    "exposition to standard output: -n 1, or -o FILE "
 			    "to rewrite a text file every interval");
 		o->count = 1;
 	}
+	if (o->format == PS_FMT_NONE && !ps_outlets(o))
+		pk_die(PK_EXIT_USAGE, "--format none: no output at all "
+		    "(add --listen, --push or -o)");
+	/*
+	 * An exporter and nothing else samples when it is scraped, as
+	 * node_exporter does: no schedule, no sample nobody reads.
+	 */
+	o->scrape = o->out.listen != NULL && o->out.push == NULL &&
+	    o->out.textfile == NULL && o->format == PS_FMT_NONE &&
+	    o->replay == NULL;
+	if (o->scrape && o->count != 0)
+		pk_die(PK_EXIT_USAGE, "--count: --listen alone samples at each "
+		    "scrape and runs until stopped (-f json or -o gives a "
+		    "schedule to count)");
 	if (o->replay != NULL && (strcmp(o->procfs, "/proc") != 0 ||
 	    strcmp(o->sysfs, "/sys") != 0))
 		pk_die(PK_EXIT_USAGE, "--replay takes proc/ and sys/ from its "
 		    "snapshots: --procfs and --sysfs do not apply");
+}
+
+/* Whether an outlet is asked for. */
+int
+ps_outlets(const struct perf_sample_opts *o)
+{
+	return o->out.textfile != NULL || o->out.listen != NULL ||
+	    o->out.push != NULL;
 }
 
 /* Sleep until the absolute monotonic deadline; 0, or -1 when stopped. */
@@ -273,7 +314,10 @@ main(int argc, char **argv)
 	ps_take(sp);
 	ps_procs_sample(sp, 0);
 	ps_swap(sp);
-	while (!pk_stop && (o.count == 0 || n < o.count)) {
+	ps_outlet_start(sp);
+	if (o.scrape)
+		ps_serve(sp);
+	while (!o.scrape && !pk_stop && (o.count == 0 || n < o.count)) {
 		if (o.replay != NULL) {
 			sp->step++;
 			if (ps_set_roots(sp) == -1)
@@ -297,8 +341,9 @@ main(int argc, char **argv)
 		n++;
 	}
 
+	ps_outlet_stop(sp);
 	status = pk_bad_finish(&sp->bad);
-	if (ps_procs_fd_trouble(sp))
+	if (ps_procs_fd_trouble(sp) || ps_outlet_failed(sp))
 		status = PK_EXIT_IO;
 	pk_close_stdout();
 	ps_release(sp);

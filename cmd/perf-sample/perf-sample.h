@@ -15,6 +15,7 @@
 
 #include "pk_jsonl.h"
 #include "pk_jw.h"
+#include "pk_outlet.h"
 #include "pk_procfs.h"
 #include "pk_prom.h"
 
@@ -26,7 +27,7 @@
 #define PS_MAXLABELS 2		/* label names of a set's instances */
 #define PS_KEYDEPTH 6		/* components of a JSON key */
 
-enum { PS_FMT_JSON, PS_FMT_PROM };
+enum { PS_FMT_JSON, PS_FMT_PROM, PS_FMT_NONE };
 
 struct perf_sample_opts {
 	double interval;
@@ -37,8 +38,9 @@ struct perf_sample_opts {
 	unsigned ncomms;
 	const char *cgroup;
 	unsigned long groups;		/* bit i: ps_groups[i] is sampled */
-	int format;
-	const char *textfile;
+	int format;			/* what goes to standard output */
+	struct pk_outlet_opts out;	/* --textfile (-o), --listen, --push */
+	int scrape;			/* --listen alone: sample at each scrape */
 	const char *procfs, *sysfs;
 	const char *replay;
 	int unbuffered;
@@ -136,6 +138,13 @@ struct ps_set {
  */
 struct ps_kc {
 	const char *text;		/* interned; "" for an array element */
+	/*
+	 * What the walk writes for it, the separator first: ,"text": for a
+	 * leaf, ,"text":{ or ,"text":[ for a container, ,{ for an element;
+	 * interned. A component with a '*' is written piece by piece.
+	 */
+	const char *q;
+	unsigned char qlen;
 	signed char star;		/* where the '*' is, -1 none */
 	unsigned char kind;		/* object member, array, array element */
 };
@@ -159,15 +168,24 @@ struct ps_live_set {
 	const void *st;
 	struct ps_key *keys;		/* per metric */
 	int *fam;			/* per metric: its family, -1 none */
+	char **series;			/* per metric: its series' text, when the
+					   set has no labels of instances */
+	size_t *slen;
 	double *mul;			/* per metric: exposition / JSON value */
 	double *div;
+	unsigned *jm;			/* the metrics with a JSON key */
+	unsigned njm;
 	unsigned *order;		/* metrics family by family */
 	unsigned *fend;			/* end in order of each family */
 	unsigned nfam;
 	int by_inst;			/* JSON: instance by instance */
 };
 
-/* The containers open in the JSON record being written. */
+/*
+ * The containers open in the JSON record being written. The walk writes
+ * the record's bytes itself (pk_jw's raw appends): which container has
+ * members yet is kept here, level 0 being the record.
+ */
 struct ps_jpath {
 	const char *parent;		/* of the last leaf, NULL: look */
 	const char *pinst;		/* and its instance */
@@ -176,6 +194,7 @@ struct ps_jpath {
 		const struct ps_kc *c;
 		const char *inst;
 	} open[PS_KEYDEPTH];
+	unsigned char first[PS_KEYDEPTH + 1];	/* no member yet */
 };
 
 /* The view of a group without instances: one, with values v. */
@@ -191,6 +210,9 @@ void ps_json_set(struct pk_jw *w, struct ps_jpath *jp,
     const struct ps_live_set *ls);
 void ps_json_end(struct pk_jw *w, struct ps_jpath *jp);
 void ps_prom_set(struct pk_prom *p, const struct ps_live_set *ls);
+/* The same over other instances of the set (processes summed by name). */
+void ps_prom_view(struct pk_prom *p, const struct ps_live_set *ls,
+    const struct ps_view *vw);
 /* The decimal digits of v in buf (at least 24 bytes). */
 const char *ps_utoa(uint64_t v, char *buf);
 
@@ -255,6 +277,9 @@ struct ps_sampler {
 	struct pk_bad bad;
 	struct pk_jw w;
 	struct pk_prom prom;
+	int prom_on;			/* an exposition is rendered */
+	struct pk_jw pw;		/* the exposition's text */
+	struct ps_outlet *outlet;	/* NULL without an outlet */
 	struct ps_jpath jp;
 	struct ps_names names;
 	long clk_tck, page_kb;
@@ -331,6 +356,24 @@ void ps_cpu_shares(const struct pk_procfs_cpu *a, const struct pk_procfs_cpu *b,
 extern const char *const ps_psi_names[3];
 /* Read a pressure file into v[PS_PSI_NM] (NaN what it lacks). */
 void ps_psi_read(struct ps_sampler *sp, struct ps_src *s, double *v);
+
+/* ---- the outlets (outlet.c) ---- */
+
+struct ps_outlet;
+
+/* Whether an outlet is asked for (main.c). */
+int ps_outlets(const struct perf_sample_opts *o);
+/* Start the outlets asked for (dies with status 4 if one cannot). */
+void ps_outlet_start(struct ps_sampler *sp);
+/* Hand the exposition in sp->pw to them. */
+void ps_outlet_publish(struct ps_sampler *sp);
+/* --listen alone: sample at each scrape until stopped. */
+void ps_serve(struct ps_sampler *sp);
+/* The final push; then closed. */
+void ps_outlet_stop(struct ps_sampler *sp);
+/* The last text file write failed (the exit status becomes 4). */
+int ps_outlet_failed(const struct ps_sampler *sp);
+void ps_outlet_release(struct ps_sampler *sp);
 
 /* ---- the process follower (proc.c) ---- */
 

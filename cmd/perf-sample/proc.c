@@ -22,31 +22,34 @@
 
 enum {
 	P_PID, P_COMM, P_CPU, P_RSS, P_THREADS, P_CTXSW, P_RD, P_WR, P_GONE,
-	P_N
+	P_COUNT, P_N
 };
 
 static const struct ps_metric proc_metrics[P_N] = {
 	[P_PID] = { "pid", NULL, NULL, "", PK_PROM_GAUGE, PS_NUM, 0 },
 	[P_COMM] = { "comm", NULL, NULL, "", PK_PROM_GAUGE, PS_NAME },
 	[P_CPU] = { "cpu_pct", "perfkit_process_cpu_ratio",
-	    "CPU used by the process, 1 = one full core.", "%", PK_PROM_GAUGE,
+	    "CPU used by the processes of this name, 1 = one full core.", "%", PK_PROM_GAUGE,
 	    PS_NUM, 2, 6 },
 	[P_RSS] = { "rss_kb", "perfkit_process_resident_bytes",
-	    "Resident set size.", "KiB", PK_PROM_GAUGE, PS_NUM, 0, 1 },
+	    "Resident set size of the processes of this name.", "KiB", PK_PROM_GAUGE, PS_NUM, 0, 1 },
 	[P_THREADS] = { "threads", "perfkit_process_threads",
-	    "Number of threads.", "", PK_PROM_GAUGE, PS_NUM, 0, 1 },
+	    "Threads of the processes of this name.", "", PK_PROM_GAUGE, PS_NUM, 0, 1 },
 	[P_CTXSW] = { "ctxsw_per_s",
 	    "perfkit_process_context_switches_per_second",
-	    "Voluntary and involuntary context switches per second.", "1/s",
+	    "Context switches per second of the processes of this name.", "1/s",
 	    PK_PROM_GAUGE, PS_NUM, 1, 1 },
 	[P_RD] = { "read_bytes_per_s", "perfkit_process_read_bytes_per_second",
-	    "Bytes read from storage per second.", "B/s", PK_PROM_GAUGE, PS_NUM,
+	    "Bytes read from storage per second by the processes of this name.", "B/s", PK_PROM_GAUGE, PS_NUM,
 	    1, 1 },
 	[P_WR] = { "write_bytes_per_s",
 	    "perfkit_process_written_bytes_per_second",
-	    "Bytes written to storage per second.", "B/s", PK_PROM_GAUGE,
+	    "Bytes written to storage per second by the processes of this name.", "B/s", PK_PROM_GAUGE,
 	    PS_NUM, 1, 1 },
 	[P_GONE] = { "gone", NULL, NULL, "", PK_PROM_GAUGE, PS_BOOL },
+	[P_COUNT] = { NULL, "perfkit_processes",
+	    "Followed processes of this name.", "", PK_PROM_GAUGE, PS_NUM, 0,
+	    0 },
 };
 
 struct proc {
@@ -87,6 +90,14 @@ struct ps_procs {
 	unsigned nprocs;		/* slots in use are below this */
 	struct ps_inst inst[PS_MAXPROCS];	/* the records of this interval */
 	unsigned ninst;
+	/*
+	 * The exposition names a process by its comm, never its PID (a
+	 * series per PID would churn with every restart): the processes of
+	 * one name are summed into one instance.
+	 */
+	struct ps_inst ginst[PS_MAXPROCS];
+	double gv[PS_MAXPROCS][P_N];
+	struct ps_view gview;
 	int warned_fds;
 	DIR *procdir;
 	unsigned procdir_gen;
@@ -96,7 +107,7 @@ struct ps_procs {
 };
 
 static const struct ps_set proc_set = {
-	proc_metrics, P_N, { "pid", "comm", NULL },
+	proc_metrics, P_N, { "comm", NULL },
 	offsetof(struct ps_procs, view)
 };
 
@@ -161,7 +172,7 @@ ps_procs_init(struct ps_sampler *sp)
 
 	sp->procs = pr;
 	ps_live_init(&pr->ls, &proc_set, pr,
-	    o->format == PS_FMT_PROM || o->textfile != NULL ? &sp->prom : NULL,
+	    sp->prom_on ? &sp->prom : NULL,
 	    &sp->names);
 	pr->view.inst = pr->inst;
 	for (i = 0; i < o->npids; i++)
@@ -484,8 +495,7 @@ ps_procs_sample(struct ps_sampler *sp, int emit)
 		if (p->rec) {
 			struct ps_inst *in = &pr->inst[pr->ninst++];
 
-			in->name = in->lv[1] = p->comm;
-			in->lv[0] = p->pidtext;
+			in->name = in->lv[0] = p->comm;
 			in->v = p->v;
 		}
 	}
@@ -513,7 +523,39 @@ ps_procs_json(struct ps_sampler *sp)
 void
 ps_procs_prom(struct ps_sampler *sp)
 {
-	ps_prom_set(&sp->prom, &sp->procs->ls);
+	static const unsigned sum[] = {
+		P_CPU, P_RSS, P_THREADS, P_CTXSW, P_RD, P_WR
+	};
+	struct ps_procs *pr = sp->procs;
+	unsigned i, g, k, ng = 0;
+
+	for (i = 0; i < pr->ninst; i++) {
+		const struct ps_inst *in = &pr->inst[i];
+		double *gv;
+
+		if (in->v[P_GONE] == 1)
+			continue;
+		for (g = 0; g < ng; g++)
+			if (strcmp(pr->ginst[g].name, in->name) == 0)
+				break;
+		gv = pr->gv[g];
+		if (g == ng) {
+			for (k = 0; k < P_N; k++)
+				gv[k] = NAN;
+			gv[P_COUNT] = 0;
+			pr->ginst[g].name = pr->ginst[g].lv[0] = in->name;
+			pr->ginst[g].v = gv;
+			ng++;
+		}
+		gv[P_COUNT]++;
+		for (k = 0; k < sizeof(sum) / sizeof(sum[0]); k++)
+			if (!isnan(in->v[sum[k]]))
+				gv[sum[k]] = (isnan(gv[sum[k]]) ? 0 : gv[sum[k]]) +
+				    in->v[sum[k]];
+	}
+	pr->gview.inst = pr->ginst;
+	pr->gview.n = ng;
+	ps_prom_view(&sp->prom, &pr->ls, &pr->gview);
 }
 
 void

@@ -5,6 +5,7 @@
  * exposition. No group renders itself.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,7 @@ static const struct {
 	{ "KiB/s", "bytes_per_second", 1024, 1 },
 	{ "MHz", "hertz", 1e6, 1 },
 	{ "s", "seconds", 1, 1 },
+	{ "B", "bytes", 1, 1 },
 	{ "B/s", "bytes_per_second", 1, 1 },
 	{ "1/s", "per_second", 1, 1 },
 	{ "C", "celsius", 1, 1 },
@@ -80,14 +82,46 @@ ps_names_release(struct ps_names *names)
 	memset(names, 0, sizeof(*names));
 }
 
+/* Whether s[0..n) can go into a JSON key as it is. */
+static int
+plain(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x80 ||
+		    s[i] == '"' || s[i] == '\\')
+			return 0;
+	return 1;
+}
+
+/* What the walk writes for a component without a '*'. */
+static void
+compile_q(struct ps_kc *c, unsigned char open, struct ps_names *names)
+{
+	char q[128];
+	size_t n;
+
+	if (c->kind == KC_ELEM)
+		n = (size_t)snprintf(q, sizeof(q), ",{");
+	else
+		n = (size_t)snprintf(q, sizeof(q), ",\"%s\":%s", c->text,
+		    open == 0 ? "" : open == '{' ? "{" : "[");
+	c->q = intern(names, q, n);
+	c->qlen = (unsigned char)n;
+}
+
 static void
 compile_key(struct ps_key *k, const char *key, struct ps_names *names)
 {
 	const char *p = key;
+	unsigned i;
 
 	k->n = 0;
 	if (key == NULL)
 		return;
+	if (!plain(key, strlen(key)))
+		pk_die(PK_EXIT_IO, "internal error: JSON key '%s'", key);
 	for (;;) {
 		size_t n = strcspn(p, ".");
 		const char *star = memchr(p, '*', n);
@@ -116,6 +150,9 @@ compile_key(struct ps_key *k, const char *key, struct ps_names *names)
 	}
 	if (k->c[k->n - 1].kind != KC_MEMBER)
 		pk_die(PK_EXIT_IO, "internal error: JSON key '%s'", key);
+	for (i = 0; i < k->n; i++)
+		compile_q(&k->c[i], i + 1 == k->n ? 0 :
+		    k->c[i].kind == KC_ARRAY ? '[' : '{', names);
 	p = strrchr(key, '.');
 	k->parent = intern(names, key, p != NULL ? (size_t)(p - key) : 0);
 	k->parent_inst = p != NULL && (memchr(key, '*', (size_t)(p - key)) !=
@@ -143,6 +180,7 @@ ps_live_init(struct ps_live_set *ls, const struct ps_set *set, const void *st,
 	ls->fam = pk_xcalloc(n, sizeof(*ls->fam));
 	ls->mul = pk_xcalloc(n, sizeof(*ls->mul));
 	ls->div = pk_xcalloc(n, sizeof(*ls->div));
+	ls->jm = pk_xcalloc(n, sizeof(*ls->jm));
 	ls->order = pk_xcalloc(n, sizeof(*ls->order));
 	ls->fend = pk_xcalloc(n, sizeof(*ls->fend));
 	for (i = 0; i < n; i++) {
@@ -151,6 +189,8 @@ ps_live_init(struct ps_live_set *ls, const struct ps_set *set, const void *st,
 		unsigned u;
 
 		compile_key(&ls->keys[i], m->key, names);
+		if (ls->keys[i].n != 0)
+			ls->jm[ls->njm++] = i;
 		/* The instance is outside the metric: disk.DEV.util_pct. */
 		for (k = 0; k + 1 < ls->keys[i].n; k++)
 			if (ls->keys[i].c[k].star >= 0 ||
@@ -170,6 +210,29 @@ ps_live_init(struct ps_live_set *ls, const struct ps_set *set, const void *st,
 			pk_die(PK_EXIT_IO, "internal error: metric family '%s'",
 			    m->prom);
 	}
+	/* A set without instances' labels: each series' text, once. */
+	if (prom != NULL && set->labels[0] == NULL) {
+		struct pk_jw t;
+
+		pk_jw_init(&t, 256);
+		ls->series = pk_xcalloc(n, sizeof(*ls->series));
+		ls->slen = pk_xcalloc(n, sizeof(*ls->slen));
+		for (i = 0; i < n; i++) {
+			const struct ps_metric *m = &set->m[i];
+
+			if (ls->fam[i] == -1)
+				continue;
+			for (k = 0; k < 2 && m->cl[k].name != NULL; k++)
+				;
+			pk_jw_reset(&t);
+			pk_prom_series_text(prom, ls->fam[i], m->cl, k, &t);
+			if (t.oom)
+				pk_die(PK_EXIT_IO, "out of memory");
+			ls->series[i] = pk_xstrndup(t.buf, t.len);
+			ls->slen[i] = t.len;
+		}
+		pk_jw_release(&t);
+	}
 	/* The metrics of each family together, families as they come. */
 	for (i = 0, k = 0; prom != NULL && i < n; i++) {
 		int seen = ls->fam[i] == -1;
@@ -188,10 +251,17 @@ ps_live_init(struct ps_live_set *ls, const struct ps_set *set, const void *st,
 void
 ps_live_release(struct ps_live_set *ls)
 {
+	unsigned i;
+
+	for (i = 0; ls->series != NULL && i < ls->set->nm; i++)
+		free(ls->series[i]);
+	free(ls->series);
+	free(ls->slen);
 	free(ls->keys);
 	free(ls->fam);
 	free(ls->mul);
 	free(ls->div);
+	free(ls->jm);
 	free(ls->order);
 	free(ls->fend);
 	memset(ls, 0, sizeof(*ls));
@@ -199,17 +269,30 @@ ps_live_release(struct ps_live_set *ls)
 
 /* ---- JSON ---- */
 
+/*
+ * The walk writes the record's bytes with pk_jw's raw appends: every key
+ * is one copy of text made when the set was compiled (separator, quotes
+ * and colon included), and only an instance's name is escaped as it goes.
+ */
+
+/* The literal s, of a length the compiler knows. */
+#define PUT_LIT(w, s) pk_jw_put((w), (s), sizeof(s) - 1)
+
 void
 ps_json_begin(struct pk_jw *w, struct ps_jpath *jp, const char *type,
     double ts)
 {
 	pk_jw_reset(w);
-	pk_jw_obj_begin(w, NULL);
-	pk_jw_str(w, "type", type);
-	pk_jw_num(w, "ts", ts, 6);
-	pk_jw_str(w, "host", pk_hostname());
+	PUT_LIT(w, "{\"type\":\"");
+	pk_jw_puts(w, type);
+	PUT_LIT(w, "\",\"ts\":");
+	pk_jw_put_num(w, ts, 6);
+	PUT_LIT(w, ",\"host\":\"");
+	pk_jw_put_escaped(w, pk_hostname());
+	pk_jw_putc(w, '"');
 	jp->depth = 0;
 	jp->parent = NULL;
+	jp->first[0] = 0;
 }
 
 static void
@@ -218,10 +301,7 @@ close_to(struct pk_jw *w, struct ps_jpath *jp, unsigned depth)
 	jp->parent = NULL;
 	while (jp->depth > depth) {
 		jp->depth--;
-		if (jp->open[jp->depth].c->kind == KC_ARRAY)
-			pk_jw_arr_end(w);
-		else
-			pk_jw_obj_end(w);
+		pk_jw_putc(w, jp->open[jp->depth].c->kind == KC_ARRAY ? ']' : '}');
 	}
 }
 
@@ -229,7 +309,7 @@ void
 ps_json_end(struct pk_jw *w, struct ps_jpath *jp)
 {
 	close_to(w, jp, 0);
-	pk_jw_obj_end(w);
+	pk_jw_putc(w, '}');
 }
 
 static int
@@ -244,26 +324,32 @@ same_level(const struct ps_kc *a, const char *ia, const struct ps_kc *b,
 	return 1;
 }
 
-/* The text of a component, '*' replaced by the instance's name. */
-static const char *
-kc_text(const struct ps_kc *c, const char *inst, char *buf, size_t size)
+/*
+ * Component c at level d: its separator, its key (a '*' replaced by the
+ * instance's name, escaped) and its opening bracket (open, or none).
+ */
+static void
+put_kc(struct pk_jw *w, struct ps_jpath *jp, unsigned d,
+    const struct ps_kc *c, const char *inst)
 {
-	size_t n, in;
+	unsigned skip = jp->first[d];
+	size_t n;
 
-	if (c->star < 0)
-		return c->text;
-	if (c->text[0] == '*' && c->text[1] == '\0')
-		return inst != NULL ? inst : "";
+	jp->first[d] = 0;
+	if (c->star < 0) {
+		pk_jw_put(w, c->q + skip, c->qlen - skip);
+		return;
+	}
+	/* ,"pre*post":[{ : the text around the '*' is plain. */
 	n = strlen(c->text);
-	in = inst != NULL ? strlen(inst) : 0;
-	if (n - 1 + in >= size)
-		in = size - n;
-	memcpy(buf, c->text, (size_t)c->star);
-	memcpy(buf + c->star, inst, in);
-	memcpy(buf + c->star + in, c->text + c->star + 1,
-	    n - (size_t)c->star - 1);
-	buf[n - 1 + in] = '\0';
-	return buf;
+	pk_jw_put(w, ",\"" + skip, 2 - skip);
+	pk_jw_put(w, c->text, (size_t)c->star);
+	pk_jw_put_escaped(w, inst != NULL ? inst : "");
+	pk_jw_put(w, c->text + c->star + 1, n - (size_t)c->star - 1);
+	pk_jw_put(w, "\":", 2);
+	/* The bracket, as the compiled text ends. */
+	if (c->q[c->qlen - 1] == '{' || c->q[c->qlen - 1] == '[')
+		pk_jw_putc(w, c->q[c->qlen - 1]);
 }
 
 /* Close and open containers so that the leaf of key k goes in. */
@@ -272,7 +358,6 @@ json_open(struct pk_jw *w, struct ps_jpath *jp, const struct ps_key *k,
     const struct ps_inst *in)
 {
 	unsigned i, last = k->n - 1;
-	char key[128];
 
 	for (i = 0; i < last && i < jp->depth; i++)
 		if (!same_level(jp->open[i].c, jp->open[i].inst, &k->c[i],
@@ -282,14 +367,10 @@ json_open(struct pk_jw *w, struct ps_jpath *jp, const struct ps_key *k,
 	for (; i < last; i++) {
 		const struct ps_kc *c = &k->c[i];
 
-		if (c->kind == KC_ELEM)
-			pk_jw_obj_begin(w, NULL);
-		else if (c->kind == KC_ARRAY)
-			pk_jw_arr_begin(w, kc_text(c, in->name, key, sizeof(key)));
-		else
-			pk_jw_obj_begin(w, kc_text(c, in->name, key, sizeof(key)));
+		put_kc(w, jp, i, c, in->name);
 		jp->open[i].c = c;
 		jp->open[i].inst = in->name;
+		jp->first[i + 1] = 1;
 		jp->depth = i + 1;
 	}
 	jp->parent = k->parent;
@@ -297,32 +378,51 @@ json_open(struct pk_jw *w, struct ps_jpath *jp, const struct ps_key *k,
 }
 
 static void
-json_value(struct pk_jw *w, const char *key, const struct ps_metric *m,
+json_value(struct pk_jw *w, const struct ps_metric *m,
     const struct ps_inst *in, double v)
 {
 	static const char hex[] = "0123456789abcdef";
-	char buf[24], *p = buf + sizeof(buf) - 1;
+	char buf[24], *p = buf + sizeof(buf);
 	uint64_t x;
 
 	switch (m->fmt) {
 	case PS_BOOL:
-		pk_jw_bool(w, key, v != 0);
+		if (v != 0)
+			PUT_LIT(w, "true");
+		else
+			PUT_LIT(w, "false");
 		break;
 	case PS_HEX:
 		x = (uint64_t)v;
-		*p = '\0';
 		do {
 			*--p = hex[x & 15];
 			x >>= 4;
 		} while (x != 0);
 		*--p = 'x';
 		*--p = '0';
-		pk_jw_str(w, key, p);
+		*--p = '"';
+		pk_jw_put(w, p, (size_t)(buf + sizeof(buf) - p));
+		pk_jw_putc(w, '"');
 		break;
 	case PS_NAME:
-		pk_jw_str(w, key, in->name != NULL ? in->name : "");
+		pk_jw_putc(w, '"');
+		pk_jw_put_escaped(w, in->name != NULL ? in->name : "");
+		pk_jw_putc(w, '"');
 		break;
 	}
+}
+
+/*
+ * A number as pk_jw_put_num writes it: a whole one (most counters, every
+ * zero) in digits at once, the same bytes without the rounding.
+ */
+static inline void
+put_number(struct pk_jw *w, double v, int dec)
+{
+	if (v >= 0 && v < 9e15 && (double)(uint64_t)v == v)
+		pk_jw_put_u64(w, (uint64_t)v);
+	else
+		pk_jw_put_num(w, v, dec);
 }
 
 /* One value at its key. Most go where the last one went: the fast path. */
@@ -330,19 +430,14 @@ static inline void
 json_leaf(struct pk_jw *w, struct ps_jpath *jp, const struct ps_key *k,
     const struct ps_metric *m, const struct ps_inst *in, double v)
 {
-	const struct ps_kc *leaf = &k->c[k->n - 1];
-	char key[128];
-	const char *lk;
-
 	if (jp->parent != k->parent ||
 	    jp->pinst != (k->parent_inst ? in->name : NULL))
 		json_open(w, jp, k, in);
-	lk = leaf->star < 0 ? leaf->text :
-	    kc_text(leaf, in->name, key, sizeof(key));
+	put_kc(w, jp, jp->depth, &k->c[k->n - 1], in->name);
 	if (m->fmt == PS_NUM)
-		pk_jw_num(w, lk, v, m->dec);
+		put_number(w, v, m->dec);
 	else
-		json_value(w, lk, m, in, v);
+		json_value(w, m, in, v);
 }
 
 /* The instances of a set in this sample. */
@@ -355,23 +450,33 @@ view(const struct ps_live_set *ls)
 void
 ps_json_set(struct pk_jw *w, struct ps_jpath *jp, const struct ps_live_set *ls)
 {
-	const struct ps_set *s = ls->set;
-	const struct ps_inst *inst = view(ls)->inst;
-	unsigned i, m, n = view(ls)->n;
+	const struct ps_metric *ms = ls->set->m;
+	const struct ps_view *vw = view(ls);
+	const struct ps_inst *inst = vw->inst;
+	unsigned i, j, n = vw->n, nj = ls->njm;
 
-	if (ls->by_inst) {
-		for (i = 0; i < n; i++)
-			for (m = 0; m < s->nm; m++)
-				if (ls->keys[m].n != 0 && !isnan(inst[i].v[m]))
-					json_leaf(w, jp, &ls->keys[m], &s->m[m],
-					    &inst[i], inst[i].v[m]);
+	if (ls->by_inst || n == 1) {
+		for (i = 0; i < n; i++) {
+			const double *v = inst[i].v;
+
+			for (j = 0; j < nj; j++) {
+				unsigned m = ls->jm[j];
+
+				if (!isnan(v[m]))
+					json_leaf(w, jp, &ls->keys[m], &ms[m],
+					    &inst[i], v[m]);
+			}
+		}
 		return;
 	}
-	for (m = 0; m < s->nm; m++)
+	for (j = 0; j < nj; j++) {
+		unsigned m = ls->jm[j];
+
 		for (i = 0; i < n; i++)
-			if (ls->keys[m].n != 0 && !isnan(inst[i].v[m]))
-				json_leaf(w, jp, &ls->keys[m], &s->m[m], &inst[i],
+			if (!isnan(inst[i].v[m]))
+				json_leaf(w, jp, &ls->keys[m], &ms[m], &inst[i],
 				    inst[i].v[m]);
+	}
 }
 
 /* ---- Prometheus ---- */
@@ -379,9 +484,16 @@ ps_json_set(struct pk_jw *w, struct ps_jpath *jp, const struct ps_live_set *ls)
 void
 ps_prom_set(struct pk_prom *p, const struct ps_live_set *ls)
 {
+	ps_prom_view(p, ls, view(ls));
+}
+
+void
+ps_prom_view(struct pk_prom *p, const struct ps_live_set *ls,
+    const struct ps_view *vw)
+{
 	const struct ps_set *s = ls->set;
-	const struct ps_inst *inst = view(ls)->inst;
-	unsigned n = view(ls)->n;
+	const struct ps_inst *inst = vw->inst;
+	unsigned n = vw->n;
 	struct pk_prom_label lab[PS_MAXLABELS + 2];
 	unsigned f, i, k, nl, from;
 
@@ -398,6 +510,12 @@ ps_prom_set(struct pk_prom *p, const struct ps_live_set *ls)
 
 				if (isnan(v))
 					continue;
+				if (ls->series != NULL) {
+					(void)pk_prom_sample_text(p, ls->fam[mi],
+					    ls->series[mi], ls->slen[mi],
+					    v * ls->mul[mi] / ls->div[mi], m->pdec);
+					continue;
+				}
 				for (c = 0; c < 2 && m->cl[c].name != NULL; c++)
 					lab[nc++] = m->cl[c];
 				(void)pk_prom_sample(p, ls->fam[mi], lab, nc,

@@ -109,7 +109,13 @@ ps_src_read(struct ps_sampler *sp, struct ps_src *s, const char **buf,
 			if (r == 0)
 				break;
 			off += (size_t)r;
-			if (off == sp->rcap)
+			/*
+			 * A short read is the end: procfs and sysfs (seq_file)
+			 * fill the buffer as far as the file goes, and a pread
+			 * at the end would make the kernel generate the whole
+			 * file again only to say so (half of a sample's cost).
+			 */
+			if (off == sp->rcap || (size_t)r < sp->rcap - (off - (size_t)r))
 				break;
 		}
 		if (off < sp->rcap)
@@ -313,19 +319,21 @@ static const struct ps_set head_set = {
 void
 ps_init(struct ps_sampler *sp, const struct perf_sample_opts *o)
 {
-	struct pk_prom *prom = o->format == PS_FMT_PROM || o->textfile != NULL ?
-	    &sp->prom : NULL;
+	struct pk_prom *prom;
 	unsigned i, k;
 	int r;
 
 	/* sp comes zeroed (calloc). */
 	sp->o = o;
+	sp->prom_on = o->format == PS_FMT_PROM || ps_outlets(o);
+	prom = sp->prom_on ? &sp->prom : NULL;
 	for (r = 0; r < PS_NROOTS; r++)
 		sp->rootfd[r] = -1;
 	sp->rcap = 1 << 16;
 	sp->rbuf = pk_xmalloc(sp->rcap);
 	pk_jw_init(&sp->w, 1 << 14);
 	pk_prom_init(&sp->prom, 0);
+	pk_jw_init(&sp->pw, sp->prom_on ? 1 << 14 : 64);
 	sp->clk_tck = sysconf(_SC_CLK_TCK);
 	sp->page_kb = sysconf(_SC_PAGESIZE) / 1024;
 	if (sp->clk_tck <= 0)
@@ -447,7 +455,7 @@ ps_emit(struct ps_sampler *sp)
 		if (sp->live[i].g->derive != NULL)
 			sp->live[i].g->derive(sp, sp->live[i].st);
 	ps_procs_sample(sp, 1);
-	if (o->format == PS_FMT_JSON && o->textfile == NULL) {
+	if (o->format == PS_FMT_JSON) {
 		ps_json_begin(&sp->w, &sp->jp, "sample", sp->wall[sp->cur]);
 		each_set(sp, 1);
 		ps_json_end(&sp->w, &sp->jp);
@@ -455,21 +463,19 @@ ps_emit(struct ps_sampler *sp)
 			pk_die(PK_EXIT_IO, "out of memory");
 		pk_out_line(sp->w.buf, sp->w.len);
 		ps_procs_json(sp);
-	} else {
+	}
+	if (sp->prom_on) {
 		pk_prom_begin(&sp->prom);
 		each_set(sp, 0);
 		ps_procs_prom(sp);
-		pk_jw_reset(&sp->w);
-		pk_prom_render(&sp->prom, &sp->w);
-		if (sp->w.oom || sp->prom.oom)
+		pk_jw_reset(&sp->pw);
+		pk_prom_render(&sp->prom, &sp->pw);
+		if (sp->pw.oom || sp->prom.oom)
 			pk_die(PK_EXIT_IO, "out of memory");
-		if (o->textfile != NULL) {
-			if (pk_atomic_write(o->textfile, sp->w.buf, sp->w.len,
-			    0644) == -1)
-				pk_die_errno(PK_EXIT_IO, "cannot write '%s'",
-				    o->textfile);
-		} else
-			pk_out_write(sp->w.buf, sp->w.len);
+		if (o->format == PS_FMT_PROM)
+			pk_out_write(sp->pw.buf, sp->pw.len);
+		if (sp->outlet != NULL)
+			ps_outlet_publish(sp);
 	}
 	ps_procs_done(sp);
 	pk_out_record_done();
@@ -488,6 +494,7 @@ ps_release(struct ps_sampler *sp)
 	unsigned i, k;
 	int r;
 
+	ps_outlet_release(sp);
 	ps_procs_release(sp);
 	for (i = 0; i < sp->nlive; i++) {
 		struct ps_live *l = &sp->live[i];
@@ -508,5 +515,6 @@ ps_release(struct ps_sampler *sp)
 			close(sp->rootfd[r]);
 	pk_prom_release(&sp->prom);
 	pk_jw_release(&sp->w);
+	pk_jw_release(&sp->pw);
 	free(sp->rbuf);
 }

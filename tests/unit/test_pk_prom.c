@@ -142,6 +142,63 @@ test_escaping_and_values(void **state)
 	pk_prom_release(&p);
 }
 
+/* Bytes that are not UTF-8 become U+FFFD; valid sequences stay. */
+static void
+test_invalid_utf8(void **state)
+{
+	struct pk_prom_label l[1] = {
+		{ "comm", "a\xff\xc3(\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xed\xa0\x80z" }
+	};
+	struct pk_prom p;
+	struct pk_jw w;
+	int f;
+
+	(void)state;
+	pk_prom_init(&p, 0);
+	pk_jw_init(&w, 64);
+	f = pk_prom_family(&p, "x", "Caf\xc3\xa9 \xfe.", PK_PROM_GAUGE, NULL);
+	pk_prom_begin(&p);
+	pk_prom_sample(&p, f, l, 1, 1, 0);
+	rendered(&p, &w,
+	    "# HELP x Caf\xc3\xa9 \xef\xbf\xbd.\n"
+	    "# TYPE x gauge\n"
+	    "x{comm=\"a\xef\xbf\xbd\xef\xbf\xbd(\xc3\xa9\xe2\x82\xac"
+	    "\xf0\x9f\x98\x80\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz\"} 1\n");
+	pk_jw_release(&w);
+	pk_prom_release(&p);
+}
+
+/* A series rendered once gives the line pk_prom_sample writes. */
+static void
+test_series_text(void **state)
+{
+	struct pk_prom_label l[2] = { { "mode", "us\"er" }, { "cpu", "1" } };
+	struct pk_prom p;
+	struct pk_jw w, t;
+	int f;
+
+	(void)state;
+	pk_prom_init(&p, 1);
+	pk_jw_init(&w, 64);
+	pk_jw_init(&t, 64);
+	f = pk_prom_family(&p, "x_seconds_total", "X.", PK_PROM_COUNTER,
+	    "seconds");
+	pk_prom_series_text(&p, f, l, 2, &t);
+	assert_int_equal(t.len, strlen("x_seconds_total{mode=\"us\\\"er\",cpu=\"1\"} "));
+	pk_prom_begin(&p);
+	assert_int_equal(pk_prom_sample_text(&p, f, t.buf, t.len, 12.5, 2), 0);
+	/* The cap counts these too. */
+	assert_int_equal(pk_prom_sample_text(&p, f, t.buf, t.len, 1, 2), -1);
+	assert_int_equal(pk_prom_sample_text(&p, 7, t.buf, t.len, 1, 2), -1);
+	rendered(&p, &w,
+	    "# HELP x_seconds_total X.\n"
+	    "# TYPE x_seconds_total counter\n"
+	    "x_seconds_total{mode=\"us\\\"er\",cpu=\"1\"} 12.5\n");
+	pk_jw_release(&t);
+	pk_jw_release(&w);
+	pk_prom_release(&p);
+}
+
 static void
 test_histogram(void **state)
 {
@@ -262,6 +319,8 @@ main(void)
 		cmocka_unit_test(test_families),
 		cmocka_unit_test(test_names_units_types),
 		cmocka_unit_test(test_escaping_and_values),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_series_text),
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_cardinality_cap),
 		cmocka_unit_test(test_no_allocation_in_steady_state),
