@@ -48,6 +48,19 @@ pk_start_prometheus() {
 	pk_http_ready "$PROM_URL/-/ready" 60 || { cat "$dir/log" >&3; return 1; }
 }
 
+# Prometheus with the configuration FILE as it is (the shipped fleet
+# config, say), its data in $BATS_TEST_TMPDIR; sets PROM_URL.
+pk_start_prometheus_config() {
+	local port dir=$BATS_TEST_TMPDIR/prometheus-config
+	port=$(pk_free_port)
+	mkdir -p "$dir/data"
+	prometheus --config.file="$1" --storage.tsdb.path="$dir/data" \
+	    --web.listen-address="127.0.0.1:$port" >"$dir/log" 2>&1 &
+	PK_PROM_PIDS+=($!)
+	PROM_URL=http://127.0.0.1:$port
+	pk_http_ready "$PROM_URL/-/ready" 60 || { cat "$dir/log" >&3; return 1; }
+}
+
 # A Pushgateway; sets PUSHGW_URL.
 pk_start_pushgateway() {
 	local port
