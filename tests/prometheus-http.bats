@@ -27,16 +27,14 @@ teardown() {
 #   loop    a source that ends with rt-loop's summary: every cycle counted
 #           in the interval records and in the final exposition, none
 #           dropped
-# When perf-sample's and perf-alert's --listen land, they are one line
-# each (tried on a merge of those branches: all five pass; perf-sample
-# needs -f json to write records beside --listen):
-#   perf-sample source perf-sample -f json -i 100ms -m cpu,mem
-#   perf-alert filter perf-alert -c $D/alert.yaml -s $D/alert-state -w 0
+# perf-sample needs -f json to write records beside --listen.
 programs() {
 	cat <<-EOF
 	rt-loop loop rt-loop -f 1000 --report-interval 50ms --textfile $D/rt.prom
 	perf-profile filter perf-profile -i 1s
 	perf-qualityctl filter perf-qualityctl -n -c $QF/quality.yaml -d $D/quality-state
+	perf-sample source perf-sample -f json -i 100ms -m cpu,mem
+	perf-alert filter perf-alert -c $D/alert.yaml -s $D/alert-state -w 0
 	EOF
 }
 

@@ -14,13 +14,12 @@ EX=$ROOT/examples
 RULES=$EX/prometheus/perfkit-rules.yml
 DASH=$EX/grafana/perfkit-robot.json
 
-# Families the dashboard and the rules use that main does not export yet
-# (perf-alert's outlets, perf-sample's counters and --listen are being
-# built). An expression over one of them must still be valid PromQL (the
-# query must succeed) but need not return data: it is reported and
-# skipped. Empty this list as those families land; a name ending in _ is
-# a prefix.
-PENDING_FAMILIES="perfkit_alert_ perfkit_cpu_seconds_total"
+# Families the dashboard and the rules use that no program exports yet:
+# an expression over one of them must still be valid PromQL (the query
+# must succeed) but need not return data: it is reported and skipped. A
+# name ending in _ is a prefix. Every family is exported now: keep it
+# empty, and add a name only with the issue that will export it.
+PENDING_FAMILIES=""
 
 PIDS=()
 
