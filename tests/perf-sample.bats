@@ -574,7 +574,7 @@ allocations() {
 	run -0 bash -o pipefail -c "${ex[2]/perf-sample /perf-sample -n 2 -i 100ms }"
 	# The exporter, on a free port, scraped once.
 	port=$(pk_free_port)
-	bash -c "exec ${ex[3]/:9101/127.0.0.1:$port}" 2>/dev/null 3>&- &
+	bash -c "exec ${ex[3]/:9461/127.0.0.1:$port}" 2>/dev/null 3>&- &
 	pid=$!
 	pk_wait_port "$port" 10 || fail "the exporter does not listen"
 	run -0 curl -fsS "http://127.0.0.1:$port/metrics"

@@ -462,10 +462,10 @@ table_specs() {
 	    (.skipped | type) == "number"'
 	# The scraped loop on a free port, until SIGINT.
 	port=$(pk_free_port)
-	bash -c "exec ${ex[3]//9101/$port}" >loop.out 2>/dev/null 3>&- &
+	bash -c "exec ${ex[3]//9462/$port}" >loop.out 2>/dev/null 3>&- &
 	pid=$!
 	pk_wait_port "$port" 10 || fail "nothing listens on $port"
-	run -0 --separate-stderr bash -o pipefail -c "${ex[4]//9101/$port}"
+	run -0 --separate-stderr bash -o pipefail -c "${ex[4]//9462/$port}"
 	assert_output --regexp '^rt_operations_total [0-9]+$'
 	kill -INT "$pid"
 	st=0
