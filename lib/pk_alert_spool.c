@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,10 +74,17 @@ pk_alert_spool_read(const char *path, struct pk_alert_spool_entry *e,
 	json_error_t je;
 	json_t *o, *a;
 	const char *rx, *key;
-	int r;
+	int r, fd;
 
 	memset(e, 0, sizeof(*e));
-	if ((o = json_load_file(path, 0, &je)) == NULL) {
+	/* Never through a link planted in the spool. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		snprintf(why, whysize, "%s", strerror(errno));
+		return -1;
+	}
+	o = json_loadfd(fd, 0, &je);
+	close(fd);
+	if (o == NULL) {
 		snprintf(why, whysize, "%s", je.text);
 		return -1;
 	}

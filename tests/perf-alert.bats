@@ -979,3 +979,65 @@ am_alerts() {
 	run -0 cat "$BATS_TEST_TMPDIR/mask"
 	assert_output "SigBlk:	0000000000000000"
 }
+
+# A state directory another user controls: ST is made as given, then
+# perf-alert (and its subcommands) must refuse it, writing nothing.
+@test "state directory: made 0700; one writable by others or owned by another user is refused" {
+	printf 'rules:\n  - {name: hot, when: cpu.util > 90}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	sample 1 95 >"$BATS_TEST_TMPDIR/in"
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$BATS_TEST_TMPDIR/new" "$BATS_TEST_TMPDIR/in"
+	[ "$(stat -c %a "$BATS_TEST_TMPDIR/new")" = 700 ]
+	[ "$(stat -c %a "$BATS_TEST_TMPDIR/new/spool")" = 700 ]
+	[ "$(stat -c %a "$BATS_TEST_TMPDIR/new/history.jsonl")" = 600 ]
+	mkdir -m 0777 "$BATS_TEST_TMPDIR/open"
+	chmod 0777 "$BATS_TEST_TMPDIR/open"
+	run -4 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$BATS_TEST_TMPDIR/open" "$BATS_TEST_TMPDIR/in"
+	[[ "$stderr" == *"'$BATS_TEST_TMPDIR/open' is writable by group or others"* ]]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/open")" ]
+	run -4 --separate-stderr perf-alert -s "$BATS_TEST_TMPDIR/open" ack 0123abcd
+	[[ "$stderr" == *"writable by group or others"* ]]
+	run -4 --separate-stderr perf-alert -s "$BATS_TEST_TMPDIR/open" stats
+	[[ "$stderr" == *"writable by group or others"* ]]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/open")" ]
+	# A spool/ of the right directory that others can write to.
+	mkdir -m 0700 "$BATS_TEST_TMPDIR/sub" "$BATS_TEST_TMPDIR/sub/spool"
+	chmod 0733 "$BATS_TEST_TMPDIR/sub/spool"
+	run -4 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$BATS_TEST_TMPDIR/sub" "$BATS_TEST_TMPDIR/in"
+	[[ "$stderr" == *"'$BATS_TEST_TMPDIR/sub/spool' is writable by group or others"* ]]
+	[ "$(id -u)" -eq 0 ] || skip "chown needs root"
+	mkdir -m 0700 "$BATS_TEST_TMPDIR/theirs"
+	chown nobody "$BATS_TEST_TMPDIR/theirs"
+	run -4 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$BATS_TEST_TMPDIR/theirs" "$BATS_TEST_TMPDIR/in"
+	[[ "$stderr" == *"'$BATS_TEST_TMPDIR/theirs' belongs to another user"* ]]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/theirs")" ]
+}
+
+@test "state directory: no state file is opened through a planted link" {
+	printf 'rules:\n  - {name: hot, when: cpu.util > 90}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	sample 1 95 >"$BATS_TEST_TMPDIR/in"
+	printf 'precious\n' >"$BATS_TEST_TMPDIR/target"
+	for f in history.jsonl lock; do
+		rm -rf "$BATS_TEST_TMPDIR/st"
+		mkdir -m 0700 "$BATS_TEST_TMPDIR/st"
+		ln -s "$BATS_TEST_TMPDIR/target" "$BATS_TEST_TMPDIR/st/$f"
+		run -4 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$BATS_TEST_TMPDIR/st" "$BATS_TEST_TMPDIR/in"
+		[[ "$stderr" == *"cannot open '$BATS_TEST_TMPDIR/st/$f'"* ]]
+		[ "$(cat "$BATS_TEST_TMPDIR/target")" = precious ]
+	done
+	# state.json through a link is not read (and replaced by a file).
+	rm -rf "$BATS_TEST_TMPDIR/st"
+	mkdir -m 0700 "$BATS_TEST_TMPDIR/st"
+	printf '{"alerts":[{"rule":"hot","host":"bot1","component":"","state":"firing","since":1}]}' >"$BATS_TEST_TMPDIR/target"
+	ln -s "$BATS_TEST_TMPDIR/target" "$BATS_TEST_TMPDIR/st/state.json"
+	sample 2 50 >"$BATS_TEST_TMPDIR/in2"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$BATS_TEST_TMPDIR/st" "$BATS_TEST_TMPDIR/in2"
+	[[ "$stderr" == *"cannot open '$BATS_TEST_TMPDIR/st/state.json'"* ]]
+	refute_output --partial resolved
+	[ ! -L "$BATS_TEST_TMPDIR/st/state.json" ]
+	# stats reads the history only if it is no link.
+	rm -rf "$BATS_TEST_TMPDIR/st"
+	mkdir -m 0700 "$BATS_TEST_TMPDIR/st"
+	ln -s "$BATS_TEST_TMPDIR/target" "$BATS_TEST_TMPDIR/st/history.jsonl"
+	run -4 --separate-stderr perf-alert -s "$BATS_TEST_TMPDIR/st" stats
+	[[ "$stderr" == *"cannot open '$BATS_TEST_TMPDIR/st/history.jsonl'"* ]]
+}

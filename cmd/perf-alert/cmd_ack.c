@@ -27,9 +27,7 @@ cmd_ack(void *ctx, int argc, char **argv)
 		config_free(cfg);
 		return PK_EXIT_USAGE;
 	}
-	snprintf(path, sizeof(path), "%s/ack", dir);
-	mkdir_p(dir);
-	mkdir_p(path);
+	state_dir_ready(dir, 1);
 	for (i = 0; i < argc; i++) {
 		const char *id = argv[i];
 		json_t *a;

@@ -254,7 +254,13 @@ void alert_filter_init(struct alert_ctx *x);
 void alert_filter_release(struct alert_ctx *x);
 
 /* state.c */
-void mkdir_p(const char *path);
+/*
+ * Die (status 4) unless dir, and its spool/ and ack/, are directories of
+ * ours nobody else can write to (pk_statedir); create: made 0700 first.
+ */
+void state_dir_ready(const char *dir, int create);
+/* open() of a file in the checked state directory, never through a link. */
+int state_file_open(const char *path, int flags);
 /*
  * Open the state directory dir (made if need be): its lock (one instance
  * per directory), spool/, ack/, the history. Dies on failure (status 4).

@@ -7,6 +7,7 @@
 #include "perf-alert.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -433,11 +434,17 @@ check_acks(struct alert_ctx *x)
 	while ((e = readdir(dir)) != NULL) {
 		size_t i, n, idlen = strlen(e->d_name), found = 0;
 		json_t *a;
+		int fd;
 
 		if (e->d_name[0] == '.' || strchr(e->d_name, '.') != NULL)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", x->ackdir, e->d_name);
-		a = json_load_file(path, 0, NULL);
+		if ((fd = state_file_open(path, O_RDONLY)) != -1) {
+			a = json_loadfd(fd, 0, NULL);
+			close(fd);
+		} else {
+			a = NULL;
+		}
 		for (i = 0; i < c->nrules; i++) {
 			struct rule *r = &c->rules[i];
 

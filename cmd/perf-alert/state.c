@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,13 +18,42 @@
 
 #include "pk_err.h"
 #include "pk_io.h"
+#include "pk_statedir.h"
 #include "pk_time.h"
 
+/*
+ * The state directory and its spool/ and ack/, made 0700 if need be, and
+ * each one a real directory of ours that nobody else can write to
+ * (pk_statedir): another local user who pre-created it, or planted a link
+ * in it, must not make our run write through it or read a forged file.
+ * Every entry point (the filter, ack, stats) goes through this.
+ */
 void
-mkdir_p(const char *path)
+state_dir_ready(const char *dir, int create)
 {
-	if (mkdir(path, 0700) == -1 && errno != EEXIST)
-		pk_die_errno(PK_EXIT_IO, "cannot create '%s'", path);
+	static const char *const subs[] = { "spool", "ack", NULL };
+	char err[PATH_MAX + 256], path[PATH_MAX];
+	int i;
+
+	if (pk_statedir_prepare(dir, 0700, create, err, sizeof(err)) == -1)
+		pk_die(PK_EXIT_IO, "%s", err);
+	for (i = 0; subs[i] != NULL; i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", dir, subs[i]) >=
+		    (int)sizeof(path))
+			pk_die(PK_EXIT_IO, "'%s': path too long", dir);
+		if (create && mkdir(path, 0700) == -1 && errno != EEXIST)
+			pk_die_errno(PK_EXIT_IO, "cannot create '%s'", path);
+		if ((create || access(path, F_OK) == 0) &&
+		    pk_statedir_check(path, err, sizeof(err)) == -1)
+			pk_die(PK_EXIT_IO, "%s", err);
+	}
+}
+
+/* A file of the (checked) state directory, never through a link. */
+int
+state_file_open(const char *path, int flags)
+{
+	return open(path, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
 }
 
 void
@@ -31,22 +61,18 @@ state_open(struct alert_ctx *x, const char *dir)
 {
 	char path[4096];
 
-	mkdir_p(dir);
+	state_dir_ready(dir, 1);
 	/* One instance per state directory: the spool has one reader. */
 	snprintf(path, sizeof(path), "%s/lock", dir);
-	x->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	x->lockfd = state_file_open(path, O_RDWR | O_CREAT);
 	if (x->lockfd == -1)
 		pk_die_errno(PK_EXIT_IO, "cannot open '%s'", path);
 	if (flock(x->lockfd, LOCK_EX | LOCK_NB) == -1)
 		pk_die_errno(PK_EXIT_IO, "'%s' is in use by another perf-alert",
 		    dir);
-	snprintf(path, sizeof(path), "%s/spool", dir);
-	mkdir_p(path);
 	snprintf(x->ackdir, sizeof(x->ackdir), "%s/ack", dir);
-	mkdir_p(x->ackdir);
 	snprintf(path, sizeof(path), "%s/history.jsonl", dir);
-	x->hist_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0600);
+	x->hist_fd = state_file_open(path, O_WRONLY | O_APPEND | O_CREAT);
 	if (x->hist_fd == -1)
 		pk_die_errno(PK_EXIT_IO, "cannot open '%s'", path);
 	snprintf(x->statefile, sizeof(x->statefile), "%s/state.json", dir);
@@ -228,10 +254,17 @@ state_load(struct alert_ctx *x)
 	json_error_t e;
 	json_t *o, *a;
 	size_t i, k;
+	int fd;
 
-	if (access(x->statefile, F_OK) == -1)
+	if ((fd = state_file_open(x->statefile, O_RDONLY)) == -1) {
+		if (errno != ENOENT)
+			pk_warn_errno("cannot open '%s' (alerts in progress not "
+			    "restored)", x->statefile);
 		return;
-	if ((o = json_load_file(x->statefile, 0, &e)) == NULL) {
+	}
+	o = json_loadfd(fd, 0, &e);
+	close(fd);
+	if (o == NULL) {
 		pk_warn("%s:%d: %s (alerts in progress not restored)",
 		    x->statefile, e.line, e.text);
 		return;
