@@ -682,6 +682,7 @@ am_alerts() {
 @test "command receiver: the alert on stdin and in the environment; a failure is retried" {
 	cat >"$BATS_TEST_TMPDIR/hook.sh" <<-'EOF'
 	#!/bin/sh
+	DIR=$(dirname "$0")
 	# Fail the first time, to check the retry.
 	[ -e "$DIR/failed" ] || { touch "$DIR/failed"; exit 3; }
 	cat >"$DIR/$PERF_ALERT_KEY.json"
@@ -696,7 +697,6 @@ am_alerts() {
 	receivers:
 	  - {name: run, type: command, command: "$BATS_TEST_TMPDIR/hook.sh"}
 	EOF
-	export DIR=$BATS_TEST_TMPDIR
 	{ sample 1 95; sample 2 50; } >"$BATS_TEST_TMPDIR/in"
 	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
 	[[ "$stderr" == *"command exited with status 3"* ]]
@@ -1040,4 +1040,32 @@ am_alerts() {
 	ln -s "$BATS_TEST_TMPDIR/target" "$BATS_TEST_TMPDIR/st/history.jsonl"
 	run -4 --separate-stderr perf-alert -s "$BATS_TEST_TMPDIR/st" stats
 	[[ "$stderr" == *"cannot open '$BATS_TEST_TMPDIR/st/history.jsonl'"* ]]
+}
+
+@test "command receiver: its environment is PATH and PERF_ALERT_*, never a secret of ours" {
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	rules:
+	  - {name: hot, when: cpu.util > 90}
+	receivers:
+	  - {name: run, type: command, command: "env >$BATS_TEST_TMPDIR/env"}
+	  - name: mail
+	    type: email
+	    url: "smtp://127.0.0.1:1"
+	    from: robot@example.org
+	    to: oncall@example.org
+	    username: robot
+	    password_env: PA_TEST_SMTP_PW
+	  - {name: push, type: ntfy, url: "http://127.0.0.1:1/t", token_env: PA_TEST_TOKEN}
+	EOF
+	sample 1 95 >"$BATS_TEST_TMPDIR/in"
+	PA_TEST_SMTP_PW=s3cret PA_TEST_TOKEN=t0ken PERF_ALERT_STATE_DIR=/x OTHER=1 \
+	    run -0 perf-alert -w 0 -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
+	pk_wait_file "$BATS_TEST_TMPDIR/env" 10
+	run -1 grep -e s3cret -e t0ken -e PA_TEST -e OTHER -e PERF_ALERT_STATE_DIR "$BATS_TEST_TMPDIR/env"
+	grep -qx "PATH=$PATH" "$BATS_TEST_TMPDIR/env"
+	grep -qx "PERF_ALERT_RULE=hot" "$BATS_TEST_TMPDIR/env"
+	# Nothing but PATH, the documented variables and what sh sets itself.
+	run -0 bash -c "cut -d= -f1 '$BATS_TEST_TMPDIR/env' | grep -vx -e PATH -e PWD -e 'PERF_ALERT_[A-Z]*' || true"
+	assert_output ""
 }
