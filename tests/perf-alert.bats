@@ -1069,3 +1069,54 @@ am_alerts() {
 	run -0 bash -c "cut -d= -f1 '$BATS_TEST_TMPDIR/env' | grep -vx -e PATH -e PWD -e 'PERF_ALERT_[A-Z]*' || true"
 	assert_output ""
 }
+
+@test "email: a host with CR LF adds no header; a non-ASCII subject is RFC 2047 encoded" {
+	/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || skip "no python3-aiosmtpd"
+	port=$(pk_free_port)
+	mkdir "$BATS_TEST_TMPDIR/mail"
+	/usr/bin/python3 "$SMTPD" "$port" "$BATS_TEST_TMPDIR/mail" 3>&- &
+	PIDS="${PIDS:-} $!"
+	pk_wait_port "$port" 20
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	rules:
+	  - {name: hot, when: cpu.util > 90, annotations: {where: "on {{host}}"}}
+	receivers:
+	  - {name: mail, type: email, url: "smtp://127.0.0.1:$port", from: robot@example.org, to: oncall@example.org}
+	EOF
+	long=$(printf 'робот%.0s' $(seq 12))
+	{ sample 1 95 'x\r\nBcc: evil@example.com\r\n\r\nbody'; sample 2 95 "$long-κ"; } >"$BATS_TEST_TMPDIR/in"
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
+	pk_wait_file "$BATS_TEST_TMPDIR/mail/2.eml" 20
+	for m in "$BATS_TEST_TMPDIR"/mail/*.eml; do
+		grep -qx $'X-Rcpt: oncall@example.org\r' "$m"
+		# (the body has the host, as the annotation expands it)
+		run -1 bash -c "sed '/^\r\$/q' '$m' | grep -i '^Bcc:'"
+	done
+	# Parsed as a mail reader would: the headers are perf-alert's own.
+	run -0 /usr/bin/python3 -c '
+import email, email.header, email.policy, sys
+for p in sys.argv[1:]:
+    m = email.message_from_binary_file(open(p, "rb"), policy=email.policy.default)
+    print(sorted(k for k in m.keys()))
+    print(str(m["Subject"]))
+    for line in open(p, "rb").read().split(b"\r\n\r\n")[0].split(b"\r\n"):
+        assert len(line) <= 78 and all(c < 128 for c in line), line
+' "$BATS_TEST_TMPDIR/mail/1.eml" "$BATS_TEST_TMPDIR/mail/2.eml"
+	hdrs="['Content-Type', 'Date', 'From', 'MIME-Version', 'Message-ID', 'Subject', 'To', 'X-Auth', 'X-Perf-Alert-Key', 'X-Rcpt', 'X-TLS']"
+	assert_output "$hdrs
+[WARNING] hot firing on x  Bcc: evil@example.com    body
+$hdrs
+[WARNING] hot firing on $long-κ"
+	grep -q '^Subject: =?UTF-8?B?' "$BATS_TEST_TMPDIR/mail/2.eml"
+}
+
+@test "email: an address with a line break or <> in the configuration is a config error" {
+	printf 'state_dir: %s\nrules: [{name: hot, when: cpu.util > 90}]\nreceivers:\n  - {name: m, type: email, url: "smtp://127.0.0.1:1", from: robot@example.org, to: ["a@example.org\\r\\nBcc: evil@example.com"]}\n' \
+	    "$BATS_TEST_TMPDIR/st" >"$BATS_TEST_TMPDIR/r.yaml"
+	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
+	[[ "$stderr" == *"r.yaml:4:"*"is not an e-mail address"* ]]
+	sed -i 's/to: \[.*\]/to: "x>y@example.org"/' "$BATS_TEST_TMPDIR/r.yaml"
+	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
+	[[ "$stderr" == *"r.yaml:4:"*"is not an e-mail address"* ]]
+}
