@@ -1120,3 +1120,49 @@ $hdrs
 	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
 	[[ "$stderr" == *"r.yaml:4:"*"is not an e-mail address"* ]]
 }
+
+@test "ack: an ambiguous prefix is an error listing the candidates; nothing acknowledged" {
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	rules:
+	  - {name: hot, when: cpu.util > 90, escalate: {after: 5s}}
+	EOF
+	# Two hosts whose fingerprints share their first 4 hex digits.
+	for i in $(seq 1000); do sample 1 95 "h$i"; done >"$BATS_TEST_TMPDIR/many"
+	pair=$(perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$BATS_TEST_TMPDIR/probe" "$BATS_TEST_TMPDIR/many" |
+	    jq -rs '[.[] | select(.type=="alert")] | group_by(.fingerprint[0:4]) |
+	        map(select(length > 1)) | .[0] | map(.host) | join(" ")')
+	read -r h1 h2 <<<"$pair"
+	[ -n "$h2" ]
+	start_live -c "$BATS_TEST_TMPDIR/r.yaml"
+	{ sample 1 95 "$h1"; sample 1 95 "$h2"; sample 1 95 other; } >&5
+	wait_lines "$BATS_TEST_TMPDIR/out" 6
+	fp1=$(jq -r "select(.type==\"alert\" and .host==\"$h1\") | .fingerprint" "$BATS_TEST_TMPDIR/out")
+	fp2=$(jq -r "select(.type==\"alert\" and .host==\"$h2\") | .fingerprint" "$BATS_TEST_TMPDIR/out")
+	[ "${fp1:0:4}" = "${fp2:0:4}" ]
+	i=0
+	until [ "$(jq '.alerts | length' "$BATS_TEST_TMPDIR/st/state.json" 2>/dev/null)" = 3 ]; do
+		i=$((i + 1)); [ "$i" -lt 100 ]; sleep 0.1
+	done
+	run -2 --separate-stderr perf-alert ack -s "$BATS_TEST_TMPDIR/st" "${fp1:0:4}"
+	[[ "$stderr" == *"'${fp1:0:4}' is ambiguous: 2 firing alerts"* ]]
+	[[ "$stderr" == *"  $fp1 hot on $h1"* ]]
+	[[ "$stderr" == *"  $fp2 hot on $h2"* ]]
+	[ -z "$(ls "$BATS_TEST_TMPDIR/st/ack")" ]
+	# One that fired after state.json was read: the instance refuses it.
+	printf '{"id":"%s"}' "${fp1:0:4}" >"$BATS_TEST_TMPDIR/st/ack/${fp1:0:4}"
+	i=0
+	until grep -q "ambiguous" "$BATS_TEST_TMPDIR/err"; do
+		i=$((i + 1)); [ "$i" -lt 100 ]; sleep 0.1
+	done
+	# A longer, unique prefix acknowledges exactly one.
+	run -0 perf-alert ack -s "$BATS_TEST_TMPDIR/st" "$fp1"
+	i=0
+	until grep -q '"acknowledged"' "$BATS_TEST_TMPDIR/out"; do
+		i=$((i + 1)); [ "$i" -lt 100 ]; sleep 0.1
+	done
+	stop_live
+	run -0 jq -r 'select(.event=="acknowledged") | .host' "$BATS_TEST_TMPDIR/out"
+	assert_output "$h1"
+	grep -q "  $fp2 hot on $h2" "$BATS_TEST_TMPDIR/err"
+}

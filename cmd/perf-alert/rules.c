@@ -445,7 +445,36 @@ check_acks(struct alert_ctx *x)
 		} else {
 			a = NULL;
 		}
-		for (i = 0; i < c->nrules; i++) {
+		/*
+		 * An ambiguous prefix acknowledges nothing (as git's short
+		 * hashes): the candidates are listed. `ack` itself refuses one
+		 * it can see in state.json; this is the alert that fired since.
+		 */
+		for (i = 0; i < c->nrules; i++)
+			for (n = 0; n < c->rules[i].ninst; n++) {
+				const struct inst *in = c->rules[i].insts[n];
+
+				if (in->state == ST_FIRING && !in->acked &&
+				    strncmp(in->fp, e->d_name, idlen) == 0)
+					found++;
+			}
+		if (found > 1) {
+			pk_warn("ack %s: ambiguous, %zu alerts have this id; none "
+			    "acknowledged:", e->d_name, found);
+			for (i = 0; i < c->nrules; i++)
+				for (n = 0; n < c->rules[i].ninst; n++) {
+					const struct inst *in =
+					    c->rules[i].insts[n];
+
+					if (in->state == ST_FIRING && !in->acked &&
+					    strncmp(in->fp, e->d_name, idlen) == 0)
+						fprintf(stderr, "  %s %s on %s%s%s\n",
+						    in->fp, c->rules[i].name,
+						    in->host, in->comp[0] ? "/" : "",
+						    in->comp);
+				}
+		}
+		for (i = 0; found == 1 && i < c->nrules; i++) {
 			struct rule *r = &c->rules[i];
 
 			for (n = 0; n < r->ninst; n++) {
@@ -456,7 +485,6 @@ check_acks(struct alert_ctx *x)
 				if (in->state != ST_FIRING || in->acked ||
 				    strncmp(in->fp, e->d_name, idlen) != 0)
 					continue;
-				found++;
 				in->acked = 1;
 				/* Now, on the clock its timers run on. */
 				ts = r->absent_s > 0 ? pk_now() : in->h != NULL ?

@@ -209,9 +209,10 @@ state_save(struct alert_ctx *x)
 
 			if (in->state == ST_INACTIVE && !in->flap.flapping)
 				continue;
-			e = json_pack("{s:s,s:s,s:s,s:s,s:f,s:i,s:i,s:f,s:b,s:i,"
-			    "s:I,s:i,s:b}",
-			    "rule", r->name, "host", in->host, "component",
+			e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:f,s:i,s:i,s:f,s:b,"
+			    "s:i,s:I,s:i,s:b}",
+			    "rule", r->name, "fingerprint", in->fp,
+			    "host", in->host, "component",
 			    in->comp, "state", statenames[in->state],
 			    "since", in->since,
 			    "severity", in->sev, "escalation", in->esc,
