@@ -1166,3 +1166,34 @@ $hdrs
 	assert_output "$h1"
 	grep -q "  $fp2 hot on $h2" "$BATS_TEST_TMPDIR/err"
 }
+
+@test "spool: a forged or edited file is reported and moved aside, never delivered" {
+	HTTP_PORT=$(pk_free_port)
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	retry_min: 100ms
+	rules:
+	  - {name: hot, when: cpu.util > 90}
+	receivers:
+	  - {name: hook, type: webhook, url: "http://127.0.0.1:$HTTP_PORT/"}
+	EOF
+	# One true notification waits in the spool (the receiver is down).
+	sample 1 95 | perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 0 >/dev/null 2>&1
+	s=$BATS_TEST_TMPDIR/st/spool
+	f=$(ls "$s"/*.json)
+	# A page forged in the old format, and the true one edited.
+	printf '{"receiver":"hook","peer":0,"key":"x-firing-1.000-0","created":1,"alert":{"type":"alert","host":"FORGED","state":"firing","severity":"EMERGENCY"}}' \
+	    >"$s/0000000000000001-1-000001.json"
+	sed 's/"bot1"/"EDITED"/g' "$f" >"$s/0000000000000002-1-000001.json"
+	chmod 600 "$s"/*.json
+	start_http
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 10 /dev/null
+	wait_lines "$BATS_TEST_TMPDIR/posts.jsonl" 1
+	[[ "$stderr" == *"0000000000000001-1-000001.json: no integrity check (not written by this perf-alert): not delivered, moved to '$s/rejected/0000000000000001-1-000001.json'"* ]]
+	[[ "$stderr" == *"0000000000000002-1-000001.json: fails its integrity check"*"not delivered"* ]]
+	run -0 jq -r '.body.host' "$BATS_TEST_TMPDIR/posts.jsonl"
+	assert_output bot1
+	[ "$(ls "$s/rejected" | wc -l)" -eq 2 ]
+	[ "$(stat -c %a "$BATS_TEST_TMPDIR/st/spool.key")" = 600 ]
+	[ -z "$(ls "$s"/*.json 2>/dev/null)" ]
+}

@@ -171,6 +171,7 @@ struct deliv {
 	struct pk_alert_sched s;
 	struct config *cfg;	/* the receivers now, under s's lock */
 	char spool[4096];	/* "" without a state directory */
+	unsigned char mackey[PK_ALERT_SPOOL_KEYLEN];	/* its files' check */
 };
 
 /* A host's own state, in its pk_fhost's user. */

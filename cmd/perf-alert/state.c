@@ -70,6 +70,8 @@ state_open(struct alert_ctx *x, const char *dir)
 	if (flock(x->lockfd, LOCK_EX | LOCK_NB) == -1)
 		pk_die_errno(PK_EXIT_IO, "'%s' is in use by another perf-alert",
 		    dir);
+	if (pk_alert_spool_key(dir, x->d.mackey, path, sizeof(path)) == -1)
+		pk_die(PK_EXIT_IO, "%s", path);
 	snprintf(x->ackdir, sizeof(x->ackdir), "%s/ack", dir);
 	snprintf(path, sizeof(path), "%s/history.jsonl", dir);
 	x->hist_fd = state_file_open(path, O_WRONLY | O_APPEND | O_CREAT);
