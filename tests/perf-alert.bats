@@ -1197,3 +1197,29 @@ $hdrs
 	[ "$(stat -c %a "$BATS_TEST_TMPDIR/st/spool.key")" = 600 ]
 	[ -z "$(ls "$s"/*.json 2>/dev/null)" ]
 }
+
+@test "limits: a configuration over 1 MiB is refused with its name, in every filter" {
+	f=$BATS_TEST_TMPDIR/big.yaml
+	{ printf 'rules:\n  - {name: hot, when: cpu.util > 90}\n'; head -c 1100000 /dev/zero | tr '\0' '#'; echo; } >"$f"
+	run -2 --separate-stderr perf-alert -n -c "$f"
+	[[ "$stderr" == *"perf-alert: $f: larger than 1048576 bytes, the limit of a configuration file"* ]]
+	run -2 --separate-stderr perf-profile -c "$f" /dev/null
+	[[ "$stderr" == *"$f: larger than 1048576 bytes"* ]]
+	run -2 --separate-stderr perf-qualityctl -c "$f" /dev/null
+	[[ "$stderr" == *"$f: larger than 1048576 bytes"* ]]
+}
+
+@test "limits: an annotation template over 4 KiB is a config error; a longer expansion is carried whole" {
+	long=$(head -c 4097 /dev/zero | tr '\0' x)
+	printf 'rules:\n  - name: hot\n    when: cpu.util > 90\n    annotations: {a: ok, b: %s}\n' "$long" >"$BATS_TEST_TMPDIR/r.yaml"
+	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
+	[[ "$stderr" == *"r.yaml:4:29: annotation 'b' is 4097 bytes, more than 4096"* ]]
+	# 400 times the host, 200 bytes of two-byte characters: 80 kB.
+	tpl=$(printf '{{host}}%.0s' $(seq 400))
+	host=$(printf 'é%.0s' $(seq 100))
+	printf 'rules:\n  - name: hot\n    when: cpu.util > 90\n    annotations: {s: "%s"}\n' "$tpl" >"$BATS_TEST_TMPDIR/r.yaml"
+	sample 1 95 "$host" >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
+	run -0 jq -r 'select(.type=="alert") | .annotations.s | length' <<<"$output"
+	assert_output 40000
+}

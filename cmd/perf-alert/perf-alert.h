@@ -37,6 +37,11 @@ extern const char *const statenames[];
 
 #define MAXRX 16
 #define STRLEN 128
+/*
+ * An annotation's template is at most this many bytes (a configuration
+ * error beyond); what it expands to is carried whole, however long.
+ */
+#define ANN_MAX 4096
 /* A record this far behind the newest ts, three in a row: a clock step. */
 #define STEP_SPAN 60.0
 

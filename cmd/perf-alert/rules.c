@@ -108,8 +108,19 @@ alert_record(const struct rule *r, const struct inst *in, const char *event,
 		json_object_set_new(o, "acknowledged", json_true());
 	/* The templates see the rule's own labels, as they always did. */
 	json_object_foreach(r->annotations, k, v) {
-		alert_expand(json_string_value(v), o, buf, sizeof(buf));
-		json_object_set_new(ann, k, json_string(buf));
+		size_t want = alert_expand(json_string_value(v), o, buf,
+		    sizeof(buf));
+
+		if (want < sizeof(buf)) {
+			json_object_set_new(ann, k, json_string(buf));
+		} else {
+			/* Longer than the buffer: carried whole, never cut. */
+			char *big = pk_xmalloc(want + 1);
+
+			alert_expand(json_string_value(v), o, big, want + 1);
+			json_object_set_new(ann, k, json_string(big));
+			free(big);
+		}
 	}
 	json_object_set_new(labels, "alertname", json_string(r->name));
 	json_object_set_new(labels, "host", json_string(in->host));

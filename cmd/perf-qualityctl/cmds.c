@@ -81,7 +81,7 @@ cmd_status(void *ctx, int argc, char **argv)
 	/* Not through a link: the directory's check is for its files. */
 	if ((fd = pk_statedir_open(dir, "state.json", O_RDONLY, 0)) != -1)
 		close(fd);
-	if (fd == -1 || pk_read_file(path, &buf, &len) == -1) {
+	if (fd == -1 || pk_read_file_max(path, 1 << 20, &buf, &len) == -1) {
 		if (errno == ENOENT) {
 			pk_warn("no state in '%s'", dir);
 			return PK_EXIT_NEGATIVE;

@@ -98,8 +98,11 @@ state_check_override(struct qctl *q)
 			return;
 		q->ov_st = st;
 		q->ov_seen = 1;
-		if (pk_read_file(q->override_path, &buf, &len) == -1)
+		if (pk_read_file_max(q->override_path, 4096, &buf, &len) == -1) {
+			pk_warn_errno("cannot read '%s'; ignored",
+			    q->override_path);
 			return;
+		}
 		while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
 			buf[--len] = '\0';
 		level = pk_quality_level_parse(buf);
