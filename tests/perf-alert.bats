@@ -1223,3 +1223,30 @@ $hdrs
 	run -0 jq -r 'select(.type=="alert") | .annotations.s | length' <<<"$output"
 	assert_output 40000
 }
+
+@test "long hosts and components are carried whole: no two merge, no character is cut" {
+	printf 'rules:\n  - {name: hot, when: cpu.util > 90, annotations: {s: "{{host}}/{{component}}"}}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	p=$(head -c 127 /dev/zero | tr '\0' a)
+	h1=${p}$(head -c 73 /dev/zero | tr '\0' b)
+	h2=${p}$(head -c 73 /dev/zero | tr '\0' c)
+	# A component whose 128th byte is in the middle of a character.
+	cu=${p}é$(head -c 100 /dev/zero | tr '\0' d)
+	metric() { printf '{"type":"metric","ts":%s,"host":"%s","component":"%s","cpu":{"util":95}}\n' "$@"; }
+	{ sample 1 95 "$h1"; sample 1 95 "$h2"; metric 2 h "$h1"; metric 2 h "$h2"; metric 3 h "$cu"; } >"$BATS_TEST_TMPDIR/in"
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
+	run -0 jq -r 'select(.type=="alert") | [.host, .component // "", .labels.host, .labels.component // "", .annotations.s] | join(" ")' <<<"$output"
+	assert_output "$h1  $h1  $h1/
+$h2  $h2  $h2/
+h $h1 h $h1 h/$h1
+h $h2 h $h2 h/$h2
+h $cu h $cu h/$cu"
+	# state.json keeps them whole too.
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$BATS_TEST_TMPDIR/st" "$BATS_TEST_TMPDIR/in"
+	run -0 jq -r '.alerts[] | .host + " " + .component' "$BATS_TEST_TMPDIR/st/state.json"
+	[ "${#lines[@]}" -eq 5 ]
+	assert_line "h $cu"
+	# A host longer than the front end's limit is bad input, with its length.
+	sample 4 95 "$(head -c 300 /dev/zero | tr '\0' x)" >"$BATS_TEST_TMPDIR/in2"
+	run -3 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in2"
+	[[ "$stderr" == *"in2:1: "*"300 bytes long (at most 255)"* ]]
+}

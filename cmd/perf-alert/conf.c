@@ -27,9 +27,7 @@ rule_release(struct rule *r)
 	free(r->match);
 	json_decref(r->labels);
 	json_decref(r->annotations);
-	for (i = 0; i < r->ninst; i++)
-		free(r->insts[i]);
-	free(r->insts);
+	rule_insts_release(r);
 }
 
 void

@@ -36,7 +36,6 @@ enum { ST_INACTIVE, ST_PENDING, ST_FIRING };
 extern const char *const statenames[];
 
 #define MAXRX 16
-#define STRLEN 128
 /*
  * An annotation's template is at most this many bytes (a configuration
  * error beyond); what it expands to is carried whole, however long.
@@ -55,7 +54,7 @@ struct rule;
 
 /* An alert instance: a rule, a host and a component. */
 struct inst {
-	char host[PK_FILTER_HOST_MAX + 1], comp[STRLEN];
+	char *host, *comp;	/* whole, however long: never cut */
 	char fp[17];
 	struct rule *rule;
 	/*
@@ -248,6 +247,8 @@ json_t *alert_record(const struct rule *r, const struct inst *in,
 /* The instance (host, comp) of r, made if create; bound to h if not NULL. */
 struct inst *inst_get(struct rule *r, const char *host, const char *comp,
     int create, struct pk_fhost *h);
+/* Free r's instances (config_free). */
+void rule_insts_release(struct rule *r);
 /*
  * Expand the {{name}} of tpl from an alert record (the annotations' and
  * the receivers' template language); returns the length wanted.

@@ -218,8 +218,8 @@ inst_get(struct rule *r, const char *host, const char *comp, int create,
 	r->insts[r->ninst] = in;
 	in->seq = r->ninst++;
 	in->rule = r;
-	snprintf(in->host, sizeof(in->host), "%s", host);
-	snprintf(in->comp, sizeof(in->comp), "%s", comp);
+	in->host = pk_xstrdup(host);
+	in->comp = pk_xstrdup(comp);
 	in->sev = r->sev;
 	in->value = NAN;
 	in->clear_since = NAN;
@@ -227,6 +227,21 @@ inst_get(struct rule *r, const char *host, const char *comp, int create,
 	if (h != NULL)
 		inst_bind(in, h);
 	return in;
+}
+
+void
+rule_insts_release(struct rule *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ninst; i++) {
+		free(r->insts[i]->host);
+		free(r->insts[i]->comp);
+		free(r->insts[i]);
+	}
+	free(r->insts);
+	r->insts = NULL;
+	r->ninst = r->capinst = 0;
 }
 
 static void
@@ -279,9 +294,12 @@ flap_change(struct alert_ctx *x, const struct rule *r, struct inst *in,
 	json_decref(rec);
 }
 
+/* A component up to this long is copied on the stack, longer ones to the heap. */
+#define COMPBUF 256
+
 static void
 eval_rule(struct alert_ctx *x, struct rule *r, const struct pk_rec *rec,
-    char *comp, int *have_comp)
+    const char **comp, char *compbuf)
 {
 	const struct pk_jval *vals = rec->vals;
 	struct config *c = x->cfg;
@@ -303,14 +321,24 @@ eval_rule(struct alert_ctx *x, struct rule *r, const struct pk_rec *rec,
 	cond = pk_alert_cond_eval(&r->when, vals, &value);
 	if (cond < 0 || (cond == 0 && r->ninst == 0))
 		return;
-	if (!*have_comp) {
-		if (vals[c->id_comp].type == PK_JSTR)
-			pk_jval_str(&vals[c->id_comp], comp, STRLEN);
-		else
-			comp[0] = '\0';
-		*have_comp = 1;
+	if (*comp == NULL) {
+		/* Whole, however long (a cut would merge two of them). */
+		if (vals[c->id_comp].type == PK_JSTR) {
+			size_t n = pk_jval_str(&vals[c->id_comp], compbuf,
+			    COMPBUF);
+
+			*comp = compbuf;
+			if (n >= COMPBUF) {
+				char *big = pk_xmalloc(n + 1);
+
+				pk_jval_str(&vals[c->id_comp], big, n + 1);
+				*comp = big;
+			}
+		} else {
+			*comp = "";
+		}
 	}
-	in = inst_get(r, rec->host->name, comp, cond == 1, rec->host);
+	in = inst_get(r, rec->host->name, *comp, cond == 1, rec->host);
 	if (in == NULL)
 		return;
 	if (r->value_id >= 0 && vals[r->value_id].type == PK_JNUM)
@@ -637,15 +665,17 @@ on_record(struct pk_filter *f, const struct pk_rec *r)
 	struct alert_ctx *x = f->arg;
 	struct config *c = x->cfg;
 	struct hoststate *hs = r->host->user;
-	char comp[STRLEN];
-	int have_comp = 0;
+	char compbuf[COMPBUF];
+	const char *comp = NULL;
 	size_t i, n;
 
 	pk_filter_pass(f, r);
 	if (r->ts > x->last_ts)
 		x->last_ts = r->ts;
 	for (i = 0; i < c->nrules; i++)
-		eval_rule(x, &c->rules[i], r, comp, &have_comp);
+		eval_rule(x, &c->rules[i], r, &comp, compbuf);
+	if (comp != NULL && comp != compbuf && *comp != '\0')
+		free((char *)comp);
 	/* The host's escalations and repeats, once a second of its clock. */
 	if (r->host->ev.clock >= hs->next_tick) {
 		for (n = 0; n < hs->n; n++)
