@@ -1250,3 +1250,49 @@ h $cu h $cu h/$cu"
 	run -3 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in2"
 	[[ "$stderr" == *"in2:1: "*"300 bytes long (at most 255)"* ]]
 }
+
+# Instructions of perf-alert -c CONFIG FILE, counted by callgrind.
+instructions() {
+	valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+	    "$PK_BUILD/bin/perf-alert" -c "$1" "$2" 2>&1 >/dev/null |
+	    sed -n 's/.*Collected : //p'
+}
+
+@test "label sets: a hash table and a cap; 11000 one-off ones do not slow ordinary records" {
+	command -v valgrind >/dev/null || skip "no valgrind"
+	printf 'rules:\n  - {name: hot, when: cpu.util > 90}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	cd "$BATS_TEST_TMPDIR"
+	# 11000 label sets (host h, component cN) that fire and resolve, a
+	# thousand a second; then 5000 ordinary records of five other hosts.
+	awk 'BEGIN { for (i = 1; i <= 11000; i++) { t = 1 + i / 1000
+	    for (u = 95; u >= 50; u -= 45)
+	        printf "{\"type\":\"metric\",\"ts\":%.3f,\"host\":\"h\",\"component\":\"c%d\",\"cpu\":{\"util\":%d}}\n", t, i, u } }' >oneoff
+	awk 'BEGIN { for (i = 1; i <= 5000; i++)
+	    printf "{\"type\":\"sample\",\"ts\":%.3f,\"host\":\"o%d\",\"cpu\":{\"util\":50}}\n", 12 + i / 1000, i % 5 }' >ord
+	cat oneoff ord >both
+	: >empty
+	e=$(instructions r.yaml empty)
+	a=$(instructions r.yaml ord)
+	c=$(instructions r.yaml oneoff)
+	b=$(instructions r.yaml both)
+	echo "ordinary records: $(( (a - e) / 5000 )) instructions each alone, $(( (b - c) / 5000 )) after 11000 label sets" >&3
+	# The ordinary records' cost after them, against alone: within 2x.
+	[ $(( b - c )) -lt $(( 2 * (a - e) )) ]
+	# The cap: 1000 of the oldest resolved label sets forgotten, one warning.
+	run -0 --separate-stderr perf-alert -c r.yaml both
+	[ "$(grep -c "rule 'hot': 10000 label sets (host, component): the oldest inactive ones are forgotten" <<<"$stderr")" -eq 1 ]
+	[[ "$stderr" == *"rule 'hot': 1000 label sets forgotten (the oldest inactive), 0 dropped (all 10000 active)"* ]]
+	# While all are firing, new ones are dropped, counted.
+	awk 'BEGIN { for (i = 1; i <= 10005; i++)
+	    printf "{\"type\":\"metric\",\"ts\":1,\"host\":\"h\",\"component\":\"c%d\",\"cpu\":{\"util\":95}}\n", i }' >firing
+	run -0 --separate-stderr perf-alert -c r.yaml firing
+	[ "$(grep -c '"state":"firing"' <<<"$output")" -eq 10000 ]
+	[[ "$stderr" == *"rule 'hot': 0 label sets forgotten (the oldest inactive), 5 dropped (all 10000 active)"* ]]
+	# The forgotten ones come back as new when they fire again.
+	{ cat oneoff; printf '{"type":"metric","ts":20,"host":"h","component":"c1","cpu":{"util":95}}\n'; } >again
+	run -0 --separate-stderr perf-alert -c r.yaml again
+	run -0 jq -c 'select(.type=="alert" and .component=="c1") | .state' <<<"$output"
+	assert_output '"firing"
+"resolved"
+"firing"'
+}

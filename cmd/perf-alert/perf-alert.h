@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -63,7 +64,8 @@ struct inst {
 	 * absent-data rules, whose timers run on the wall clock.
 	 */
 	struct pk_fhost *h;
-	size_t seq;		/* its place in rule->insts */
+	size_t seq;		/* its rule's count when it was made: the order */
+	size_t idx;		/* its place in rule->insts */
 	int state;
 	double since;		/* pending or firing start, event time */
 	double clear_since;	/* clear condition held since, NAN if not */
@@ -74,7 +76,19 @@ struct inst {
 	double last_rx[MAXRX];	/* last notification per receiver */
 	struct pk_alert_flap flap;
 	int notified;		/* the state last notified (flap hold) */
+	uint64_t hash;		/* of (host, comp), for rule->tab */
+	/* Its place among its rule's inactive instances, oldest first. */
+	struct inst *lru_prev, *lru_next;
+	int in_lru;
 };
+
+/*
+ * At most this many instances (label sets: host, component) per rule.
+ * Beyond it the oldest inactive one is forgotten to make room; while all
+ * are active a new one is dropped. Both counted, warned about once per
+ * rule, reported at exit.
+ */
+#define INST_MAX 10000
 
 struct rule {
 	char *name;
@@ -92,8 +106,13 @@ struct rule {
 	int flap;
 	/* runtime */
 	size_t index;		/* in config.rules */
-	struct inst **insts;
-	size_t ninst, capinst;
+	struct inst **insts;	/* in no particular order once one is evicted */
+	size_t ninst, capinst, nextseq;
+	struct inst **tab;	/* open addressing by (host, comp); NULL empty */
+	size_t tabcap;
+	struct inst *lru_head, *lru_tail;	/* inactive, oldest first */
+	unsigned long evicted, dropped;
+	int warned_cap;
 	double absent_seen;	/* wall clock of the last matching record */
 };
 
@@ -249,6 +268,8 @@ struct inst *inst_get(struct rule *r, const char *host, const char *comp,
     int create, struct pk_fhost *h);
 /* Free r's instances (config_free). */
 void rule_insts_release(struct rule *r);
+/* After in's state changed outside rules.c (state.json restored). */
+void inst_settle(struct inst *in);
 /*
  * Expand the {{name}} of tpl from an alert record (the annotations' and
  * the receivers' template language); returns the length wanted.

@@ -290,7 +290,8 @@ state_load(struct alert_ctx *x)
 				break;
 		if (k == c->nrules)
 			continue;	/* the rule is gone */
-		in = inst_get(&c->rules[k], host, comp, 1, NULL);
+		if ((in = inst_get(&c->rules[k], host, comp, 1, NULL)) == NULL)
+			continue;	/* the rule's cap, counted */
 		st = json_string_value(json_object_get(a, "state"));
 		in->state = ST_INACTIVE;
 		for (m = 0; st != NULL && m < 3; m++)
@@ -313,6 +314,7 @@ state_load(struct alert_ctx *x)
 		if (json_is_number(json_object_get(a, "value")))
 			in->value = json_number_value(json_object_get(a,
 			    "value"));
+		inst_settle(in);
 		/* Alertmanager forgets them unless they are resent. */
 		if (in->state == ST_FIRING) {
 			json_t *rec = alert_record(&c->rules[k], in, "firing",
