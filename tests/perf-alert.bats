@@ -1296,3 +1296,24 @@ instructions() {
 "resolved"
 "firing"'
 }
+
+@test "a corrupt state.json is reported, set aside, and the alerts rebuilt from the history" {
+	printf 'rules:\n  - {name: hot, when: cpu.util > 90, escalate: {after: 1h}}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	st=$BATS_TEST_TMPDIR/st
+	{ sample 1 95; sample 1 95 bot2; sample 2 50 bot2; } >"$BATS_TEST_TMPDIR/in1"
+	sample 3 50 >"$BATS_TEST_TMPDIR/in2"
+	for bad in '{"alerts":[{"rule":"hot' \
+	    '{"alerts":[{"rule":"hot","host":"bot1","component":"","state":"firing","since":1,"severity":99,"escalation":2147483647,"flap_n":1000,"flap_bits":-1}]}' \
+	    '{"alerts":{"rule":"hot"}}' '[1,2]'; do
+		rm -rf "$st"
+		run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$st" "$BATS_TEST_TMPDIR/in1"
+		printf '%s' "$bad" >"$st/state.json"
+		run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$st" "$BATS_TEST_TMPDIR/in2"
+		[[ "$stderr" == *"$st/state.json: corrupt ("*"): set aside as '$st/state.json.corrupt'; the alerts in progress are rebuilt from the history"* ]]
+		[[ "$stderr" == *"1 alerts in progress rebuilt from '$st/history.jsonl'"* ]]
+		[ "$(cat "$st/state.json.corrupt")" = "$bad" ]
+		# bot1 was firing: it resolves; bot2 had resolved: nothing.
+		run -0 jq -c 'select(.type=="alert") | [.host, .state, .since, .severity]' <<<"$output"
+		assert_output '["bot1","resolved",1,"WARNING"]'
+	done
+}

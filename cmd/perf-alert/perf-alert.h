@@ -299,7 +299,15 @@ void state_close(struct alert_ctx *x);
 void hist_flush(struct alert_ctx *x, int force);
 void hist_append(struct alert_ctx *x, const json_t *rec);
 void state_save(struct alert_ctx *x);
+/*
+ * Restore the alerts in progress from state.json; one that is not valid
+ * JSON or holds what perf-alert never writes is reported, set aside as
+ * state.json.corrupt, and the alerts are rebuilt from the history.
+ */
 void state_load(struct alert_ctx *x);
+/* The restore itself, from a parsed state.json: -1 with why (nothing done) if corrupt. */
+int state_apply(struct alert_ctx *x, const json_t *o, char *why,
+    size_t whysize);
 
 /* deliv.c */
 void cfg_put(struct config *c);
