@@ -88,7 +88,7 @@ $(LIB): $(LIBOBJ)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 # Per-program libraries, as target-specific variables.
-$(O)/bin/perf-alert: LDLIBS += -lcurl
+$(O)/bin/perf-alert: LDLIBS += -lcurl -lmicrohttpd
 $(O)/bin/perf-bench: LDLIBS += -lcurl -lmicrohttpd
 $(O)/bin/perf-profile: LDLIBS += -lcurl -lmicrohttpd
 $(O)/bin/perf-qualityctl: LDLIBS += -lcurl -lmicrohttpd

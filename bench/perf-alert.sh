@@ -10,19 +10,7 @@ RUNS=3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-awk -v n="$N" 'BEGIN {
-	srand(1);
-	for (i = 0; i < n; i++) {
-		u = int(rand() * 1000) / 10; m = 30 + int(rand() * 700) / 10;
-		t = 45 + int(rand() * 400) / 10; l = int(rand() * 400) / 100;
-		printf "{\"type\":\"sample\",\"ts\":%.3f,\"host\":\"bot%d\",\"interval_s\":1,", 1732300000 + i / 10, i % 4;
-		printf "\"cpu\":{\"util\":%.1f,\"user\":%.1f,\"system\":%.1f,\"iowait\":%.1f,\"ncpu\":4},", u, u * 0.7, u * 0.2, rand() * 5;
-		printf "\"mem\":{\"total_kb\":3884000,\"avail_kb\":%d,\"used_pct\":%.1f},", 3884000 * (100 - m) / 100, m;
-		printf "\"swap\":{\"used_pct\":%.1f},\"load\":{\"1\":%.2f,\"5\":%.2f,\"15\":%.2f},", rand() * 10, l, l * 0.9, l * 0.8;
-		printf "\"psi\":{\"cpu\":{\"some_avg10\":%.2f},\"memory\":{\"some_avg10\":%.2f},\"io\":{\"some_avg10\":%.2f}},", rand() * 20, rand() * 5, rand() * 8;
-		printf "\"temp_c\":{\"cpu_thermal\":%.1f},\"throttle\":{\"now\":{\"under_voltage\":%s}}}\n", t, (rand() < 0.001) ? "true" : "false";
-	}
-}' >"$tmp/in.jsonl"
+"$(dirname "$0")/gen-samples" "$N" >"$tmp/in.jsonl"
 
 # The 20 conditions, for both programs.
 cat >"$tmp/conds" <<'C'

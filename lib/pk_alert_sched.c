@@ -141,6 +141,18 @@ pk_alert_sched_submit(struct pk_alert_sched *s, struct pk_alert_job *j)
 	return 1;
 }
 
+void
+pk_alert_sched_foreach(struct pk_alert_sched *s,
+    void (*fn)(void *arg, const struct pk_alert_job *j), void *arg)
+{
+	const struct pk_alert_job *j;
+
+	pthread_mutex_lock(&s->mu);
+	for (j = s->head; j != NULL; j = j->next)
+		fn(arg, j);
+	pthread_mutex_unlock(&s->mu);
+}
+
 unsigned long
 pk_alert_sched_unspooled(struct pk_alert_sched *s)
 {

@@ -113,6 +113,15 @@ void pk_alert_sched_queue(struct pk_alert_sched *s, struct pk_alert_job *j);
  * held in memory, -1 dropped (beyond memcap; j is freed).
  */
 int pk_alert_sched_submit(struct pk_alert_sched *s, struct pk_alert_job *j);
+/*
+ * Call fn for every job waiting to be delivered (the one being delivered
+ * included), in queue order, the lock held: fn reads only the job's
+ * entry's receiver and created time (which never change; its attempts
+ * and next try do, without the lock) and calls nothing of the
+ * scheduler. For the program's gauges of what waits.
+ */
+void pk_alert_sched_foreach(struct pk_alert_sched *s,
+    void (*fn)(void *arg, const struct pk_alert_job *j), void *arg);
 /* How many jobs wait in memory for the spool. */
 unsigned long pk_alert_sched_unspooled(struct pk_alert_sched *s);
 /*

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "pk_alert_send.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -32,17 +33,26 @@ pk_alert_rfc3339(double t, char *buf, size_t size)
 }
 
 json_t *
-pk_alert_am(const json_t *a, double until)
+pk_alert_am(const json_t *a, double until, const struct pk_alert_am_form *f)
 {
 	json_t *o = json_object(), *labels, *ann;
 	const char *state = json_string_value(json_object_get(a, "state"));
-	char t[64];
+	const char *sev = json_string_value(json_object_get(a, "severity"));
+	char t[64], s[32];
+	size_t i;
 
 	labels = json_deep_copy(json_object_get(a, "labels"));
 	if (labels == NULL)
 		labels = json_object();
-	json_object_set_new(labels, "severity",
-	    json_copy(json_object_get(a, "severity")));
+	/* The rule's own severity label stays as the user wrote it. */
+	if (json_object_get(labels, "severity") == NULL && sev != NULL) {
+		for (i = 0; sev[i] != '\0' && i + 1 < sizeof(s); i++)
+			s[i] = (char)(f->severity_upper ?
+			    toupper((unsigned char)sev[i]) :
+			    tolower((unsigned char)sev[i]));
+		s[i] = '\0';
+		json_object_set_new(labels, "severity", json_string(s));
+	}
 	json_object_set_new(o, "labels", labels);
 	ann = json_deep_copy(json_object_get(a, "annotations"));
 	json_object_set_new(o, "annotations", ann ? ann : json_object());
@@ -55,8 +65,9 @@ pk_alert_am(const json_t *a, double until)
 	else
 		pk_alert_rfc3339(until, t, sizeof(t));
 	json_object_set_new(o, "endsAt", json_string(t));
-	json_object_set_new(o, "generatorURL",
-	    json_string("http://localhost/perf-alert"));
+	if (f->generator_url != NULL && f->generator_url[0] != '\0')
+		json_object_set_new(o, "generatorURL",
+		    json_string(f->generator_url));
 	return o;
 }
 

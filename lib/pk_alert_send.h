@@ -72,10 +72,19 @@ int pk_alert_command(const char *cmd, char *const *env, const char *input,
 void pk_alert_rfc3339(double t, char *buf, size_t size);
 
 /*
- * The Alertmanager API v2 form of an alert record: labels (with
- * severity), annotations, startsAt (since), endsAt (the record's ts when
- * resolved, else until), generatorURL.
+ * The Alertmanager API v2 form of an alert record: labels (the record's,
+ * with severity added unless the rule set a severity label of its own:
+ * the record's severity in lower case, the Prometheus community's, or in
+ * upper case with severity_upper), annotations, startsAt (since), endsAt
+ * (the record's ts when resolved, else until), and generatorURL when
+ * generator_url is neither NULL nor "" (the field is left out otherwise).
  */
-json_t *pk_alert_am(const json_t *rec, double until);
+struct pk_alert_am_form {
+	int severity_upper;
+	const char *generator_url;	/* expanded and encoded already */
+};
+
+json_t *pk_alert_am(const json_t *rec, double until,
+    const struct pk_alert_am_form *f);
 
 #endif

@@ -47,6 +47,7 @@ pk_alert_spool_write(const char *dir, const unsigned char *mackey,
 {
 	json_t *o = json_object();
 	char path[4096], *s, *ns;
+	double created = pk_now();
 	size_t n;
 	int r, err;
 
@@ -54,7 +55,7 @@ pk_alert_spool_write(const char *dir, const unsigned char *mackey,
 	json_object_set_new(o, "receiver", json_string(receiver));
 	json_object_set_new(o, "peer", json_integer(peer));
 	json_object_set_new(o, "key", json_string(key));
-	json_object_set_new(o, "created", json_real(pk_now()));
+	json_object_set_new(o, "created", json_real(created));
 	json_object_set(o, "alert", (json_t *)alert);
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -80,7 +81,10 @@ pk_alert_spool_write(const char *dir, const unsigned char *mackey,
 		errno = err;
 		return -1;
 	}
-	return fill(e, path, receiver, peer, key, json_deep_copy(alert));
+	if (fill(e, path, receiver, peer, key, json_deep_copy(alert)) == -1)
+		return -1;
+	e->created = created;
+	return 0;
 }
 
 /* The whole file, at most PK_ALERT_SPOOL_MAX bytes, never through a link. */
@@ -210,6 +214,9 @@ pk_alert_spool_parse(const char *path, char *buf, size_t n,
 	}
 	r = fill(e, path, rx, (int)json_integer_value(json_object_get(o,
 	    "peer")), key, json_incref(a));
+	if (r == 0)
+		e->created = json_is_number(json_object_get(o, "created")) ?
+		    json_number_value(json_object_get(o, "created")) : pk_now();
 	json_decref(o);
 	if (r == -1)
 		snprintf(why, whysize, "out of memory");

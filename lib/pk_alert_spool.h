@@ -33,6 +33,7 @@ struct pk_alert_spool_entry {
 	int peer;		/* which URL of the receiver (Alertmanager peers) */
 	char *key;		/* the idempotency key */
 	json_t *alert;		/* the alert record */
+	double created;		/* when it was spooled (pk_now) */
 };
 
 /*
@@ -45,7 +46,8 @@ int pk_alert_spool_write(const char *dir,
     struct pk_alert_spool_entry *e);
 /*
  * Read one entry (never through a link), its mac checked under mackey;
- * -1 with a reason in why if it is not one or fails the check.
+ * -1 with a reason in why if it is not one or fails the check. An entry
+ * without its "created" time is taken as created now.
  */
 int pk_alert_spool_read(const char *path,
     const unsigned char *mackey,

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pk_err.h"
 #include "pk_time.h"
@@ -166,4 +167,42 @@ pk_opt_duration(const char *s, double min, double max, const char *name)
 		    optname(name, nb, sizeof(nb)),
 		    s, min, max);
 	return v;
+}
+
+double
+pk_opt_suffixed(const char *s, const char *suffixes, double min, double max,
+    const char *name, int *had_suffix)
+{
+	char buf[64], nb[64];
+	const char *why;
+	size_t len = strlen(s);
+	double v;
+	int suffix = 0;
+
+	if (len == 0 || len >= sizeof(buf))
+		pk_die(PK_EXIT_USAGE, "%s '%s' is invalid",
+		    optname(name, nb, sizeof(nb)), s);
+	memcpy(buf, s, len + 1);
+	if (strchr(suffixes, buf[len - 1]) != NULL) {
+		buf[len - 1] = '\0';
+		suffix = 1;
+	}
+	if (pk_parse_double(buf, min, max, &v, &why) == -1)
+		pk_die(PK_EXIT_USAGE, "%s '%s' is %s (%g..%g)",
+		    optname(name, nb, sizeof(nb)), s, why, min, max);
+	if (had_suffix != NULL)
+		*had_suffix = suffix;
+	return v;
+}
+
+unsigned long
+pk_opt_factor(const char *s, const char *name)
+{
+	char nb[64];
+	double v = pk_opt_suffixed(s, "xX", 1, 64, name, NULL);
+
+	if (v != (double)(unsigned long)v)
+		pk_die(PK_EXIT_USAGE, "%s '%s' is not a whole number",
+		    optname(name, nb, sizeof(nb)), s);
+	return (unsigned long)v;
 }

@@ -20,6 +20,7 @@
 	X(mlp) \
 	X(constraints) \
 	X(memtouch) \
+	X(alloc) \
 	/* the end of the table */
 
 #define PK_RTWORK_DECLARE(n) extern const struct pk_rtwork_type pk_rtwork_##n;

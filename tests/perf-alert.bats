@@ -312,7 +312,14 @@ man_receivers() {
 	config_error "$head"'  - {name: run, type: command, command: "true", url: "http://x/"}\n' \
 	    "r.yaml:5:49: unknown key 'url' in command receiver 'run'"
 	config_error "$head"'  - {name: am, type: alertmanager, url: "http://x/", resend_intervall: 1s}\n' \
-	    "unknown key 'resend_intervall' in alertmanager receiver 'am' (keys: name, type, severity, labels, repeat_interval, rate_limit, timeout, url, urls, resend_interval) (did you mean 'resend_interval'?)"
+	    "unknown key 'resend_intervall' in alertmanager receiver 'am' (keys: name, type, severity, labels, repeat_interval, rate_limit, timeout, url, urls, resend_interval, severity_case, generator_url) (did you mean 'resend_interval'?)"
+	# The Alertmanager conventions' keys: a case, a URL.
+	config_error "$head"'  - {name: am, type: alertmanager, url: "http://x/", severity_case: Upper}\n' \
+	    "r.yaml:5:69: severity_case 'Upper': lower or upper"
+	config_error "$head"'  - {name: am, type: alertmanager, url: "http://x/", generator_url: "grafana/d/x"}\n' \
+	    "r.yaml:5:69: generator_url 'grafana/d/x': an http:// or https:// URL is expected"
+	config_error "$head"'  - {name: am, type: alertmanager, url: "http://x/", generator_url: "http://g/d x?h={{host}}"}\n' \
+	    "r.yaml:5:69: generator_url: ' ' does not belong in a URL (encode it)"
 	# An unknown type lists the types of the table.
 	types=$(perf-alert --list-receivers | awk '{ printf "%s%s", (NR > 1 ? ", " : ""), $1 }')
 	config_error "$head"'  - {name: p, type: pager}\n' \
@@ -565,12 +572,17 @@ man_receivers() {
 	assert_output "$(printf '%s\n' '["stalled","firing","CRITICAL","no samples",true]' '["stalled","resolved","CRITICAL","no samples",true]')"
 }
 
-# Start an Alertmanager on a free port; echo its port.
+# Start an Alertmanager on a free port (configuration: $2, or one route
+# to a receiver that does nothing); its port is added to AM_PORTS.
 start_am() {
 	local port dir=$BATS_TEST_TMPDIR/am$1
 	port=$(pk_free_port)
 	mkdir -p "$dir"
-	printf 'route:\n  receiver: "null"\n  group_wait: 1s\nreceivers:\n  - name: "null"\n' >"$dir/am.yml"
+	if [ -n "${2:-}" ]; then
+		cp "$2" "$dir/am.yml"
+	else
+		printf 'route:\n  receiver: "null"\n  group_wait: 1s\nreceivers:\n  - name: "null"\n' >"$dir/am.yml"
+	fi
 	prometheus-alertmanager --config.file="$dir/am.yml" --storage.path="$dir" \
 	    --web.listen-address="127.0.0.1:$port" --cluster.listen-address= \
 	    >"$dir/log" 2>&1 3>&- &
@@ -608,7 +620,7 @@ am_alerts() {
 	now=$(date +%s)
 	start_live -c "$BATS_TEST_TMPDIR/r.yaml"
 	printf '{"type":"sample","ts":%s,"host":"pi4","temp_c":{"cpu_thermal":82.5}}\n' "$now" >&5
-	want='["soc_hot","pi4","CRITICAL","robot","SoC at 82.5 C","active"]'
+	want='["soc_hot","pi4","critical","robot","SoC at 82.5 C","active"]'
 	for p in "$1" "$2"; do
 		i=0
 		until [ "$(am_alerts "$p")" = "$want" ]; do
@@ -628,6 +640,82 @@ am_alerts() {
 		i=0
 		until [ -z "$(am_alerts "$p")" ]; do
 			i=$((i + 1)); [ "$i" -lt 100 ] || fail "peer $p still has: $(am_alerts "$p")"; sleep 0.1
+		done
+	done
+	stop_live
+	[ -z "$(ls "$BATS_TEST_TMPDIR/st/spool")" ]
+}
+
+# The alerts of the Alertmanager on port $1 as it holds them: the labels
+# (keys sorted), the receivers its routes chose, the generatorURL; by
+# alertname.
+am_routed() {
+	curl -sf "http://127.0.0.1:$1/api/v2/alerts" |
+	    jq -S -c 'sort_by(.labels.alertname) | .[] | [.labels, (.receivers | map(.name) | join(",")), (.generatorURL // "")]'
+}
+
+@test "Alertmanager conventions: a route on severity=\"critical\" matches, the rule's labels stay as written, generatorURL" {
+	command -v prometheus-alertmanager >/dev/null || skip "no prometheus-alertmanager"
+	# Routes as Prometheus users write them, and as the records spell it.
+	for c in critical CRITICAL; do
+		cat >"$BATS_TEST_TMPDIR/am-$c.yml" <<-EOF
+		route:
+		  receiver: "null"
+		  group_wait: 1s
+		  routes:
+		    - matchers: ['severity="$c"']
+		      receiver: pager
+		    - matchers: ['severity="page"']
+		      receiver: team
+		receivers:
+		  - name: "null"
+		  - name: pager
+		  - name: team
+		EOF
+	done
+	start_am 1 "$BATS_TEST_TMPDIR/am-critical.yml"
+	start_am 2 "$BATS_TEST_TMPDIR/am-CRITICAL.yml"
+	set -- $AM_PORTS
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	retry_min: 100ms
+	rules:
+	  - name: soc_hot
+	    when: temp_c.cpu_thermal >= 80
+	    severity: CRITICAL
+	    labels: {team: robot}
+	  - name: fan_stopped
+	    when: fan.rpm == 0
+	    severity: WARNING
+	    labels: {severity: page}
+	receivers:
+	  - name: am
+	    type: alertmanager
+	    url: "http://127.0.0.1:$1"
+	    generator_url: "http://grafana.example/d/perfkit?var-host={{host}}&var-component={{component}}&rule={{rule}}"
+	  - name: am_upper
+	    type: alertmanager
+	    url: "http://127.0.0.1:$2"
+	    severity_case: upper
+	EOF
+	start_live -c "$BATS_TEST_TMPDIR/r.yaml"
+	# A component that would break a URL unencoded.
+	printf '{"type":"sample","ts":%s,"host":"pi4","component":"soc/0 a&b","temp_c":{"cpu_thermal":82.5},"fan":{"rpm":0}}\n' "$(date +%s)" >&5
+	g='http://grafana.example/d/perfkit?var-host=pi4&var-component=soc%2F0%20a%26b&rule='
+	l='"component":"soc/0 a&b","host":"pi4"'
+	# The user's severity label as written; perf-alert's in either case.
+	want1=$(printf '%s\n' \
+	    '[{"alertname":"fan_stopped",'"$l"',"severity":"page"},"team","'"${g}fan_stopped"'"]' \
+	    '[{"alertname":"soc_hot",'"$l"',"severity":"critical","team":"robot"},"pager","'"${g}soc_hot"'"]')
+	want2=$(printf '%s\n' \
+	    '[{"alertname":"fan_stopped",'"$l"',"severity":"page"},"team",""]' \
+	    '[{"alertname":"soc_hot",'"$l"',"severity":"CRITICAL","team":"robot"},"pager",""]')
+	ports=("$1" "$2")
+	wants=("$want1" "$want2")
+	for k in 0 1; do
+		i=0
+		until [ "$(am_routed "${ports[k]}")" = "${wants[k]}" ]; do
+			i=$((i + 1)); [ "$i" -lt 100 ] || fail "Alertmanager ${ports[k]}: $(am_routed "${ports[k]}")"; sleep 0.1
 		done
 	done
 	stop_live

@@ -646,6 +646,7 @@ lane_detector"
 	{"type":"sample","ts":1732300000,"host":"h","cpu":{"util":50,"iowait":2},"mem":{"total_kb":1000,"avail_kb":500,"used_pct":50},"psi":{"memory":{"some_avg10":1},"io":{"some_avg10":1}},"temp_c":{"z":50},"temp_trip_c":{"z":90},"vmstat":{"pswpin_per_s":1,"pswpout_per_s":1,"pgmajfault_per_s":1}}
 	{"type":"proc","ts":1732300000,"host":"h","pid":1,"comm":"p","cpu_pct":5,"rss_kb":100,"read_bytes_per_s":1,"write_bytes_per_s":1}
 	{"type":"metric","ts":1732300000,"host":"h","component":"m","cpu_pct":5,"rss_kb":100,"fps":30,"latency_ms":10,"throughput_per_s":5,"queue_depth":1}
+	{"type":"loop","ts":1732300000,"host":"h","event":"interval","ticks":1000,"misses":0,"skipped":0,"exec_us":{"p99":100}}
 	EOF
 	perf-profile "$BATS_TEST_TMPDIR/in" | jq -r 'select(.type == "profile") |
 	    keys[] | select(. != "type" and . != "ts" and . != "host" and
@@ -655,7 +656,7 @@ lane_detector"
 	    sed -n 's/^\.Ql \([a-z0-9_]*\)\( ,\)\{0,1\}$/\1/p' | grep -v '^efficiency$' |
 	    sort >"$BATS_TEST_TMPDIR/documented"
 	run -0 diff -u "$BATS_TEST_TMPDIR/documented" "$BATS_TEST_TMPDIR/written"
-	[ "$(wc -l <"$BATS_TEST_TMPDIR/written")" -ge 17 ]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/written")" -ge 19 ]
 }
 
 @test "the man page's worked example: severity and efficiency" {
@@ -680,4 +681,73 @@ lane_detector"
 	exec 7>&-
 	wait "$pid"
 	[ "$output" -ge 3 ]
+}
+
+# A control loop on a host whose CPUs are taken by "hog" from 100 s to
+# 200 s: 9% of its periods missed then (40 late, 50 skipped of 1000), none
+# before or after; its step's p99 at 800 us then, 300 us otherwise. A
+# summary record claiming every period missed ends it: only interval
+# records are measured.
+loop_log() {
+	awk -v T0=1732300000 'BEGIN {
+		for (t = 0; t < 300; t++) {
+			ts = T0 + t
+			busy = (t >= 100 && t < 200)
+			printf "{\"type\":\"sample\",\"ts\":%d,\"host\":\"bot\",\"cpu\":{\"util\":%d},\"throttle\":{\"now\":{\"throttled\":%s}}}\n", ts, busy ? 98 : 20, busy ? "true" : "false"
+			printf "{\"type\":\"proc\",\"ts\":%d,\"host\":\"bot\",\"pid\":10,\"comm\":\"hog\",\"cpu_pct\":%d}\n", ts, busy ? 190 : 1
+			printf "{\"type\":\"proc\",\"ts\":%d,\"host\":\"bot\",\"pid\":11,\"comm\":\"ctl\",\"cpu_pct\":12}\n", ts
+			printf "{\"type\":\"loop\",\"ts\":%d.5,\"host\":\"bot\",\"event\":\"interval\",\"seq\":%d,\"ticks\":%d,\"misses\":%d,\"skipped\":%d,\"exec_us\":{\"p99\":%d}}\n", ts, t, busy ? 950 : 1000, busy ? 40 : 0, busy ? 50 : 0, busy ? 800 : 300
+		}
+		printf "{\"type\":\"loop\",\"ts\":%d,\"host\":\"bot\",\"event\":\"summary\",\"ticks\":1,\"misses\":1,\"skipped\":0}\n", T0 + 300
+	}'
+}
+
+@test "rt-loop's records: a deadline bottleneck while the loop misses, the hog ranked first" {
+	loop_log >"$BATS_TEST_TMPDIR/loop.jsonl"
+	perf-profile "$BATS_TEST_TMPDIR/loop.jsonl" |
+	    jq -c 'select(.type == "bottleneck")' >"$BATS_TEST_TMPDIR/b"
+	run -0 jq -r 'select(.kind == "deadline") |
+	    "\(.ts - 1732300000) \(.component) \(.state) \(.metric) \(.contributors[0].component)"' \
+	    "$BATS_TEST_TMPDIR/b"
+	# Starts with the first interval that missed; ends once the EWMA is back.
+	assert_line --index 0 "100.5 rt-loop start loop_miss_pct hog"
+	assert_line --regexp '^2[0-9][0-9]\.5 rt-loop end loop_miss_pct '
+	[ "$(grep -c '"kind":"deadline"' "$BATS_TEST_TMPDIR/b")" -eq "${#lines[@]}" ]
+	# The samples of the same clock: the CPU was throttled.
+	jq -s -e 'map(select(.kind == "deadline" and .state == "start"))[0] |
+	    (.hint | test("^rt-loop missed 0\\.86% of its periods, over 0\\.1%; CPU throttled")) and
+	    .severity == "critical" and .threshold == 0.1' "$BATS_TEST_TMPDIR/b"
+	# No step budget given: loop_exec is off.
+	! grep -q '"loop_exec_p99_us"' "$BATS_TEST_TMPDIR/b"
+	# The profile carries both loop metrics.
+	perf-profile "$BATS_TEST_TMPDIR/loop.jsonl" | jq -e -s '
+	    map(select(.type == "profile" and .component == "rt-loop")) |
+	    any(.loop_miss_pct.max == 9 and .loop_exec_p99_us.max == 800) and
+	    (last | .loop_miss_pct.max == 0 and .loop_exec_p99_us.max == 300)'
+}
+
+@test "rt-loop's records: a step over its budget is a deadline bottleneck too" {
+	loop_log >"$BATS_TEST_TMPDIR/loop.jsonl"
+	printf 'components:\n  rt-loop:\n    loop_exec_p99_us: 500\n    deadline_miss_pct: 0\n' \
+	    >"$BATS_TEST_TMPDIR/c.yaml"
+	run -0 bash -c "perf-profile -c '$BATS_TEST_TMPDIR/c.yaml' '$BATS_TEST_TMPDIR/loop.jsonl' |
+	    jq -r 'select(.type == \"bottleneck\" and .component == \"rt-loop\") |
+	    \"\(.kind) \(.state) \(.metric) \(.threshold)\"' | sort -u"
+	assert_line "deadline start loop_exec_p99_us 500"
+	assert_line "deadline end loop_exec_p99_us 500"
+	refute_line --partial loop_miss_pct
+	# Only interval records count: a summary saying 100% alone is nothing.
+	printf '{"type":"loop","ts":1732300000,"host":"bot","event":"summary","ticks":10,"misses":10,"skipped":0,"exec_us":{"p99":9999}}\n' |
+	    perf-profile -c "$BATS_TEST_TMPDIR/c.yaml" | jq -s -e 'map(select(.type == "bottleneck")) == []'
+}
+
+@test "rt-loop | perf-profile: every period missed is a deadline bottleneck" {
+	run -0 --separate-stderr bash -o pipefail -c \
+	    "rt-loop -f 1000 -D 3s --report-interval 100ms --workload spin:1500 | perf-profile"
+	echo "$output" | jq -s -e '
+	    map(select(.type == "bottleneck" and .kind == "deadline")) |
+	    length >= 1 and .[0].state == "start" and .[0].component == "rt-loop" and
+	    .[0].value == 100'
+	# Every loop record is passed through.
+	[ "$(echo "$output" | jq -s 'map(select(.type == "loop" and .event == "summary")) | length')" -eq 1 ]
 }

@@ -813,6 +813,38 @@ frame 4: ULTRA_LOW 576x324 jpeg q30 roi 0.5 features -"
 	assert_output "frame 0: ULTRA_HIGH 1920x1080 jpeg q95 roi 1 features tracking,denoise,hdr"
 }
 
+@test "a control loop's missed periods are a pressure term: rt-loop's interval records" {
+	# Idle samples; the loop misses 4.9% of its periods from 103 s (40 late
+	# and 10 skipped of 1020 due), 0 before. Its summary record (every
+	# period missed) is no interval's figure and is not measured.
+	{
+		for i in $(seq 0 8); do
+			printf '{"type":"sample","ts":%d,"host":"h","cpu":{"util":20}}\n' $((100 + i))
+			m=0 s=0
+			[ "$i" -ge 3 ] && m=40 s=10
+			printf '{"type":"loop","ts":%d.5,"host":"h","event":"interval","ticks":%d,"misses":%d,"skipped":%d}\n' \
+			    $((100 + i)) $((1010 - s)) "$m" "$s"
+		done
+		printf '{"type":"loop","ts":109,"host":"h","event":"summary","ticks":5,"misses":5,"skipped":0}\n'
+	} >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-qualityctl -n "$BATS_TEST_TMPDIR/in"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
+	# Every loop record passed through.
+	[ "$(grep -c '"type":"loop"' "$BATS_TEST_TMPDIR/out")" -eq 10 ]
+	# Before the misses: 0% is under low (0.1), no pressure; then 50/1010.
+	run -0 jq -c 'select(.type == "quality" and .reason != "impact") |
+	    [.ts, .level, .inputs.deadline.value, .inputs.deadline.norm]' "$BATS_TEST_TMPDIR/out"
+	assert_line --index 0 '[100,"ULTRA_HIGH",null,null]'
+	run -0 jq -r -s '[.[] | select(.type == "quality" and .reason == "pressure_high")][0] |
+	    "\(.ts) \(.level) \(.inputs.deadline.value * 1000 | round) \(.inputs.deadline.norm | round)"' \
+	    "$BATS_TEST_TMPDIR/out"
+	assert_output "105 HIGH 4950 99"
+	# Weight 0 disables it.
+	printf 'pressure:\n  deadline: { weight: 0 }\n' >"$BATS_TEST_TMPDIR/q.yaml"
+	run -0 --separate-stderr perf-qualityctl -n -c "$BATS_TEST_TMPDIR/q.yaml" "$BATS_TEST_TMPDIR/in"
+	echo "$output" | jq -s -e 'map(select(.type == "quality" and .reason == "pressure_high")) == []'
+}
+
 @test "every entry point refuses a state directory others can write to or own" {
 	d=$BATS_TEST_TMPDIR/open
 	mkdir "$d"

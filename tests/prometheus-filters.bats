@@ -59,6 +59,7 @@ all_metrics() {
 		printf "{\"type\":\"sample\",\"ts\":%d,\"host\":\"bot1\",\"cpu\":{\"util\":%d,\"iowait\":2},\"mem\":{\"total_kb\":4000000,\"avail_kb\":2000000,\"used_pct\":50},\"psi\":{\"memory\":{\"some_avg10\":1},\"io\":{\"some_avg10\":2}},\"temp_c\":{\"cpu\":50},\"temp_trip_c\":{\"cpu\":85},\"vmstat\":{\"pswpin_per_s\":1,\"pswpout_per_s\":2,\"pgmajfault_per_s\":3}}\n", t, i < 100 ? 30 : 99
 		printf "{\"type\":\"proc\",\"ts\":%d.2,\"host\":\"bot1\",\"comm\":\"hog\",\"cpu_pct\":150,\"rss_kb\":1000,\"read_bytes_per_s\":10,\"write_bytes_per_s\":20}\n", t
 		printf "{\"type\":\"metric\",\"ts\":%d.5,\"host\":\"bot1\",\"component\":\"lane\",\"fps\":30,\"latency_ms\":40,\"throughput_per_s\":100,\"queue_depth\":2}\n", t
+		printf "{\"type\":\"loop\",\"ts\":%d.7,\"host\":\"bot1\",\"event\":\"interval\",\"ticks\":990,\"misses\":5,\"skipped\":10,\"exec_us\":{\"p99\":250}}\n", t
 	    } }'
 }
 
@@ -67,15 +68,15 @@ all_metrics() {
 	tf=$BATS_TEST_TMPDIR/p.prom
 	run -0 --separate-stderr perf-profile -i 10s --textfile "$tf" \
 	    "$BATS_TEST_TMPDIR/in.jsonl"
-	man_holds perf-profile "$tf" 25
+	man_holds perf-profile "$tf" 27
 	# Base units: a ratio, bytes, seconds, a process on one and a half CPUs.
 	assert_equal "$(sample 'perfkit_profile_cpu_util_ratio{component="system",host="bot1",stat="p50"}' "$tf")" 0.99
 	assert_equal "$(sample 'perfkit_profile_rss_bytes{component="hog",host="bot1",stat="p95"}' "$tf")" 1024000
 	assert_equal "$(sample 'perfkit_profile_latency_seconds{component="lane",host="bot1",stat="p95"}' "$tf")" 0.04
 	assert_equal "$(sample 'perfkit_profile_cpu_ratio{component="hog",host="bot1",stat="p50"}' "$tf")" 1.5
 	assert_equal "$(sample 'perfkit_profile_bottleneck_active{check="cpu",component="system",host="bot1",kind="cpu",severity="low"}' "$tf")" 1
-	assert_equal "$(sample perfkit_profile_records_read_total "$tf")" 450
-	assert_equal "$(sample perfkit_profile_components "$tf")" 3
+	assert_equal "$(sample perfkit_profile_records_read_total "$tf")" 600
+	assert_equal "$(sample perfkit_profile_components "$tf")" 4
 	assert_equal "$(sample perfkit_profile_window_seconds "$tf")" 60
 }
 

@@ -74,7 +74,7 @@ setup_file() {
 	    [.type, (.seq|type), .interval_s, (.lat_us|keys), (.exec_us|keys),
 	     (.loop_us|keys), (.jitter_us >= 0), (.misses >= 0)]' \
 	    "$BATS_TEST_TMPDIR/out"
-	assert_line --index 0 '["loop","number",0.01,["max","mean","min","p50","p99","p999"],["max","mean","min","p50","p99","p999"],["max","mean","min","p50","p99","p999"],true,true]'
+	assert_line --index 0 '["loop","number",0.01,["max","mean","min","p50","p99","p999","sd"],["max","mean","min","p50","p99","p999","sd"],["max","mean","min","p50","p99","p999","sd"],true,true]'
 	# The first record is the start record.
 	run -0 jq -c 'select(.event=="start") |
 	    [.freq_hz, .period_us, .workload, .loops, .policy]' \
@@ -185,7 +185,9 @@ table_specs() {
 	assert_equal "$output" "$(sed 's/:.*/:/' "$BATS_TEST_TMPDIR/specs")"
 	run -0 rt-loop --help
 	while read -r spec; do
-		assert_line --regexp "^          $spec +[^ ]"
+		# The spec as a regular expression: its brackets are literal.
+		re=$(printf '%s' "$spec" | sed 's/[][]/\\&/g')
+		assert_line --regexp "^          $re +[^ ]"
 	done <"$BATS_TEST_TMPDIR/specs"
 	# A row named without its ARGS, or a row without ARGS given some.
 	run -2 --separate-stderr rt-loop -l 1 --workload spin
@@ -293,20 +295,28 @@ table_specs() {
 @test "--histogram writes cyclictest's format, counting every cycle" {
 	h=$BATS_TEST_TMPDIR/hist
 	run -0 --separate-stderr rt-loop -l 200 -f 2000 --histogram "$h" \
-	    --histogram-us 100
+	    --histogram-us 100 --workload spin:20
 	run -0 head -n1 "$h"
 	assert_output "# Histogram"
-	run -0 grep -cE '^[0-9]{6} [0-9]{6}$' "$h"
+	run -0 grep -cP '^[0-9]{6} [0-9]{6}\t[0-9]{6}$' "$h"
 	assert_output 100
-	# Total (below the range) plus the overflows is every cycle.
-	total=$(sed -n 's/^# Total: //p' "$h")
-	over=$(sed -n 's/^# Histogram Overflows: //p' "$h")
-	sum=$(grep -E '^[0-9]{6} ' "$h" | awk '{ s += $2 } END { print s }')
-	[ "$((10#$total))" -eq "$sum" ]
-	[ "$((10#$total + 10#$over))" -eq 200 ]
-	# The same lines, in the same order, as cyclictest's own.
+	# Per column (latency, execution time): the total (below the range)
+	# plus the overflows is every cycle.
+	for col in 1 2; do
+		total=$(sed -n 's/^# Total: //p' "$h" | cut -d' ' -f"$col")
+		over=$(sed -n 's/^# Histogram Overflows: //p' "$h" | cut -d' ' -f"$col")
+		sum=$(grep -E '^[0-9]{6} ' "$h" | tr '\t' ' ' |
+		    awk -v c=$((col + 1)) '{ s += $c } END { print s }')
+		[ "$((10#$total))" -eq "$sum" ]
+		[ "$((10#$total + 10#$over))" -eq 200 ]
+	done
+	# A 20 us spin: every execution time at 20 us or a little more.
+	min=$(sed -n 's/^# Min Latencies: //p' "$h" | cut -d' ' -f2)
+	[ "$((10#$min))" -ge 20 ]
+	# The same lines, in the same order, as cyclictest's own with two
+	# threads.
 	command -v cyclictest >/dev/null || skip "cyclictest is not installed"
-	cyclictest -q -l 20 -i 1000 -h 100 >"$BATS_TEST_TMPDIR/ct" 2>/dev/null ||
+	cyclictest -q -t 2 -l 20 -i 1000 -h 100 >"$BATS_TEST_TMPDIR/ct" 2>/dev/null ||
 	    skip "cyclictest cannot run here"
 	norm() {
 		grep -v '^# /dev/cpu_dma_latency' "$1" | sed -E 's/[0-9]+/N/g;
@@ -439,11 +449,11 @@ table_specs() {
 @test "the man page's EXAMPLES run as printed, only shortened" {
 	cd "$BATS_TEST_TMPDIR"
 	mapfile -d '' ex < <(pk_man_examples rt-loop)
-	[ "${#ex[@]}" -eq 6 ] || fail "the EXAMPLES changed: update this test"
+	[ "${#ex[@]}" -eq 8 ] || fail "the EXAMPLES changed: update this test"
 	# Durations shortened; CPU 3 of a 4-core Raspberry Pi made CPU 0.
 	run -0 --separate-stderr bash -o pipefail -c "${ex[0]/-D 60s/-D 1s}"
 	# The keys of the printed output.
-	echo "$output" | jq -e 'keys == (["min","mean","p50","p99","p999","max"] | sort)'
+	echo "$output" | jq -e 'keys == (["min","mean","p50","p99","p999","max","sd"] | sort)'
 	[ "$(sed -n 1p lat.hist)" = "# Histogram" ]
 	run -0 --separate-stderr bash -o pipefail -c "${ex[1]/-a 3/-a 0} -D 1s"
 	echo "$output" | rec summary | jq -e '.ticks + .skipped == 1000'
@@ -463,6 +473,19 @@ table_specs() {
 	[ "$st" -eq 0 ] || fail "status $st after SIGINT"
 	rec summary <loop.out | jq -e '.interrupted'
 	run -0 --separate-stderr bash -o pipefail -c "${ex[5]}"
+	# The CI gate: a built-in step for the plugin, CPU 0, one second. Its
+	# limits are on time, so either answer is right on a shared machine:
+	# the status must agree with the gates printed.
+	cmd=${ex[6]/--plugin .\/step.so/--workload spin:100}
+	run --separate-stderr bash -o pipefail -c "${cmd/-a 1/-a 0}" >/dev/null
+	echo "$output" | jq -e 'keys == ["exec","latency","misses"]'
+	fails=$(echo "$output" | jq '[.[] | select(.pass | not)] | length')
+	if [ "$fails" -eq 0 ]; then [ "$status" -eq 0 ]; else [ "$status" -eq 1 ]; fi
+	# Under load: two seconds, one hog a CPU; a ratio with its interval.
+	cmd=${ex[7]/-D 60s/-D 2s}
+	run --separate-stderr bash -o pipefail -c "${cmd/--stress 10x/--stress 1x}"
+	[ "$status" -le 1 ]
+	echo "$output" | jq -e '.ratio > 0 and (.ci95 | type) == "null"'
 }
 
 @test "--list-options lists the long options for the completions" {
@@ -472,4 +495,229 @@ table_specs() {
 	assert_line "--preflight"
 	assert_line "--list-workloads"
 	refute_line "--list-options"
+}
+
+@test "gates: every period missed is status 1, each failed gate named with its value" {
+	run -1 --separate-stderr rt-loop -f 1000 -l 100 --workload spin:1500 \
+	    --max-misses 0 --max-exec-us 500 --max-latency-us max:60000000
+	rec summary <<<"$output" >"$BATS_TEST_TMPDIR/s"
+	jq -e '.verdict == "fail" and (.gates | keys) == ["exec","latency","misses"]
+	    and .gates.exec.pass == false and .gates.exec.stat == "p99"
+	    and .gates.exec.value_us == .exec_us.p99 and .gates.exec.value_us >= 1500
+	    and .gates.exec.limit_us == 500
+	    and .gates.latency.pass == true and .gates.latency.stat == "max"
+	    and .gates.misses.pass == false and .gates.misses.limit == 0
+	    and .gates.misses.missed == .misses + .skipped
+	    and .gates.misses.periods == .ticks + .skipped
+	    and .gates.misses.value_pct == 100' "$BATS_TEST_TMPDIR/s"
+	v=$(jq -r '.gates.exec.value_us' "$BATS_TEST_TMPDIR/s")
+	n=$(jq -r '.gates.misses.periods' "$BATS_TEST_TMPDIR/s")
+	assert_equal "$(echo "$stderr" | grep -c 'gate failed')" 2
+	[[ $stderr == *"rt-loop: gate failed: exec p99 $(printf '%.3f' "$v") us > 500 us"* ]]
+	[[ $stderr == *"rt-loop: gate failed: misses $n of $n periods (100.000%) > 0"* ]]
+}
+
+@test "gates that hold are status 0; without a gate there is no verdict" {
+	run -0 --separate-stderr rt-loop -f 1000 -l 50 --max-exec-us max:60000000 \
+	    --max-misses 100%
+	rec summary <<<"$output" | jq -e '.verdict == "pass" and
+	    .gates.exec.pass and .gates.misses.pass and .gates.misses.limit_pct == 100'
+	assert_equal "$stderr" ""
+	# No gate: the run is measured, not judged (as cyclictest), status 0.
+	run -0 --separate-stderr rt-loop -f 1000 -l 50 --workload spin:1500
+	rec summary <<<"$output" | jq -e 'has("gates") == false and
+	    has("verdict") == false and .misses == .ticks'
+}
+
+@test "gates: each statistic is judged as the summary gives it" {
+	run -0 --separate-stderr rt-loop -f 2000 -l 200 --workload spin:20 \
+	    --max-latency-us p50:60000000 --max-exec-us mean:60000000 \
+	    --max-loop-us p999:60000000 --max-jitter-us max:60000000
+	rec summary <<<"$output" | jq -e '
+	    def near(a; b): (a - b) | fabs < 0.001;
+	    near(.gates.latency.value_us; .lat_us.p50) and
+	    near(.gates.exec.value_us; .exec_us.mean) and
+	    near(.gates.loop.value_us; .loop_us.p999) and
+	    near(.gates.jitter.value_us; .jitter_us) and .verdict == "pass"'
+	# The default jitter statistic: p99 less the minimum.
+	run -0 --separate-stderr rt-loop -f 2000 -l 200 --max-jitter-us 60000000
+	rec summary <<<"$output" | jq -e '.gates.jitter.stat == "p99" and
+	    ((.gates.jitter.value_us - (.lat_us.p99 - .lat_us.min)) | fabs) < 0.001'
+}
+
+@test "gates: a percentage of misses; a run with no cycle fails every gate" {
+	run -1 --separate-stderr rt-loop -f 1000 -l 50 --workload spin:1500 \
+	    --max-misses 99.5%
+	rec summary <<<"$output" | jq -e '.gates.misses.limit_pct == 99.5 and
+	    .gates.misses.pass == false'
+	# A 100 s period cut short by SIGINT before its first cycle.
+	rt-loop -f 0.01 -l 1 --max-exec-us max:60000000 >"$BATS_TEST_TMPDIR/o" \
+	    2>"$BATS_TEST_TMPDIR/e" &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q '"start"' "$BATS_TEST_TMPDIR/o" 2>/dev/null && break
+		sleep 0.1
+	done
+	kill -INT "$pid"
+	st=0
+	wait "$pid" || st=$?
+	assert_equal "$st" 1
+	rec summary <"$BATS_TEST_TMPDIR/o" | jq -e '.ticks == 0 and
+	    .verdict == "fail" and .gates.exec.pass == false and
+	    (.gates.exec | has("value_us")) == false'
+	grep -qx 'rt-loop: gate failed: exec max: no cycle was measured' \
+	    "$BATS_TEST_TMPDIR/e"
+}
+
+@test "gates: bad limits and statistics are usage errors naming the option" {
+	run -2 --separate-stderr rt-loop -l 1 --max-exec-us foo:3
+	assert_equal "$stderr" "rt-loop: --max-exec-us: unknown statistic 'foo' (p50, p99, p999, max, mean)"
+	run -2 --separate-stderr rt-loop -l 1 --max-misses 101%
+	[[ $stderr == "rt-loop: --max-misses '101' is too large"* ]]
+	for bad in "--max-misses -1" "--max-jitter-us abc" "--max-latency-us p99:" \
+	    "--max-loop-us max:-5"; do
+		run -2 --separate-stderr rt-loop -l 1 $bad
+		[[ $stderr == "rt-loop: ${bad%% *}"* ]] || fail "$bad: $stderr"
+	done
+}
+
+@test "standard deviation and period-to-period jitter: within the spread" {
+	run -0 --separate-stderr rt-loop -f 2000 -l 400 --report-interval 50ms
+	echo "$output" | jq -e 'select(.event=="interval" or .event=="summary") |
+	    .lat_us.sd >= 0 and .exec_us.sd >= 0 and
+	    .p2p_jitter_us.max <= .jitter_us + 0.001 and
+	    .p2p_jitter_us.mean <= .p2p_jitter_us.max + 0.001' >/dev/null
+	[ "$(echo "$output" | jq -s 'map(select(.p2p_jitter_us == null and
+	    (.event=="interval" or .event=="summary"))) | length')" -eq 0 ]
+}
+
+@test "rt-loop | perf-profile | perf-alert: the control-loop rules fire on a loop that misses" {
+	# examples/perf-alert-control-loop.yaml, its receivers left out (they
+	# log to syslog). spin:1500 at 1 kHz misses every period: counts only.
+	sed '/^receivers:/,$d' "$ROOT/examples/perf-alert-control-loop.yaml" \
+	    >"$BATS_TEST_TMPDIR/rules.yaml"
+	run -0 perf-alert -n -c "$ROOT/examples/perf-alert-control-loop.yaml"
+	run -0 --separate-stderr bash -c "
+	    { rt-loop -f 1000 -D 7s --workload spin:1500 --max-misses 0; true; } 2>/dev/null |
+	    perf-profile | perf-alert -c '$BATS_TEST_TMPDIR/rules.yaml' -s '$BATS_TEST_TMPDIR/st'"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
+	run -0 jq -r 'select(.type == "alert" and .state == "firing") | .rule' \
+	    "$BATS_TEST_TMPDIR/out"
+	assert_line loop_deadline_missed
+	assert_line loop_periods_skipped
+	assert_line loop_deadline_bottleneck
+	assert_line loop_gate_failed
+	refute_line loop_stalled
+	# Every loop record passed through both filters.
+	[ "$(jq -s 'map(select(.type == "loop" and .event == "summary")) | length' \
+	    "$BATS_TEST_TMPDIR/out")" -eq 1 ]
+}
+
+@test "--stress: the hogs run in every other phase, quiet first, and die with the loop" {
+	n=$(nproc)
+	rt-loop -f 1000 -D 3s --stress 2x --stress-phase 500ms \
+	    >"$BATS_TEST_TMPDIR/o" 2>"$BATS_TEST_TMPDIR/e" &
+	pid=$!
+	# The hogs' states while it runs: stopped (T) in quiet phases, running
+	# or runnable in loaded ones; both are seen, and always all of them.
+	: >"$BATS_TEST_TMPDIR/states"
+	while kill -0 "$pid" 2>/dev/null; do
+		ps -o stat=,comm= --ppid "$pid" | awk '$2 == "rt-loop-cpu" { print substr($1, 1, 1) }' |
+		    sort | uniq -c | tr -s ' ' >>"$BATS_TEST_TMPDIR/states"
+		sleep 0.05
+	done
+	wait "$pid"
+	grep -q " $((2 * n)) T$" "$BATS_TEST_TMPDIR/states" || fail "never all stopped: $(sort -u "$BATS_TEST_TMPDIR/states")"
+	grep -Eq " [0-9]+ [RS]$" "$BATS_TEST_TMPDIR/states" || fail "never running"
+	[ "$(pgrep -c -x rt-loop-cpu || true)" -eq 0 ]
+	rec summary <"$BATS_TEST_TMPDIR/o" | jq -e --argjson n "$n" '.stress |
+	    .factor == 2 and .cpu_hogs == 2 * $n and .mem_hogs == 0 and
+	    .phase_s == 0.5 and .settle_s == 0.025 and
+	    .quiet.phases == 3 and .loaded.phases == 3 and
+	    (.ratios | keys) == ["exec_mean","exec_p99","lat_mean","lat_p99","loop_mean","loop_p99"]'
+	# Every cycle is in one phase, or in none (the settling after a switch).
+	rec summary <"$BATS_TEST_TMPDIR/o" | jq -e '
+	    .stress.quiet.ticks + .stress.loaded.ticks + .stress.unattributed == .ticks and
+	    .stress.unattributed > 0 and .ticks + .skipped == 3000'
+}
+
+@test "--stress: the gates judge the loaded phase; --stress-mem adds memory hogs" {
+	run -1 --separate-stderr rt-loop -f 1000 -D 2s --workload spin:1500 \
+	    --stress 1x --stress-mem --max-misses 0
+	rec summary <<<"$output" | jq -e --argjson n "$(nproc)" '
+	    .stress.mem_hogs == $n and .stress.cpu_hogs == $n and
+	    .gates.misses.periods == .stress.loaded.ticks + .stress.loaded.skipped and
+	    .gates.misses.periods < .ticks + .skipped and .verdict == "fail"'
+	[ "$(pgrep -c -x rt-loop-mem || true)" -eq 0 ]
+	# Options that need --stress, and bad factors.
+	run -2 --separate-stderr rt-loop -l 1 --stress-mem
+	[[ $stderr == "rt-loop: --stress-mem and --stress-phase go with --stress"* ]]
+	run -2 --separate-stderr rt-loop -l 1 --stress 0x
+	[[ $stderr == "rt-loop: --stress '0x' is too small"* ]]
+	run -2 --separate-stderr rt-loop -l 1 --stress 1.5x
+	[[ $stderr == "rt-loop: --stress '1.5x' is not a whole number"* ]]
+	run -2 --separate-stderr rt-loop -l 1 --stress 2x --stress-phase 10ms
+	[[ $stderr == "rt-loop: --stress-phase '10ms' is out of range"* ]]
+}
+
+@test "alloc: malloc and a pool timed in the loop, the loop thread's page faults counted" {
+	run -0 --separate-stderr rt-loop -l 200 -f 2000 --workload alloc:256,8
+	echo "$output" | rec summary | jq -e '
+	    (.work_counters | keys) == ["malloc_max_ns","malloc_p99_ns","pool_max_ns","pool_p99_ns"] and
+	    .work_counters.malloc_p99_ns > 0 and
+	    .work_counters.malloc_p99_ns <= .work_counters.malloc_max_ns and
+	    .work_counters.pool_p99_ns <= .work_counters.pool_max_ns and
+	    .work_errors == 0 and (.rt_faults.minor | type) == "number"'
+	# Every record's fault counts add up to the summary's.
+	echo "$output" | jq -s -e '
+	    (map(select(.event == "interval") | .rt_faults.minor) | add) ==
+	    (map(select(.event == "summary"))[0].rt_faults.minor)'
+	run -2 --separate-stderr rt-loop -l 1 --workload alloc:0
+	[[ $stderr == "rt-loop: --workload: alloc:SIZE[,N] wants SIZE 1 to 16777216 bytes and N 1 to 1024 blocks, not '0'" ]]
+	run -2 --separate-stderr rt-loop -l 1 --workload alloc:64,2000
+	[[ $stderr == *"not '64,2000'" ]]
+}
+
+@test "rt_faults: a loop that touches nothing new takes no page fault, with --mlock" {
+	run -0 --separate-stderr rt-loop -l 300 -f 2000 --mlock --workload memtouch:256 \
+	    --report-interval 50ms
+	echo "$output" | jq -s -e '
+	    map(select(.event == "interval" or .event == "summary")) |
+	    length > 2 and all(.rt_faults.minor == 0 and .rt_faults.major == 0)'
+}
+
+@test "--monitor-workload: a safety check in the monitor thread, measured beside the loop" {
+	run -0 --separate-stderr rt-loop -f 1000 -D 1s --report-interval 100ms \
+	    --monitor-hz 2000 --monitor-workload constraints:64 \
+	    --max-monitor-exec-us max:60000000
+	echo "$output" >"$BATS_TEST_TMPDIR/o"
+	rec summary <"$BATS_TEST_TMPDIR/o" | jq -e '
+	    .ticks + .skipped == 1000 and .monitor.ticks > 0 and
+	    (.monitor | has("lat_us") and has("exec_us") and has("loop_us")) and
+	    (.monitor.work_counters.violations | type) == "number" and
+	    .gates.monitor_exec.pass and .gates.monitor_exec.stat == "max" and
+	    .gates.monitor_exec.value_us == .monitor.exec_us.max and .verdict == "pass"'
+	# Every monitor period is in one interval record.
+	jq -s -e '(map(select(.event == "interval") | .monitor.ticks) | add) ==
+	    (map(select(.event == "summary"))[0].monitor.ticks)' "$BATS_TEST_TMPDIR/o"
+	# Without it, no monitor object.
+	run -0 --separate-stderr rt-loop -l 20 --monitor-hz 2000
+	rec summary <<<"$output" | jq -e 'has("monitor") | not'
+}
+
+@test "--max-monitor-misses: a monitor check longer than its period fails its gate" {
+	# spin:700 at 2 kHz (500 us): every monitor period ends late.
+	run -1 --separate-stderr rt-loop -f 100 -l 50 --monitor-hz 2000 \
+	    --monitor-workload spin:700 --max-monitor-misses 0 --max-misses 100%
+	rec summary <<<"$output" | jq -e '
+	    .gates.misses.pass and .gates.monitor_misses.pass == false and
+	    .gates.monitor_misses.missed == .monitor.misses + .monitor.skipped and
+	    .monitor.misses == .monitor.ticks and .verdict == "fail"'
+	[[ $stderr == *"rt-loop: gate failed: monitor_misses "* ]]
+	run -2 --separate-stderr rt-loop -l 1 --monitor-workload none
+	[[ $stderr == "rt-loop: --monitor-workload goes with --monitor-hz"* ]]
+	run -2 --separate-stderr rt-loop -l 1 --monitor-hz 100 --max-monitor-exec-us 5
+	[[ $stderr == "rt-loop: the --max-monitor-* gates go with --monitor-workload"* ]]
+	run -2 --separate-stderr rt-loop -l 1 --monitor-hz 100 --monitor-workload nope
+	[[ $stderr == "rt-loop: --monitor-workload: unknown workload 'nope'"* ]]
 }

@@ -75,9 +75,14 @@ op_deliver(void *arg, struct pk_alert_sched_target *t,
     size_t errsize, int *permanent)
 {
 	struct receiver *x = rx_of(t);
+	int r;
 
 	(void)arg;
-	return x->type->deliver(x, &j->e, stop, err, errsize, permanent);
+	r = x->type->deliver(x, &j->e, stop, err, errsize, permanent);
+	if (x->count != NULL)
+		atomic_fetch_add_explicit(r == 0 ? &x->count->delivered :
+		    &x->count->failed, 1, memory_order_relaxed);
+	return r;
 }
 
 /* The types' periodic work (the Alertmanager resend), when due. */
@@ -199,6 +204,7 @@ submit(struct alert_ctx *x, const struct receiver *r, const json_t *rec,
 		struct pk_alert_job *j = pk_xcalloc(1, sizeof(*j));
 
 		j->seq = ++x->seq;
+		j->e.created = pk_now();
 		j->e.receiver = pk_xstrdup(r->name);
 		j->e.key = pk_xstrdup(key);
 		j->e.peer = (int)p;
@@ -233,6 +239,41 @@ notify(struct alert_ctx *x, struct inst *in, const json_t *rec, double ts,
 		submit(x, &c->rx[i], rec, key);
 	}
 	in->notified = in->state;
+	if (x->prom != NULL)
+		prom_changed(x);
+}
+
+/*
+ * Each receiver of c its counts, by name: those of the same name before
+ * a reload, else new ones (zero), else, beyond RXCOUNT_MAX names in the
+ * run, none (reported once). Before c reaches the delivery thread.
+ */
+static void
+counts_bind(struct deliv *d, struct config *c)
+{
+	size_t i, k;
+
+	for (i = 0; i < c->nrx; i++) {
+		struct receiver *x = &c->rx[i];
+
+		for (k = 0; k < d->ncounts; k++)
+			if (strcmp(d->counts[k].name, x->name) == 0)
+				break;
+		if (k == d->ncounts && k < RXCOUNT_MAX) {
+			d->counts[k].name = pk_xstrdup(x->name);
+			atomic_init(&d->counts[k].delivered, 0);
+			atomic_init(&d->counts[k].failed, 0);
+			d->ncounts++;
+		}
+		if (k < d->ncounts) {
+			x->count = &d->counts[k];
+		} else if (!d->counts_full) {
+			pk_warn("more than %d receiver names in this run: '%s' "
+			    "and later ones are not counted in the metrics",
+			    RXCOUNT_MAX, x->name);
+			d->counts_full = 1;
+		}
+	}
 }
 
 void
@@ -244,6 +285,7 @@ deliv_init(struct alert_ctx *x, const char *dir)
 		snprintf(d->spool, sizeof(d->spool), "%s/spool", dir);
 	d->cfg = x->cfg;
 	atomic_fetch_add(&d->cfg->refs, 1);
+	counts_bind(d, d->cfg);
 	pk_alert_sched_init(&d->s, &deliv_ops, d, d->spool);
 	pk_alert_sched_backoff(&d->s, x->cfg->retry_min, x->cfg->retry_max);
 }
@@ -267,6 +309,7 @@ deliv_config(struct alert_ctx *x, struct config *n)
 	struct config *old;
 
 	atomic_fetch_add(&n->refs, 1);
+	counts_bind(&x->d, n);
 	pk_alert_sched_lock(&x->d.s);
 	old = x->d.cfg;
 	x->d.cfg = n;
@@ -278,7 +321,12 @@ deliv_config(struct alert_ctx *x, struct config *n)
 void
 deliv_stop(struct alert_ctx *x)
 {
+	size_t k;
+
 	pk_alert_sched_stop(&x->d.s);
 	cfg_put(x->d.cfg);
 	x->d.cfg = NULL;
+	for (k = 0; k < x->d.ncounts; k++)
+		free(x->d.counts[k].name);
+	x->d.ncounts = 0;
 }

@@ -34,6 +34,7 @@
 
 static const char usage_str[] =
     "usage: perf-alert [-hnu] [-c config] [-s statedir] [-w wait] [--strict]\n"
+    "                  " PK_OUTLET_USAGE "\n"
     "                  [file ...]\n"
     "       perf-alert [-c config] [-s statedir] ack [-m comment] id ...\n"
     "       perf-alert [-c config] [-s statedir] stats\n";
@@ -51,6 +52,7 @@ static const struct option longopts[] = {
 	{ "wait", required_argument, NULL, 'w' },
 	{ "strict", no_argument, NULL, 'S' },
 	{ "list-receivers", no_argument, NULL, OPT_LIST_RECEIVERS },
+	PK_OUTLET_LONGOPTS,
 	{ "version", no_argument, NULL, PK_OPT_VERSION },
 	{ "list-options", no_argument, NULL, PK_OPT_LIST_OPTIONS },
 	{ NULL, 0, NULL, 0 }
@@ -68,20 +70,26 @@ static const struct pk_subcmd subcmds[] = {
 static void
 help(void)
 {
-	pk_help(usage_str,
-	    "  -c, --config FILE     the rules and receivers (YAML)\n"
-	    "  -m, --message TEXT    ack: a comment recorded with the ack\n"
-	    "  -n, --check           check the configuration and exit\n"
-	    "  -s, --state-dir DIR   spool, history and acks (overrides state_dir)\n"
-	    "  -u, --unbuffered      flush after every record\n"
-	    "  -w, --wait DURATION   at the end of input, wait this long for\n"
-	    "                        pending deliveries (default 10s)\n"
-	    "      --strict          the first bad input line is fatal\n"
-	    "      --list-receivers  the receiver types and their own keys\n"
-	    "  -h, --help            this help\n"
-	    "      --version         print the version\n"
+	fputs(usage_str, stdout);
+	fputs("\n"
+	    "  -c, --config FILE       the rules and receivers (YAML)\n"
+	    "  -m, --message TEXT      ack: a comment recorded with the ack\n"
+	    "  -n, --check             check the configuration and exit\n"
+	    "  -s, --state-dir DIR     spool, history and acks (overrides state_dir)\n"
+	    "  -u, --unbuffered        flush after every record\n"
+	    "  -w, --wait DURATION     at the end of input, wait this long for\n"
+	    "                          pending deliveries (default 10s)\n"
+	    "      --strict            the first bad input line is fatal\n",
+	    stdout);
+	fputs(pk_outlet_help, stdout);
+	fputs("      --list-receivers    the receiver types and their own keys\n"
+	    "  -h, --help              this help\n"
+	    "      --version           print the version\n"
 	    "\n"
-	    "The options of ack and stats may also follow the subcommand.\n");
+	    "The options of ack and stats may also follow the subcommand;\n"
+	    "the metrics' options apply to the rules only.\n", stdout);
+	pk_close_stdout();
+	exit(PK_EXIT_OK);
 }
 
 /*
@@ -136,7 +144,8 @@ parse_opts(struct alert_opts *o, struct pk_subcmd_seen *seen, int argc,
 			pk_close_stdout();
 			exit(PK_EXIT_OK);
 		default:
-			pk_usage(usage_str);
+			if (!pk_outlet_opt(&o->out, ch, optarg))
+				pk_usage(usage_str);
 		}
 	}
 	return optind;
@@ -198,6 +207,7 @@ main(int argc, char **argv)
 		state_load(&x);
 	alert_filter_init(&x);
 	deliv_init(&x, dir);
+	prom_start(&x);
 	deliv_start(&x);
 	pk_sig_install(1);
 	ioerr = pk_filter_run(&x.f, argc - i, argv + i) == -1;
@@ -207,6 +217,7 @@ main(int argc, char **argv)
 	pk_out_idle();
 	if (x.d.s.started)
 		pk_alert_sched_drain(&x.d.s, o.wait_s);
+	prom_stop(&x);
 	deliv_stop(&x);
 	state_close(&x);
 	curl_global_cleanup();

@@ -21,6 +21,7 @@
 #include "pk_filter.h"
 #include "pk_jscan.h"
 #include "pk_jsonl.h"
+#include "pk_outlet.h"
 #include "pk_yaml.h"
 
 struct alert_opts {
@@ -31,6 +32,7 @@ struct alert_opts {
 	int unbuffered;
 	int strict;
 	double wait_s;
+	struct pk_outlet_opts out;	/* --listen, --push, --textfile */
 };
 
 enum { ST_INACTIVE, ST_PENDING, ST_FIRING };
@@ -119,6 +121,18 @@ struct rule {
 struct receiver;
 
 /*
+ * A receiver's delivery counts, for the exposition: kept by deliv.c by
+ * name for the whole run (a reload keeps them), added to by the delivery
+ * thread, read by the record loop.
+ */
+struct rx_count {
+	char *name;
+	atomic_ulong delivered, failed;
+};
+/* Receiver names counted in one run, at most; beyond, not counted. */
+#define RXCOUNT_MAX 64
+
+/*
  * A receiver type, one row of receiver_types[] (receivers.c), each in its
  * own file rx_NAME.c. The core reads the common keys (name, type,
  * severity, labels, repeat_interval, rate_limit, timeout), rejects any
@@ -165,6 +179,7 @@ struct receiver {
 	/* delivery thread state */
 	struct pk_alert_sched_target st;	/* the rate limit */
 	double next_periodic;
+	struct rx_count *count;	/* deliv.c's; NULL beyond RXCOUNT_MAX */
 };
 
 struct config {
@@ -195,7 +210,16 @@ struct deliv {
 	struct config *cfg;	/* the receivers now, under s's lock */
 	char spool[4096];	/* "" without a state directory */
 	unsigned char mackey[PK_ALERT_SPOOL_KEYLEN];	/* its files' check */
+	struct rx_count counts[RXCOUNT_MAX];
+	size_t ncounts;
+	int counts_full;	/* warned that a name was not counted */
 };
+
+/* The events counted for the exposition (prom.c). */
+enum { EV_PENDING, EV_FIRING, EV_RESOLVED, EV_ESCALATED, EV_ACKNOWLEDGED,
+	NEVENTS };
+
+struct alert_prom;
 
 /* A host's own state, in its pk_fhost's user. */
 struct hoststate {
@@ -222,6 +246,8 @@ struct alert_ctx {
 	char statefile[4096];
 	int dirty;
 	double next_save;
+	unsigned long events[NEVENTS];	/* counted whether exported or not */
+	struct alert_prom *prom;	/* NULL without an outlet */
 };
 
 /* conf.c */
@@ -318,6 +344,19 @@ void deliv_init(struct alert_ctx *x, const char *dir);
 void deliv_start(struct alert_ctx *x);
 void deliv_config(struct alert_ctx *x, struct config *n);
 void deliv_stop(struct alert_ctx *x);
+
+/*
+ * prom.c: the Prometheus exposition (--listen, --push, --textfile).
+ * prom_start after alert_filter_init; prom_stop after the last delivery,
+ * before deliv_stop. alert_event counts one alert record's event
+ * ("pending", "firing", "resolved", "escalated", "acknowledged"; others
+ * are not counted); prom_changed says the figures changed (rendered
+ * once the record at hand is done, or at the next idle tick).
+ */
+void prom_start(struct alert_ctx *x);
+void prom_changed(struct alert_ctx *x);
+void prom_stop(struct alert_ctx *x);
+void alert_event(struct alert_ctx *x, const char *event);
 
 /* the subcommands (pk_subcmd rows: ctx is the struct alert_opts) */
 int cmd_ack(void *ctx, int argc, char **argv);

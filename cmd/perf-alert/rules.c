@@ -140,6 +140,7 @@ transition(struct alert_ctx *x, const struct rule *r, struct inst *in,
 		json_object_set_new(rec, "duration_s", json_real(ts - in->since));
 	pk_emit_json(rec);
 	pk_out_record_done();
+	alert_event(x, event);
 	/*
 	 * The spool before the history: a crash between the two must leave
 	 * a notification not yet in the history (delivered at least once),
@@ -697,6 +698,7 @@ check_acks(struct alert_ctx *x)
 					    json_object_get(a, "comment"));
 				pk_emit_json(rec);
 				pk_out_record_done();
+				alert_event(x, "acknowledged");
 				hist_append(x, rec);
 				json_decref(rec);
 			}

@@ -155,44 +155,10 @@ longopts_build(void)
 }
 
 /* "12%" or "12": a percentage in [min, max], as a fraction. */
-/*
- * A number with an optional suffix ("95%", "10x") within [min, max]; the
- * message names the option and the value as the user typed them.
- */
-static double
-opt_suffixed(const char *s, const char *suffixes, double min, double max,
-    const char *name)
-{
-	char buf[64];
-	const char *why;
-	size_t len = strlen(s);
-	double v;
-
-	if (len == 0 || len >= sizeof(buf))
-		pk_die(PK_EXIT_USAGE, "%s '%s' is invalid", name, s);
-	memcpy(buf, s, len + 1);
-	if (strchr(suffixes, buf[len - 1]) != NULL)
-		buf[len - 1] = '\0';
-	if (pk_parse_double(buf, min, max, &v, &why) == -1)
-		pk_die(PK_EXIT_USAGE, "%s '%s' is %s (%g..%g)", name, s, why,
-		    min, max);
-	return v;
-}
-
 static double
 opt_pct(const char *s, double min, double max, const char *name)
 {
-	return opt_suffixed(s, "%", min, max, name) / 100;
-}
-
-static unsigned long
-opt_factor(const char *s)
-{
-	double v = opt_suffixed(s, "xX", 1, 64, "--stress");
-
-	if (v != (double)(unsigned long)v)
-		pk_die(PK_EXIT_USAGE, "--stress '%s' is not a whole number", s);
-	return (unsigned long)v;
+	return pk_opt_suffixed(s, "%", min, max, name, NULL) / 100;
 }
 
 /*
@@ -381,7 +347,7 @@ parse_opt(int ch, struct bench_opts *o, char **names, size_t *nnames,
 		o->push = out.push;
 		break;
 	case OPT_STRESS:
-		o->stress = opt_factor(optarg);
+		o->stress = pk_opt_factor(optarg, "--stress");
 		break;
 	case OPT_STRESS_MEM:
 		o->stress_mem = 1;

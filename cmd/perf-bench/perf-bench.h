@@ -4,7 +4,6 @@
  *
  *   options.c    the command line, the commands it names
  *   runner.c     warm-up, rounds and phases, one run through pk_spawn
- *   hogs.c       the --stress processes
  *   stats.c      the runs made into the results model (summaries,
  *                comparisons, stability), histograms
  *   baseline.c   the records of an earlier --export-json
@@ -22,6 +21,7 @@
 #include <sys/types.h>
 
 #include "pk_bench_stats.h"
+#include "pk_hogs.h"
 
 #define BENCH_SEP ":::"
 
@@ -185,20 +185,6 @@ int bench_run(struct bench_cmd *cmds, size_t k, const struct bench_opts *o,
     struct bench_results *r);
 /* If a signal stopped the benchmark: die of it, as the shell expects. */
 void bench_signal_exit(void);
-
-/* ---- hogs.c ---- */
-
-struct bench_hogs {
-	pid_t *pids;
-	size_t n;
-	int paused;
-};
-
-void bench_hogs_start(struct bench_hogs *h, size_t ncpu, size_t nmem);
-/* Stopped, each one seen stopped by the kernel. */
-void bench_hogs_pause(struct bench_hogs *h);
-void bench_hogs_resume(struct bench_hogs *h);
-void bench_hogs_stop(struct bench_hogs *h);
 
 /* ---- stats.c ---- */
 

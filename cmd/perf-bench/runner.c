@@ -369,7 +369,7 @@ run_target(const struct bench_cmd *cmds, size_t k, const struct bench_opts *o)
  */
 static int
 run_rounds(struct bench_cmd *cmds, size_t k, const struct bench_opts *o,
-    struct bench_hogs *hogs)
+    struct pk_hogs *hogs)
 {
 	size_t round, target = 0;
 	double started, last = 0;
@@ -394,9 +394,9 @@ run_rounds(struct bench_cmd *cmds, size_t k, const struct bench_opts *o,
 			    (int)((round + (size_t)half) % 2);
 			if (hogs != NULL) {
 				if (phase == BENCH_STRESS)
-					bench_hogs_resume(hogs);
+					pk_hogs_resume(hogs);
 				else
-					bench_hogs_pause(hogs);
+					pk_hogs_pause(hogs);
 			}
 			rc = run_round(cmds, k, o, phase, round);
 			if (rc != 0) {
@@ -415,7 +415,7 @@ int
 bench_run(struct bench_cmd *cmds, size_t k, const struct bench_opts *o,
     struct bench_results *r)
 {
-	struct bench_hogs hogs = { NULL, 0, 0 };
+	struct pk_hogs hogs = { NULL, 0, 0 };
 	long ncpu;
 	int rc;
 
@@ -425,12 +425,14 @@ bench_run(struct bench_cmd *cmds, size_t k, const struct bench_opts *o,
 			ncpu = 1;
 		r->ncpu_hogs = o->stress * (size_t)ncpu;
 		r->nmem_hogs = o->stress_mem ? (size_t)ncpu : 0;
-		bench_hogs_start(&hogs, r->ncpu_hogs, r->nmem_hogs);
-		bench_hogs_pause(&hogs);
+		if (pk_hogs_start(&hogs, r->ncpu_hogs, r->nmem_hogs,
+		    "perf-bench") == -1)
+			pk_die_errno(PK_EXIT_IO, "cannot start a stress process");
+		pk_hogs_pause(&hogs);
 	}
 	rc = run_rounds(cmds, k, o, o->stress ? &hogs : NULL);
 	if (o->stress)
-		bench_hogs_stop(&hogs);
+		pk_hogs_stop(&hogs);
 	r->complete = rc != -1;
 	return rc;
 }

@@ -26,6 +26,8 @@
 	X(check_iowait) \
 	X(check_psi_io) \
 	X(check_swap) \
+	X(check_deadline) \
+	X(check_loop_exec) \
 	/* end of the table */
 
 #define DECLARE(row)	extern const struct check_type row;
@@ -123,4 +125,32 @@ check_sys_text(const struct check_ctx *x, const struct component *top,
 {
 	(void)top;
 	return snprintf(buf, size, "; system %s", x->ck->sys_text);
+}
+
+/*
+ * A control loop's context, after the n characters of its hint: what
+ * its host's samples say of the CPUs on the same clock (busy over 90%,
+ * throttled or capped, the hottest zone within 5 C of its trip point).
+ */
+int
+check_loop_context(const struct check_ctx *x, char *buf, size_t size, int n)
+{
+	const struct component *sys = x->c->host->system;
+	double util, temp;
+
+	if (n < 0 || (size_t)n >= size || sys == NULL)
+		return n;
+	util = comp_ewma(sys, M_CPU_UTIL);
+	temp = comp_ewma(sys, M_TEMP);
+	if (util > 90)
+		n += snprintf(buf + n, size - (size_t)n, "; system CPU %.0f%% "
+		    "busy", util);
+	if (n >= 0 && (size_t)n < size && sys->throttled)
+		n += snprintf(buf + n, size - (size_t)n, "; CPU %s",
+		    sys->throttled == 2 ? "throttled" : "frequency capped");
+	if (n >= 0 && (size_t)n < size && !isnan(temp) &&
+	    temp >= sys->trip_c - 5)
+		n += snprintf(buf + n, size - (size_t)n, "; %.0f C, near its "
+		    "%.0f C trip point", temp, sys->trip_c);
+	return n;
 }

@@ -19,6 +19,7 @@ static const struct pk_ftype types[NREC + 1] = {
 	[REC_SAMPLE] = { "sample", NULL },
 	[REC_PROC] = { "proc", need_comm },
 	[REC_METRIC] = { "metric", need_component },
+	[REC_LOOP] = { "loop", NULL },
 	[NREC] = { NULL, NULL }
 };
 
@@ -99,6 +100,9 @@ on_record(struct pk_filter *f, const struct pk_rec *r)
 	h->clock = r->host->ev.clock;
 	if (r->type == REC_SAMPLE)
 		snprintf(name, sizeof(name), "system");
+	else if (r->type == REC_LOOP &&
+	    r->vals[s->id_component].type != PK_JSTR)
+		snprintf(name, sizeof(name), "rt-loop");
 	else
 		copy_name(&r->vals[r->type == REC_PROC ? s->id_comm :
 		    s->id_component], name, sizeof(name));

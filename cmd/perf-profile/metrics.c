@@ -88,6 +88,40 @@ read_io(const struct state *s, struct component *c,
 	return (isnan(r) ? 0 : r) + (isnan(w) ? 0 : w);
 }
 
+/*
+ * rt-loop's interval records (the summary repeats the run, start and
+ * stall records have no figures): the periods missed, late or skipped,
+ * in % of the periods due.
+ */
+static double
+read_loop_miss(const struct state *s, struct component *c,
+    const struct pk_jval *vals, const int *ids)
+{
+	double ticks = num(&vals[ids[1]]), miss = num(&vals[ids[2]]);
+	double skip = num(&vals[ids[3]]);
+
+	(void)s;
+	(void)c;
+	if (!pk_jval_streq(&vals[ids[0]], "interval") || isnan(ticks) ||
+	    isnan(miss))
+		return NAN;
+	if (isnan(skip))
+		skip = 0;
+	return ticks + skip > 0 ? 100.0 * (miss + skip) / (ticks + skip) : NAN;
+}
+
+/* The interval's p99 execution time, microseconds. */
+static double
+read_loop_exec(const struct state *s, struct component *c,
+    const struct pk_jval *vals, const int *ids)
+{
+	(void)s;
+	(void)c;
+	if (!pk_jval_streq(&vals[ids[0]], "interval"))
+		return NAN;
+	return num(&vals[ids[1]]);
+}
+
 #define SAMPLE		FROM(REC_SAMPLE)
 #define APP		(FROM(REC_PROC) | FROM(REC_METRIC))
 
@@ -201,4 +235,19 @@ const struct metric_type metrics[NMETRIC] = {
 	    .prom_scale = 1,
 	    .prom_help = "The p50 and p95 over the window (label stat) of "
 	    "major page faults per second" },
+	[M_LOOP_MISS] = { .name = "loop_miss_pct", .unit = "%",
+	    .from = FROM(REC_LOOP), .read = read_loop_miss,
+	    .path = { "event", "ticks", "misses", "skipped" },
+	    .prom = "perfkit_profile_loop_missed_ratio", .prom_unit = "ratio",
+	    .prom_scale = 0.01,
+	    .prom_help = "The p50 and p95 over the window (label stat) of "
+	    "the periods a control loop missed (late or skipped) per "
+	    "interval, 0-1" },
+	[M_LOOP_EXEC] = { .name = "loop_exec_p99_us", .unit = "us",
+	    .from = FROM(REC_LOOP), .read = read_loop_exec,
+	    .path = { "event", "exec_us.p99" },
+	    .prom = "perfkit_profile_loop_exec_p99_seconds",
+	    .prom_unit = "seconds", .prom_scale = 1e-6,
+	    .prom_help = "The p50 and p95 over the window (label stat) of "
+	    "a control loop's p99 execution time per interval, seconds" },
 };

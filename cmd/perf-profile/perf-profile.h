@@ -39,12 +39,13 @@
 enum metric {
 	M_CPU_UTIL, M_IOWAIT, M_MEM_USED, M_MEM_AVAIL, M_PSI_MEM, M_PSI_IO,
 	M_TEMP, M_CPU_PCT, M_RSS, M_IO_BPS, M_FPS, M_LATENCY, M_THROUGHPUT,
-	M_QUEUE, M_SWAP_IN, M_SWAP_OUT, M_MAJFLT, NMETRIC
+	M_QUEUE, M_SWAP_IN, M_SWAP_OUT, M_MAJFLT, M_LOOP_MISS, M_LOOP_EXEC,
+	NMETRIC
 };
 
 /* The record types read (the front end's types[], in this order). */
 enum rec_type {
-	REC_SAMPLE, REC_PROC, REC_METRIC, NREC
+	REC_SAMPLE, REC_PROC, REC_METRIC, REC_LOOP, NREC
 };
 
 #define FROM(r)		(1u << (r))
@@ -163,6 +164,9 @@ double check_eff_mean(const struct check_ctx *x,
 /* A system context of words: "; system " and the row's sys_text. */
 int check_sys_text(const struct check_ctx *x, const struct component *top,
     char *buf, size_t size);
+/* A control loop's hint context (the host's CPUs) after n characters. */
+int check_loop_context(const struct check_ctx *x, char *buf, size_t size,
+    int n);
 double check_value(const struct check_ctx *x);
 double check_threshold(const struct check_ctx *x);
 

@@ -29,7 +29,7 @@
 #define NAME_MAX_LEN 64
 #define METRIC_STEP 1.0	/* kept-record evaluations, at most one a second */
 #define TERM_TYPES_MAX 16	/* rows of term_types */
-#define TERM_PATHS 2		/* fields one term reads */
+#define TERM_PATHS 4		/* fields one term reads */
 #define ACT_TYPES_MAX 8		/* rows of act_types */
 #define FTYPES_MAX (TERM_TYPES_MAX + 1)
 #define NREASONS (PK_QUALITY_R_RELEASE + 1)	/* enum pk_quality_reason */

@@ -11,7 +11,7 @@
 #include "perf-qualityctl.h"
 
 extern const struct term_type term_cpu, term_memory, term_temperature,
-    term_fps, term_latency, term_extra;
+    term_fps, term_latency, term_deadline, term_extra;
 
 const struct term_type *const term_types[] = {
 	&term_cpu,
@@ -19,6 +19,7 @@ const struct term_type *const term_types[] = {
 	&term_temperature,
 	&term_fps,
 	&term_latency,
+	&term_deadline,
 	&term_extra,
 	NULL
 };

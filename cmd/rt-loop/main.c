@@ -89,13 +89,25 @@ open_workload(struct pk_rtwork *work, const struct rt_opts *o)
 		pk_die(PK_EXIT_IO, "--workload: %s", err);
 }
 
+/* The monitor's check: a built-in row (a plugin is the loop's). */
+static void
+open_monitor_workload(struct pk_rtwork *work, const struct rt_opts *o)
+{
+	char err[512];
+
+	if (pk_rtwork_parse(work, o->monitor_workload, err, sizeof(err)) == -1)
+		pk_die(PK_EXIT_USAGE, "--monitor-workload: %s", err);
+	if (pk_rtwork_init(work, err, sizeof(err)) == -1)
+		pk_die(PK_EXIT_IO, "--monitor-workload: %s", err);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct rt_opts o;
 	struct rt_shared sh;
 	struct rt_writer w;
-	struct pk_rtwork work;
+	struct pk_rtwork work, mwork;
 	pthread_t rt, wd;
 	int interrupted, status = PK_EXIT_OK;
 	cpu_set_t allowed;
@@ -111,28 +123,35 @@ main(int argc, char **argv)
 
 	/* Everything the threads touch is allocated and written here. */
 	open_workload(&work, &o);
+	memset(&mwork, 0, sizeof(mwork));
+	if (o.monitor_workload != NULL)
+		open_monitor_workload(&mwork, &o);
 	memset(&sh, 0, sizeof(sh));
 	sh.o = &o;
 	sh.work = &work;
+	sh.mwork = o.monitor_workload != NULL ? &mwork : NULL;
 	if (pk_rtring_init(&sh.samples, pow2_at_least(o.hz), sizeof(
 	    struct rt_sample)) == -1 || pk_rtring_init(&sh.events, 64,
 	    sizeof(struct rt_event)) == -1)
 		pk_die_errno(PK_EXIT_IO, "cannot allocate the sample ring");
+	if (sh.mwork != NULL) {
+		if (pk_rtring_init(&sh.msamples, pow2_at_least(o.monitor_hz),
+		    sizeof(struct rt_sample)) == -1)
+			pk_die_errno(PK_EXIT_IO, "cannot allocate the sample ring");
+		memset(sh.msamples.buf, 0, pk_rtring_capacity(&sh.msamples) *
+		    sizeof(struct rt_sample));
+	}
 	/* Fault the ring's pages in now, not in the loop. */
 	memset(sh.samples.buf, 0, pk_rtring_capacity(&sh.samples) *
 	    sizeof(struct rt_sample));
 	memset(&w, 0, sizeof(w));
 	w.sh = &sh;
 	w.o = &o;
-	if (rt_span_init(&w.iv) == -1 || rt_span_init(&w.total) == -1)
+	if (rt_span_init(&w.iv) == -1 || rt_span_init(&w.total) == -1 ||
+	    rt_span_init(&w.mon_iv) == -1 || rt_span_init(&w.mon_total) == -1)
 		pk_die_errno(PK_EXIT_IO, "cannot allocate the histograms");
 	if (o.histfile != NULL) {
-		w.ct.n = o.hist_us;
-		w.ct.min = ~0ULL;
-		w.ct.counts = calloc(o.hist_us, sizeof(*w.ct.counts));
-		w.ct.outliers = calloc(o.hist_us, sizeof(*w.ct.outliers));
-		if (w.ct.counts == NULL || w.ct.outliers == NULL)
-			pk_die_errno(PK_EXIT_IO, "cannot allocate the histogram");
+		rt_cthist_init(&w.ct, o.hist_us);
 	}
 	w.warnings = json_array();
 	if (w.warnings == NULL)
@@ -143,6 +162,9 @@ main(int argc, char **argv)
 	    "not always lock-free on this CPU: the loop thread may take a lock"));
 #endif
 	pk_out_init(o.unbuffered);
+	/* Forked before any thread and before memory is locked. */
+	if (o.stress > 0)
+		rt_stress_start(&w);
 	w.qos_fd = rt_environment(&o, w.warnings, &w.mlocked);
 	rt_prom_start(&w);
 	rt_install_signals();
@@ -156,12 +178,15 @@ main(int argc, char **argv)
 		pthread_join(wd, NULL);
 		rt_drain(&w);
 	}
+	if (o.stress > 0)
+		rt_stress_stop(&w);
 	rt_emit_interval(&w);
 	if (sh.rt_errno != 0) {
 		pk_warn("clock_nanosleep: %s", strerror(sh.rt_errno));
 		status = PK_EXIT_IO;
 	}
-	rt_summary_record(&w, interrupted);
+	if (rt_summary_record(&w, interrupted) > 0 && status == PK_EXIT_OK)
+		status = PK_EXIT_NEGATIVE;
 	w.prom.final = 1;
 	rt_prom_publish(&w);
 	rt_prom_stop(&w);
@@ -172,12 +197,19 @@ main(int argc, char **argv)
 	if (w.qos_fd != -1)
 		close(w.qos_fd);
 	pk_rtwork_release(&work);
+	if (sh.mwork != NULL) {
+		pk_rtwork_release(&mwork);
+		pk_rtring_release(&sh.msamples);
+	}
+	rt_span_release(&w.mon_iv);
+	rt_span_release(&w.mon_total);
 	pk_rtring_release(&sh.samples);
 	pk_rtring_release(&sh.events);
 	rt_span_release(&w.iv);
 	rt_span_release(&w.total);
-	free(w.ct.counts);
-	free(w.ct.outliers);
+	if (o.stress > 0)
+		rt_stress_release(&w);
+	rt_cthist_release(&w.ct);
 	json_decref(w.warnings);
 	pk_close_stdout();
 	return status;

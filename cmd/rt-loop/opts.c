@@ -22,6 +22,15 @@ static const char usage_str[] =
     "               [--report-interval time] [--histogram file] "
     "[--histogram-us n]\n"
     "               [--monitor-hz hz] [--pm-qos us] [--timer-slack ns]\n"
+    "               [--max-latency-us [stat:]us] [--max-exec-us [stat:]us]\n"
+    "               [--max-loop-us [stat:]us] [--max-jitter-us [stat:]us]\n"
+    "               [--max-misses n | pct%]\n"
+    "               [--monitor-workload name[:args]]\n"
+    "               [--max-monitor-latency-us [stat:]us]\n"
+    "               [--max-monitor-exec-us [stat:]us]\n"
+    "               [--max-monitor-loop-us [stat:]us]\n"
+    "               [--max-monitor-misses n | pct%]\n"
+    "               [--stress Nx [--stress-mem] [--stress-phase time]]\n"
     "               " PK_OUTLET_USAGE "\n"
     "       rt-loop --preflight [--sysroot dir]\n";
 
@@ -38,7 +47,20 @@ enum {
 	OPT_SLACK,
 	OPT_PREFLIGHT,
 	OPT_SYSROOT,
-	OPT_LIST_WORKLOADS
+	OPT_LIST_WORKLOADS,
+	OPT_MAX_LAT,
+	OPT_MAX_EXEC,
+	OPT_MAX_LOOP,
+	OPT_MAX_JITTER,
+	OPT_MAX_MISSES,
+	OPT_STRESS,
+	OPT_STRESS_MEM,
+	OPT_STRESS_PHASE,
+	OPT_MON_WORKLOAD,
+	OPT_MAX_MON_LAT,
+	OPT_MAX_MON_EXEC,
+	OPT_MAX_MON_LOOP,
+	OPT_MAX_MON_MISSES
 };
 
 static const struct option longopts[] = {
@@ -59,6 +81,19 @@ static const struct option longopts[] = {
 	{ "monitor-hz", required_argument, NULL, OPT_MONITOR },
 	{ "pm-qos", required_argument, NULL, OPT_PMQOS },
 	{ "timer-slack", required_argument, NULL, OPT_SLACK },
+	{ "max-latency-us", required_argument, NULL, OPT_MAX_LAT },
+	{ "max-exec-us", required_argument, NULL, OPT_MAX_EXEC },
+	{ "max-loop-us", required_argument, NULL, OPT_MAX_LOOP },
+	{ "max-jitter-us", required_argument, NULL, OPT_MAX_JITTER },
+	{ "max-misses", required_argument, NULL, OPT_MAX_MISSES },
+	{ "stress", required_argument, NULL, OPT_STRESS },
+	{ "stress-mem", no_argument, NULL, OPT_STRESS_MEM },
+	{ "stress-phase", required_argument, NULL, OPT_STRESS_PHASE },
+	{ "monitor-workload", required_argument, NULL, OPT_MON_WORKLOAD },
+	{ "max-monitor-latency-us", required_argument, NULL, OPT_MAX_MON_LAT },
+	{ "max-monitor-exec-us", required_argument, NULL, OPT_MAX_MON_EXEC },
+	{ "max-monitor-loop-us", required_argument, NULL, OPT_MAX_MON_LOOP },
+	{ "max-monitor-misses", required_argument, NULL, OPT_MAX_MON_MISSES },
 	PK_OUTLET_LONGOPTS,
 	{ "preflight", no_argument, NULL, OPT_PREFLIGHT },
 	{ "sysroot", required_argument, NULL, OPT_SYSROOT },
@@ -87,8 +122,22 @@ static const char help_mid[] =
     "      --histogram-us N      its range in microseconds (default "
     "1000)\n"
     "      --monitor-hz HZ       watchdog thread reporting stalls\n"
+    "      --monitor-workload NAME[:ARGS] and a check it runs each period\n"
     "      --pm-qos US           hold /dev/cpu_dma_latency at US\n"
-    "      --timer-slack NS      the loop's timer slack (default 1)\n";
+    "      --timer-slack NS      the loop's timer slack (default 1)\n"
+    "gates (any failed: status 1; STAT p50, p99 (default), p999, max, mean):\n"
+    "      --max-latency-us [STAT:]US  wake-up latency\n"
+    "      --max-exec-us [STAT:]US     execution time\n"
+    "      --max-loop-us [STAT:]US     latency plus execution\n"
+    "      --max-jitter-us [STAT:]US   wake-up latency less its minimum\n"
+    "      --max-misses N|P%     periods run late or skipped\n"
+    "      --stress Nx           N x nproc CPU hogs in every other phase "
+    "(gates: loaded)\n"
+    "      --stress-mem          and nproc memory-bandwidth hogs\n"
+    "      --stress-phase T      a phase's length (default 1s)\n"
+    "      --max-monitor-latency-us, --max-monitor-exec-us,\n"
+    "      --max-monitor-loop-us [STAT:]US, --max-monitor-misses N|P%\n"
+    "                            the same gates on the monitor's check\n";
 
 static const char help_tail[] =
     "  -u, --unbuffered          flush after every record\n"
@@ -211,6 +260,47 @@ rt_parse_opts(int argc, char **argv, struct rt_opts *o)
 			o->timer_slack_ns = (long)pk_opt_u64(optarg, 1,
 			    1000000000, "--timer-slack");
 			break;
+		case OPT_MAX_LAT:
+			rt_gate_parse_time(o, RT_GATE_LATENCY, optarg);
+			break;
+		case OPT_MAX_EXEC:
+			rt_gate_parse_time(o, RT_GATE_EXEC, optarg);
+			break;
+		case OPT_MAX_LOOP:
+			rt_gate_parse_time(o, RT_GATE_LOOP, optarg);
+			break;
+		case OPT_MAX_JITTER:
+			rt_gate_parse_time(o, RT_GATE_JITTER, optarg);
+			break;
+		case OPT_MAX_MISSES:
+			rt_gate_parse_misses(o, optarg);
+			break;
+		case OPT_STRESS:
+			o->stress = pk_opt_factor(optarg, "--stress");
+			break;
+		case OPT_STRESS_MEM:
+			o->stress_mem = 1;
+			break;
+		case OPT_STRESS_PHASE:
+			secs = pk_opt_duration(optarg, 0.1, 3600,
+			    "--stress-phase");
+			o->phase_ns = (int64_t)(secs * 1e9 + 0.5);
+			break;
+		case OPT_MON_WORKLOAD:
+			o->monitor_workload = optarg;
+			break;
+		case OPT_MAX_MON_LAT:
+			rt_gate_parse_time(o, RT_GATE_MON_LATENCY, optarg);
+			break;
+		case OPT_MAX_MON_EXEC:
+			rt_gate_parse_time(o, RT_GATE_MON_EXEC, optarg);
+			break;
+		case OPT_MAX_MON_LOOP:
+			rt_gate_parse_time(o, RT_GATE_MON_LOOP, optarg);
+			break;
+		case OPT_MAX_MON_MISSES:
+			rt_gate_parse_monitor_misses(o, optarg);
+			break;
 		case OPT_PREFLIGHT:
 			o->preflight = 1;
 			break;
@@ -250,6 +340,22 @@ rt_parse_opts(int argc, char **argv, struct rt_opts *o)
 		pk_warn("--sysroot goes with --preflight");
 		pk_usage(usage_str);
 	}
+	if ((o->stress_mem || o->phase_ns > 0) && o->stress == 0) {
+		pk_warn("--stress-mem and --stress-phase go with --stress");
+		pk_usage(usage_str);
+	}
+	if (o->monitor_workload != NULL && o->monitor_hz <= 0) {
+		pk_warn("--monitor-workload goes with --monitor-hz");
+		pk_usage(usage_str);
+	}
+	if ((o->gates[RT_GATE_MON_LATENCY].on || o->gates[RT_GATE_MON_EXEC].on ||
+	    o->gates[RT_GATE_MON_LOOP].on || o->mon_miss_gate) &&
+	    o->monitor_workload == NULL) {
+		pk_warn("the --max-monitor-* gates go with --monitor-workload");
+		pk_usage(usage_str);
+	}
+	if (o->phase_ns == 0)
+		o->phase_ns = RT_NS;
 	o->period_ns = (int64_t)(1e9 / o->hz + 0.5);
 	if (o->spin_ns >= o->period_ns) {
 		pk_warn("--spin must be shorter than the period (%lld us)",

@@ -33,6 +33,7 @@
 
 #include <jansson.h>
 
+#include "pk_hogs.h"
 #include "pk_outlet.h"
 #include "pk_prom.h"
 #include "pk_rtring.h"
@@ -49,6 +50,18 @@
  */
 #define RT_WAKE_SIG	(SIGRTMIN + 1)
 
+/* The pass/fail gates (gates.c). */
+enum { RT_GATE_LATENCY, RT_GATE_EXEC, RT_GATE_LOOP, RT_GATE_JITTER,
+	RT_GATE_MON_LATENCY, RT_GATE_MON_EXEC, RT_GATE_MON_LOOP, RT_GATE_N };
+enum { RT_STAT_P50, RT_STAT_P99, RT_STAT_P999, RT_STAT_MAX, RT_STAT_MEAN,
+	RT_STAT_N };
+
+struct rt_gate {
+	int on;
+	int stat;		/* RT_STAT_* */
+	double limit;		/* microseconds */
+};
+
 struct rt_opts {
 	double hz;
 	int64_t period_ns;
@@ -64,12 +77,21 @@ struct rt_opts {
 	const char *histfile;
 	unsigned hist_us;
 	double monitor_hz;
+	const char *monitor_workload;	/* run by the monitor each period */
 	long pm_qos;		/* -1: leave alone */
 	long timer_slack_ns;
 	int unbuffered;
 	int preflight;
 	const char *sysroot;
 	struct pk_outlet_opts out;	/* --listen, --push, --textfile */
+	struct rt_gate gates[RT_GATE_N];
+	int miss_gate, miss_pct;	/* --max-misses N or P% */
+	double miss_limit;
+	int mon_miss_gate, mon_miss_pct;	/* --max-monitor-misses */
+	double mon_miss_limit;
+	unsigned long stress;		/* --stress Nx; 0: none */
+	int stress_mem;
+	int64_t phase_ns;		/* --stress-phase */
 };
 
 /* One period, as the RT thread hands it over. */
@@ -96,7 +118,9 @@ struct rt_event {
 struct rt_shared {
 	const struct rt_opts *o;
 	struct pk_rtwork *work;
+	struct pk_rtwork *mwork;	/* the monitor's workload, or NULL */
 	struct pk_rtring samples;
+	struct pk_rtring msamples;	/* the monitor's periods, with mwork */
 	struct pk_rtring events;
 	atomic_int stop;	/* writer -> threads */
 	atomic_int ready;	/* RT thread -> writer: loop started */
@@ -108,20 +132,45 @@ struct rt_shared {
 	int64_t end_ns;		/* when the loop ended, set before done */
 	int rt_errno;		/* clock_nanosleep failure, set before done */
 	int slack_errno;	/* PR_SET_TIMERSLACK failure */
+	pid_t rt_tid;		/* the RT thread's, set before ready */
+	/* Its minor and major faults at the end, set before done. */
+	unsigned long long end_flt[2];
+	int end_flt_ok;
 };
 
 /* Statistics of a span of periods (one report interval, or the run). */
 struct rt_span {
 	struct pk_hist lat, exec, loop;
+	/*
+	 * The RT thread's page faults in the span, read from /proc by the
+	 * writer when it writes the span (flt: they could be read).
+	 */
+	unsigned long long minflt, majflt;
+	int flt;
+	struct pk_welford wlat, wexec, wloop;	/* for the standard deviations */
+	/* Period-to-period jitter: |latency - the previous cycle's|, ns. */
+	double p2p_sum, p2p_max;
+	int64_t prev_lat;
 	unsigned long long ticks, misses, skipped, werrs;
 };
 
-/* The cyclictest-format histogram: whole microseconds, overflows. */
-struct rt_cthist {
+/*
+ * The cyclictest-format histogram: whole microseconds, overflows; one
+ * column per measured quantity (RT_CT_LAT, RT_CT_EXEC), as cyclictest
+ * writes one per thread.
+ */
+enum { RT_CT_LAT, RT_CT_EXEC, RT_CT_N };
+
+struct rt_ctcol {
 	unsigned long long *counts;
 	unsigned long long *outliers;	/* cycle numbers of overflows */
-	unsigned long long noutliers, overflows, cycles;
+	unsigned long long noutliers, overflows;
 	unsigned long long min, max, sum;
+};
+
+struct rt_cthist {
+	struct rt_ctcol col[RT_CT_N];
+	unsigned long long cycles;
 	unsigned n;
 };
 
@@ -150,15 +199,42 @@ struct rt_prom {
 	int oom_warned;
 };
 
+/*
+ * --stress (stress.c): the hogs run in every other phase of the loop's
+ * time, quiet first. A cycle counts for its phase when it was due at
+ * least settle after the switch (the hogs seen stopped, or continued);
+ * each phase instance is a block, whose p99s give the ratios' intervals.
+ */
+#define RT_STRESS_BLOCKS	4096	/* blocks kept per phase */
+
+struct rt_stress {
+	struct pk_hogs hogs;
+	size_t ncpu, nmem;
+	int64_t settle_ns;
+	int64_t idx;			/* the phase the hogs are in, -1 none */
+	int64_t sw_idx[2], sw_ns[2];	/* the last two switches, by idx & 1 */
+	struct rt_span ph[2];		/* quiet, loaded */
+	struct rt_span blk;		/* the phase instance at hand */
+	int64_t blk_idx;		/* its phase index, -1 none */
+	double *bp99[2][3];		/* blocks' p99 of lat, exec, loop, ns */
+	size_t nb[2];
+	unsigned long long unattributed;	/* cycles in no phase's span */
+	unsigned long long flt_sw[2];	/* the RT thread's faults at the switch */
+};
+
 struct rt_writer {
 	struct rt_shared *sh;
 	const struct rt_opts *o;
 	struct rt_span iv, total;
+	struct rt_span mon_iv, mon_total;	/* the monitor's, with mwork */
 	struct rt_cthist ct;
 	int64_t iv_index;
 	int64_t last_ns;	/* the end of the last period accounted */
 	double real0;		/* wall clock at t0 */
-	unsigned long dropped_seen;
+	/* The RT thread's page fault counts at the start and the interval's. */
+	unsigned long long flt0[2], flt_iv[2];
+	int flt_ok;
+	unsigned long dropped_seen, mdropped_seen;
 	unsigned long long stalls;
 	json_t *warnings;
 	const char *policy;
@@ -166,6 +242,7 @@ struct rt_writer {
 	int mlocked;
 	int qos_fd;		/* /dev/cpu_dma_latency held open, or -1 */
 	struct rt_prom prom;
+	struct rt_stress st;
 };
 
 static inline int64_t
@@ -193,8 +270,44 @@ void rt_wait_ready(struct rt_writer *w);
 int rt_write_records(struct rt_writer *w, pthread_t rt);
 void rt_drain(struct rt_writer *w);
 void rt_emit_interval(struct rt_writer *w);
-void rt_summary_record(struct rt_writer *w, int interrupted);
+int rt_summary_record(struct rt_writer *w, int interrupted);
 int rt_write_cthist(const struct rt_writer *w);
+void rt_cthist_init(struct rt_cthist *c, unsigned n);
+void rt_cthist_release(struct rt_cthist *c);
+
+void rt_span_reset(struct rt_span *sp);
+void rt_span_add(struct rt_span *sp, const struct rt_sample *s);
+void rt_span_fill(json_t *r, const struct rt_span *sp);
+/* The RT thread's minor and major faults so far; -1 if unreadable. */
+int rt_faults_read(const struct rt_writer *w, unsigned long long f[2]);
+
+/* stress.c */
+void rt_stress_start(struct rt_writer *w);
+/* Switch the hogs at a phase boundary; ns to the next one. */
+int64_t rt_stress_tick(struct rt_writer *w);
+void rt_stress_account(struct rt_writer *w, const struct rt_sample *s);
+void rt_stress_stop(struct rt_writer *w);	/* the hogs, at the loop's end */
+void rt_stress_release(struct rt_writer *w);
+/* The summary's "stress"; returns the loaded phase's span. */
+const struct rt_span *rt_stress_json(struct rt_writer *w, json_t *r);
+
+/* gates.c */
+struct rt_gate_type {
+	const char *name;	/* its key in the summary's "gates" */
+	const char *opt;
+	int monitor;		/* judges the monitor's span, not the loop's */
+	double (*value)(const struct rt_span *sp, int stat);	/* ns */
+};
+
+extern const struct rt_gate_type rt_gate_types[RT_GATE_N];
+void rt_gate_parse_time(struct rt_opts *o, int gate, const char *arg);
+void rt_gate_parse_misses(struct rt_opts *o, const char *arg);
+int rt_gates_any(const struct rt_opts *o);
+void rt_gate_parse_monitor_misses(struct rt_opts *o, const char *arg);
+/* The loop's span sp (its ticks, skipped) and the monitor's, or NULL. */
+int rt_gates_judge(const struct rt_opts *o, const struct rt_span *sp,
+    unsigned long long ticks, unsigned long long skipped,
+    const struct rt_span *mon, json_t *r);
 
 /* prom.c */
 void rt_prom_start(struct rt_writer *w);

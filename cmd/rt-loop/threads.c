@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include "pk_err.h"
 
@@ -93,6 +95,7 @@ rt_main(void *arg)
 	int64_t next, end = INT64_MAX, wake, done_at, nb;
 	uint64_t tick = 0, k = 0, skip, skipped = 0, left;
 	struct rt_sample s;
+	struct rusage ru;
 	int e = 0;
 	/* The workload's step, built-in or plugin: one indirect call. */
 	int (*const step)(void *, unsigned long long) = sh->work->type->step;
@@ -103,6 +106,8 @@ rt_main(void *arg)
 	    0) == -1)
 		sh->slack_errno = errno;
 	prefault_stack();
+	/* For the writer to read this thread's page faults in /proc. */
+	sh->rt_tid = (pid_t)syscall(SYS_gettid);
 	/* The last system call before the loop: a marker for the tests. */
 	prctl(PR_SET_NAME, "rt-loop-rt", 0, 0, 0);
 
@@ -166,24 +171,40 @@ rt_main(void *arg)
 	/* The loop is over: a second marker. */
 	prctl(PR_SET_NAME, "rt-loop-end", 0, 0, 0);
 	sh->end_ns = rt_mono_ns();
+	/* Its page faults, for the writer once the thread is gone. */
+	if (getrusage(RUSAGE_THREAD, &ru) == 0) {
+		sh->end_flt[0] = (unsigned long long)ru.ru_minflt;
+		sh->end_flt[1] = (unsigned long long)ru.ru_majflt;
+		sh->end_flt_ok = 1;
+	}
 	sh->rt_errno = e;
 	atomic_store_explicit(&sh->done, 1, memory_order_release);
 	return NULL;
 }
 
-/* The watchdog: a cycle overdue by more than one period past its deadline. */
+/*
+ * The monitor, at --monitor-hz: the watchdog (a cycle overdue by more than
+ * one period past its deadline) and, with --monitor-workload, a safety
+ * check of its own each period, measured as the loop measures its step:
+ * wake-up latency, execution time, a miss when it ends past the next
+ * period, the periods an overrun skipped; its samples go to the writer
+ * through a ring of their own.
+ */
 static void *
 wd_main(void *arg)
 {
 	struct rt_shared *sh = arg;
 	const int64_t P = sh->o->period_ns;
 	const int64_t wp = (int64_t)(1e9 / sh->o->monitor_hz + 0.5);
-	uint64_t stalled_at = 0, ticks;
-	int64_t next, now, dl, since = 0;
+	struct pk_rtwork *const mw = sh->mwork;
+	uint64_t stalled_at = 0, ticks, mtick = 0, skip;
+	int64_t next, now, dl, since = 0, woke, end;
 	struct rt_event ev;
+	struct rt_sample ms;
 	int stalled = 0;
 
 	block_signals();
+	prefault_stack();
 	next = rt_mono_ns();
 	while (!atomic_load_explicit(&sh->done, memory_order_acquire) &&
 	    !atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
@@ -192,6 +213,25 @@ wd_main(void *arg)
 			break;
 		if (!atomic_load_explicit(&sh->ready, memory_order_acquire))
 			continue;
+		if (mw != NULL) {
+			woke = rt_mono_ns();
+			memset(&ms, 0, sizeof(ms));
+			ms.tick = mtick++;
+			ms.target_ns = next;
+			ms.lat_ns = woke - next;
+			if (mw->type->step(mw->ctx, ms.tick) != 0)
+				ms.flags |= RT_WERR;
+			end = rt_mono_ns();
+			ms.exec_ns = end - woke;
+			if (end > next + wp)
+				ms.flags |= RT_MISS;
+			/* Periods it overran are skipped, as the loop's. */
+			skip = end > next + wp ? (uint64_t)((end - next - wp) /
+			    wp) + 1 : 0;
+			ms.skipped = (uint32_t)skip;
+			next += (int64_t)skip * wp;
+			pk_rtring_push(&sh->msamples, &ms);
+		}
 		dl = atomic_load_explicit(&sh->deadline_ns,
 		    memory_order_acquire);
 		ticks = atomic_load_explicit(&sh->ticks, memory_order_relaxed);

@@ -231,6 +231,45 @@ test_order_per_target(void **state)
 	pk_alert_sched_stop(&s);
 }
 
+/* What pk_alert_sched_foreach sees: jobs per receiver, in queue order. */
+struct seen {
+	char order[16];
+	int n;
+};
+
+static void
+see(void *arg, const struct pk_alert_job *j)
+{
+	struct seen *w = arg;
+
+	if (w->n < 15)
+		w->order[w->n++] = j->e.receiver[0];
+}
+
+static void
+test_foreach(void **state)
+{
+	struct pk_alert_sched s;
+	struct fake f;
+	struct seen w;
+
+	(void)state;
+	setup(&s, &f);
+	f.fail[0] = -1;
+	submit(&s, "a", "1", 0);
+	submit(&s, "b", "1", 0);
+	submit(&s, "a", "2", 0);
+	memset(&w, 0, sizeof(w));
+	pk_alert_sched_foreach(&s, see, &w);
+	assert_string_equal(w.order, "aba");
+	/* b delivered, a refused: a's two wait, the one tried included. */
+	run(&s, &f, 101);
+	memset(&w, 0, sizeof(w));
+	pk_alert_sched_foreach(&s, see, &w);
+	assert_string_equal(w.order, "aa");
+	pk_alert_sched_stop(&s);
+}
+
 static void
 test_backoff(void **state)
 {
@@ -393,6 +432,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_order_per_target),
+		cmocka_unit_test(test_foreach),
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_failing_target_does_not_stop_another),

@@ -26,6 +26,13 @@ test_rfc3339(void **state)
 	assert_string_equal(buf, "1970-01-01T00:00:00.000Z");
 }
 
+static const char *
+am_label(const json_t *am, const char *name)
+{
+	return json_string_value(json_object_get(json_object_get(am,
+	    "labels"), name));
+}
+
 static void
 test_am(void **state)
 {
@@ -33,23 +40,37 @@ test_am(void **state)
 	    "state", "firing", "ts", 1732300010.0, "severity", "CRITICAL",
 	    "since", 1732300000.0, "labels", "alertname", "hot", "host", "pi4",
 	    "annotations", "summary", "SoC hot");
-	json_t *am = pk_alert_am(rec, 1732300100.0);
+	struct pk_alert_am_form lower = { 0, NULL };
+	struct pk_alert_am_form upper = { 1, "http://grafana/d/x?host=pi4" };
+	json_t *am = pk_alert_am(rec, 1732300100.0, &lower);
 
 	(void)state;
-	assert_string_equal(json_string_value(json_object_get(
-	    json_object_get(am, "labels"), "severity")), "CRITICAL");
-	assert_string_equal(json_string_value(json_object_get(
-	    json_object_get(am, "labels"), "host")), "pi4");
+	/* Lower case by default, as Prometheus users write it. */
+	assert_string_equal(am_label(am, "severity"), "critical");
+	assert_string_equal(am_label(am, "host"), "pi4");
 	assert_string_equal(json_string_value(json_object_get(
 	    json_object_get(am, "annotations"), "summary")), "SoC hot");
 	assert_string_equal(json_string_value(json_object_get(am, "startsAt")),
 	    "2024-11-22T18:26:40.000Z");
 	assert_string_equal(json_string_value(json_object_get(am, "endsAt")),
 	    "2024-11-22T18:28:20.000Z");
+	/* No generator_url: no generatorURL at all. */
+	assert_null(json_object_get(am, "generatorURL"));
+	json_decref(am);
+	am = pk_alert_am(rec, 1732300100.0, &upper);
+	assert_string_equal(am_label(am, "severity"), "CRITICAL");
+	assert_string_equal(json_string_value(json_object_get(am,
+	    "generatorURL")), "http://grafana/d/x?host=pi4");
+	json_decref(am);
+	/* The rule's own severity label is kept, whatever the case asked. */
+	json_object_set_new(json_object_get(rec, "labels"), "severity",
+	    json_string("page"));
+	am = pk_alert_am(rec, 1732300100.0, &upper);
+	assert_string_equal(am_label(am, "severity"), "page");
 	json_decref(am);
 	/* Resolved: endsAt is the time of the resolution. */
 	json_object_set_new(rec, "state", json_string("resolved"));
-	am = pk_alert_am(rec, 1732300100.0);
+	am = pk_alert_am(rec, 1732300100.0, &lower);
 	assert_string_equal(json_string_value(json_object_get(am, "endsAt")),
 	    "2024-11-22T18:26:50.000Z");
 	json_decref(am);

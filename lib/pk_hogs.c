@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The --stress hogs: N x nproc processes spinning on the CPU, and with
- * --stress-mem nproc copying 32 MiB back and forth, stopped for the quiet
- * half of each round and continued for the stressed one.
+ * The --stress hogs of perf-bench and rt-loop: processes spinning on the
+ * CPU, and processes copying 32 MiB back and forth (memory bandwidth),
+ * stopped for a quiet phase and continued for a loaded one.
  */
-#include "perf-bench.h"
+#include "pk_hogs.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +20,16 @@
 
 #define MEM_HOG_BYTES (32u << 20)
 
-/* A hog never outlives perf-bench: SIGKILL when its parent dies. */
+/*
+ * A hog never outlives its parent: SIGKILL when it dies. It runs as an
+ * ordinary process whatever its parent's policy, so that it loads the
+ * machine and never starves the program it loads.
+ */
 static void
-hog_child(pid_t parent, int mem)
+hog_child(pid_t parent, int mem, const char *name)
 {
+	struct sched_param sp = { 0 };
+	char comm[16];
 	struct sigaction sa;
 	volatile unsigned long long x = 0;
 	unsigned char *a, *b;
@@ -35,7 +42,9 @@ hog_child(pid_t parent, int mem)
 	sigaction(SIGHUP, &sa, NULL);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
 		_exit(0);
-	prctl(PR_SET_NAME, mem ? "perf-bench-mem" : "perf-bench-cpu");
+	sched_setscheduler(0, SCHED_OTHER, &sp);
+	snprintf(comm, sizeof(comm), "%s-%s", name, mem ? "mem" : "cpu");
+	prctl(PR_SET_NAME, comm);
 	if (mem) {
 		a = malloc(MEM_HOG_BYTES);
 		b = malloc(MEM_HOG_BYTES);
@@ -52,7 +61,7 @@ hog_child(pid_t parent, int mem)
 }
 
 void
-bench_hogs_stop(struct bench_hogs *h)
+pk_hogs_stop(struct pk_hogs *h)
 {
 	size_t i;
 
@@ -71,7 +80,7 @@ bench_hogs_stop(struct bench_hogs *h)
  * quiet half of a round starts with no hog on a CPU.
  */
 void
-bench_hogs_pause(struct bench_hogs *h)
+pk_hogs_pause(struct pk_hogs *h)
 {
 	size_t i;
 	int st;
@@ -88,7 +97,7 @@ bench_hogs_pause(struct bench_hogs *h)
 }
 
 void
-bench_hogs_resume(struct bench_hogs *h)
+pk_hogs_resume(struct pk_hogs *h)
 {
 	size_t i;
 
@@ -99,8 +108,8 @@ bench_hogs_resume(struct bench_hogs *h)
 	h->paused = 0;
 }
 
-void
-bench_hogs_start(struct bench_hogs *h, size_t ncpu, size_t nmem)
+int
+pk_hogs_start(struct pk_hogs *h, size_t ncpu, size_t nmem, const char *name)
 {
 	pid_t parent = getpid(), pid;
 	size_t i;
@@ -112,13 +121,13 @@ bench_hogs_start(struct bench_hogs *h, size_t ncpu, size_t nmem)
 	for (i = 0; i < ncpu + nmem; i++) {
 		pid = fork();
 		if (pid == -1) {
-			pk_warn_errno("cannot start a stress process");
-			bench_hogs_stop(h);
-			exit(PK_EXIT_IO);
+			pk_hogs_stop(h);
+			return -1;
 		}
 		if (pid == 0)
-			hog_child(parent, i >= ncpu);
+			hog_child(parent, i >= ncpu, name);
 		h->pids[h->n++] = pid;
 	}
 	h->paused = 0;
+	return 0;
 }
