@@ -248,6 +248,7 @@ int
 pk_alert_command(const char *cmd, char *const *env, const char *input,
     size_t len, double timeout, atomic_int *stop, char *err, size_t errsize)
 {
+	static const char *const keep[] = { "PATH", NULL };
 	struct pk_spawn s;
 	char *in = NULL;
 
@@ -263,6 +264,8 @@ pk_alert_command(const char *cmd, char *const *env, const char *input,
 	}
 	memset(&s, 0, sizeof(s));
 	s.shell_cmd = cmd;
+	s.clean_env = 1;
+	s.env_keep = keep;
 	s.env = (const char *const *)env;
 	s.input = input;
 	s.input_len = len;

@@ -59,9 +59,11 @@ int pk_alert_smtp_send(const struct pk_alert_smtp *s, const char *msg,
     size_t len, atomic_int *stop, char *err, size_t errsize);
 
 /*
- * Run "/bin/sh -c cmd" with env (NAME=value strings, NULL-terminated)
- * added to the environment and input on its standard input; accepted when
- * it exits with status 0. Killed after timeout seconds.
+ * Run "/bin/sh -c cmd" with input on its standard input; accepted when
+ * it exits with status 0. Killed after timeout seconds. Its environment
+ * is env (NAME=value strings, NULL-terminated) and PATH, nothing else of
+ * ours: a secret in our environment (an SMTP password, a token) never
+ * reaches it.
  */
 int pk_alert_command(const char *cmd, char *const *env, const char *input,
     size_t len, double timeout, atomic_int *stop, char *err, size_t errsize);
