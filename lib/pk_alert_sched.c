@@ -230,9 +230,29 @@ drop(struct pk_alert_sched *s, struct pk_alert_job *j)
 }
 
 /*
+ * A spooled job given up for good: into the dead letters (or, without
+ * them, left in the spool), said once on stderr; it never blocks the
+ * jobs behind it.
+ */
+static int
+bury(struct pk_alert_sched *s, struct pk_alert_job *j, const char *why)
+{
+	if (s->ops->spool_dead != NULL && s->ops->spool_dead(s->arg, j,
+	    why) == 0) {
+		pk_warn("%s: delivery of %s failed for good: %s (a dead letter: "
+		    "'%s')", j->e.receiver, j->e.key, why, j->e.file);
+		return 1;
+	}
+	pk_warn("%s: delivery of %s failed for good: %s ('%s' stays in the "
+	    "spool)", j->e.receiver, j->e.key, why, j->e.file);
+	return 0;
+}
+
+/*
  * One round, the lock held (let go while delivering): 1 if it did
  * something, else 0 with *wake.
  */
+
 static int
 round_locked(struct pk_alert_sched *s, double *wake)
 {
@@ -246,7 +266,7 @@ round_locked(struct pk_alert_sched *s, double *wake)
 	double now = s->ops->clock(s->arg), back;
 	char err[512];
 	void *targets;
-	int ok, permanent = 0;
+	int ok, permanent = 0, buried = 0;
 
 	*wake = now + s->tick;
 	if (s->unspooled > 0 && now >= s->next_spool) {
@@ -268,10 +288,10 @@ round_locked(struct pk_alert_sched *s, double *wake)
 	for (j = s->head; j != NULL; j = j->next) {
 		t = s->ops->target(s->arg, targets, j->e.receiver);
 		if (t == NULL) {
-			/* Gone from the configuration: keep its file. */
+			/* Gone from the configuration: a dead letter. */
 			if (j->e.file != NULL)
-				pk_warn("no receiver '%s' any more: '%s' stays "
-				    "in the spool", j->e.receiver, j->e.file);
+				s->dead += (unsigned long)bury(s, j,
+				    "no such receiver any more");
 			else
 				pk_warn("no receiver '%s' any more: a "
 				    "notification held in memory is dropped",
@@ -321,14 +341,16 @@ round_locked(struct pk_alert_sched *s, double *wake)
 	err[0] = '\0';
 	ok = s->ops->deliver(s->arg, t, j, &s->stopping, err, sizeof(err),
 	    &permanent) == 0;
+	/* A receiver that keeps failing it: as refused, after a bound. */
+	if (!ok && permanent == PK_ALERT_SERVER_ERROR)
+		permanent = j->attempts + 1 >= PK_ALERT_SCHED_DEAD_AFTER ?
+		    PK_ALERT_REFUSED : 0;
 	if (ok && j->e.file != NULL) {
 		if (s->ops->spool_remove(s->arg, j) == -1)
 			pk_warn_errno("cannot remove '%s'", j->e.file);
 	} else if (!ok && permanent) {
 		if (j->e.file != NULL)
-			pk_warn("%s: delivery of %s failed for good: %s ('%s' "
-			    "stays in the spool)", j->e.receiver, j->e.key, err,
-			    j->e.file);
+			buried = bury(s, j, err);
 		else
 			pk_warn("%s: delivery of %s failed for good: %s (it "
 			    "was not in the spool: lost)", j->e.receiver,
@@ -352,6 +374,7 @@ round_locked(struct pk_alert_sched *s, double *wake)
 		pk_alert_job_free(j);
 	} else {
 		s->failures++;
+		s->dead += (unsigned long)buried;
 		if (permanent)
 			drop(s, j);
 	}

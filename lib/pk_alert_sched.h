@@ -56,8 +56,12 @@ struct pk_alert_sched_ops {
 	    const char *receiver);
 	/*
 	 * One attempt, without the lock: 0 accepted, or -1 with the reason
-	 * in err and *permanent set when trying again cannot help. Gives up
-	 * at once when *stop becomes non-zero.
+	 * in err and *permanent set to PK_ALERT_REFUSED when trying again
+	 * cannot help (the receiver refused this notification), or to
+	 * PK_ALERT_SERVER_ERROR when the receiver failed it (tried again
+	 * up to PK_ALERT_SCHED_DEAD_AFTER times in all); left 0 for a
+	 * failure that may pass (no connection, a timeout, 408, 429). Gives
+	 * up at once when *stop becomes non-zero.
 	 */
 	int (*deliver)(void *arg, struct pk_alert_sched_target *t,
 	    const struct pk_alert_job *j, atomic_int *stop, char *err,
@@ -68,7 +72,18 @@ struct pk_alert_sched_ops {
 	/* The spool: write j (setting j->e.file), remove its file; -1, errno. */
 	int (*spool_write)(void *arg, struct pk_alert_job *j);
 	int (*spool_remove)(void *arg, struct pk_alert_job *j);
+	/*
+	 * Optional: a job given up for good (refused, failed too often, or
+	 * for a receiver no longer configured) into the dead letters, with
+	 * its reason; j->e.file is spooled. 0, or -1 with errno (the file then
+	 * stays in the spool).
+	 */
+	int (*spool_dead)(void *arg, struct pk_alert_job *j, const char *why);
 };
+
+#define PK_ALERT_REFUSED	1
+#define PK_ALERT_SERVER_ERROR	2
+#define PK_ALERT_SCHED_DEAD_AFTER 10
 
 #define PK_ALERT_SCHED_MEMCAP 10000
 #define PK_ALERT_SCHED_MAXBLOCKED 64
@@ -96,6 +111,7 @@ struct pk_alert_sched {
 	double next_spool;		/* the next try of the spool */
 	int diskerr;			/* a spool write failed at some point */
 	unsigned long delivered, failures;
+	unsigned long dead;		/* jobs into the dead letters */
 };
 
 void pk_alert_sched_init(struct pk_alert_sched *s,

@@ -346,15 +346,16 @@ pk_alert_spool_key(const char *statedir, unsigned char *mackey, char *why,
 	return 0;
 }
 
-int
-pk_alert_spool_reject(const char *path, char *to, size_t tosize)
+/* Move path into the directory sub beside it (made 0700); to: where. */
+static int
+move_into(const char *path, const char *sub, char *to, size_t tosize)
 {
 	char dir[4096];
 	const char *slash = strrchr(path, '/');
 	int n = slash ? (int)(slash - path) : 1;
 
-	if (snprintf(dir, sizeof(dir), "%.*s/rejected", n, slash ? path : ".") >=
-	    (int)sizeof(dir) || snprintf(to, tosize, "%s/%s", dir,
+	if (snprintf(dir, sizeof(dir), "%.*s/%s", n, slash ? path : ".",
+	    sub) >= (int)sizeof(dir) || snprintf(to, tosize, "%s/%s", dir,
 	    slash ? slash + 1 : path) >= (int)tosize) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -362,4 +363,64 @@ pk_alert_spool_reject(const char *path, char *to, size_t tosize)
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
 		return -1;
 	return rename(path, to);
+}
+
+int
+pk_alert_spool_reject(const char *path, char *to, size_t tosize)
+{
+	return move_into(path, "rejected", to, tosize);
+}
+
+int
+pk_alert_spool_dead(const char *path, const char *reason, char *to,
+    size_t tosize)
+{
+	char rpath[4200];
+	json_t *r;
+	char *text;
+	int e;
+
+	if (move_into(path, "dead", to, tosize) == -1)
+		return -1;
+	snprintf(rpath, sizeof(rpath), "%s.reason", to);
+	r = json_pack("{s:s,s:f}", "reason", reason, "at", pk_now());
+	text = r != NULL ? json_dumps(r, JSON_COMPACT) : NULL;
+	json_decref(r);
+	if (text == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	e = pk_atomic_write(rpath, text, strlen(text), 0600);
+	free(text);
+	return e;
+}
+
+int
+pk_alert_spool_requeue(const char *dead_path, char *to, size_t tosize)
+{
+	char rpath[4200], dir[4096];
+	const char *slash = strrchr(dead_path, '/');
+	int n;
+
+	/* dead/NAME back to the spool directory above dead/. */
+	if (slash == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	n = (int)(slash - dead_path);
+	if (n < 5 || strncmp(dead_path + n - 5, "/dead", 5) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (snprintf(dir, sizeof(dir), "%.*s", n - 5, dead_path) >=
+	    (int)sizeof(dir) || snprintf(to, tosize, "%s%s", dir, slash) >=
+	    (int)tosize) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (rename(dead_path, to) == -1)
+		return -1;
+	snprintf(rpath, sizeof(rpath), "%s.reason", dead_path);
+	(void)unlink(rpath);
+	return 0;
 }

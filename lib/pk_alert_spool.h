@@ -73,6 +73,20 @@ int pk_alert_spool_key(const char *statedir,
  */
 int pk_alert_spool_reject(const char *path, char *to, size_t tosize);
 /*
+ * A notification its receiver refused for good (a dead letter): move its
+ * file into dead/ beside it (made 0700), with the reason beside it in
+ * NAME.reason ({"reason","at"}, 0600), where nothing delivers it; to
+ * receives the new path. 0, or -1 with errno.
+ */
+int pk_alert_spool_dead(const char *path, const char *reason, char *to,
+    size_t tosize);
+/*
+ * A dead letter (SPOOL/dead/NAME) back into SPOOL, its reason removed, to
+ * be delivered at the next start. 0, or -1 with errno (EINVAL: not a file
+ * of a dead/ directory).
+ */
+int pk_alert_spool_requeue(const char *dead_path, char *to, size_t tosize);
+/*
  * The entry files of dir, oldest first, after removing the temporary
  * files of interrupted writes. *paths is malloc'd (free each and it).
  * 0, or -1 with errno.

@@ -854,7 +854,7 @@ am_routed() {
 	run -1 grep -rq s3cret "$BATS_TEST_TMPDIR/st"
 }
 
-@test "ntfy: a message the server refuses (4xx) is not retried and stays in the spool" {
+@test "ntfy: a message the server refuses (4xx) is not retried: a dead letter, requeued by hand" {
 	start_http
 	echo 400 >"$BATS_TEST_TMPDIR/fail"
 	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
@@ -867,9 +867,11 @@ am_routed() {
 	EOF
 	sample 1 95 >"$BATS_TEST_TMPDIR/in"
 	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 2s "$BATS_TEST_TMPDIR/in"
-	run -0 grep -c "phone: delivery of .* failed for good: HTTP status 400" <<<"$stderr"
+	run -0 grep -c "phone: delivery of .* failed for good: HTTP status 400 (a dead letter" <<<"$stderr"
 	assert_output 1
-	[ "$(ls "$BATS_TEST_TMPDIR/st/spool" | wc -l)" -eq 1 ]
+	[ "$(ls "$BATS_TEST_TMPDIR/st/spool/dead" | grep -c '\.json$')" -eq 1 ]
+	run -0 perf-alert -s "$BATS_TEST_TMPDIR/st" requeue
+	[ "$(ls "$BATS_TEST_TMPDIR/st/spool" | grep -c '\.json$')" -eq 1 ]
 	# A 503 is retried; once the server accepts, it is delivered.
 	echo 503 >"$BATS_TEST_TMPDIR/fail"
 	PA_TEST_NTFY_TOKEN=t0ken run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 2s </dev/null
@@ -881,7 +883,7 @@ am_routed() {
 	# The default title, the default priority of WARNING, no tags.
 	run -0 jq -c '[.body, .headers.Title, .headers.Priority, .headers.Tags, .headers.Authorization]' "$BATS_TEST_TMPDIR/posts.jsonl"
 	assert_output '["[WARNING] hot firing on bot1","[WARNING] hot firing on bot1","4",null,"Bearer t0ken"]'
-	[ -z "$(ls "$BATS_TEST_TMPDIR/st/spool")" ]
+	[ -z "$(ls "$BATS_TEST_TMPDIR/st/spool" | grep '\.json$')" ]
 }
 
 @test "ntfy: bad keys are config errors with FILE:LINE:COL" {
@@ -1414,5 +1416,79 @@ label_sets() {
 		# bot1 was firing: it resolves; bot2 had resolved: nothing.
 		run -0 jq -c 'select(.type=="alert") | [.host, .state, .since, .severity]' <<<"$output"
 		assert_output '["bot1","resolved",1,"WARNING"]'
+	done
+}
+
+@test "dead letters: a notification refused for good (400) never blocks those behind it, across restarts" {
+	start_http
+	st=$BATS_TEST_TMPDIR/st
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	retry_min: 50ms
+	retry_max: 100ms
+	rules:
+	  - {name: hot, match: {type: sample}, when: cpu.util > 90}
+	receivers:
+	  - {name: hook, type: webhook, url: "http://127.0.0.1:$HTTP_PORT/"}
+	EOF
+	# The receiver refuses whatever names host poison (a 400), takes the rest.
+	echo "400 poison" >"$BATS_TEST_TMPDIR/fail"
+	{ sample 1 95 poison; sample 2 95 bot1; sample 3 95 bot2; } >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$st" -w 20s "$BATS_TEST_TMPDIR/in"
+	# The two others delivered, the poison once and once only.
+	run -0 jq -r '.body.host' "$BATS_TEST_TMPDIR/posts.jsonl"
+	assert_output "$(printf 'bot1\nbot2')"
+	assert_equal "$(echo "$stderr" | grep -c 'failed for good: HTTP status 400 (a dead letter')" 1
+	assert_equal "$(ls "$st/spool" | grep -c '\.json$' || true)" 0
+	assert_equal "$(ls "$st/spool/dead" | grep -c '\.json$')" 1
+	assert_equal "$(stat -c %a "$st/spool/dead")" 700
+	# A restart does not try it again, and what comes later goes through.
+	sample 4 95 bot3 >"$BATS_TEST_TMPDIR/in2"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$st" -w 20s "$BATS_TEST_TMPDIR/in2"
+	run -0 jq -r '.body.host' "$BATS_TEST_TMPDIR/posts.jsonl"
+	assert_output "$(printf 'bot1\nbot2\nbot3')"
+	# stats lists it, with its reason.
+	run -0 --separate-stderr perf-alert -s "$st" stats
+	echo "$output" | jq -s -e 'map(select(.type == "dead_letter")) |
+	    length == 1 and .[0].receiver == "hook" and .[0].host == "poison" and
+	    .[0].rule == "hot" and .[0].state == "firing" and
+	    .[0].reason == "HTTP status 400" and (.[0].dead_at | type) == "number"'
+	# requeue puts it back; the next start delivers it to a receiver that
+	# takes it now.
+	rm "$BATS_TEST_TMPDIR/fail"
+	run -0 --separate-stderr perf-alert -s "$st" requeue
+	echo "$output" | jq -e --arg s "$st/spool/" '.type == "requeued" and (.file | startswith($s))'
+	: >"$BATS_TEST_TMPDIR/in3"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$st" -w 20s "$BATS_TEST_TMPDIR/in3"
+	run -0 jq -r '.body.host' "$BATS_TEST_TMPDIR/posts.jsonl"
+	assert_output "$(printf 'bot1\nbot2\nbot3\npoison')"
+	run -0 --separate-stderr perf-alert -s "$st" stats
+	echo "$output" | jq -s -e 'map(select(.type == "dead_letter")) == []'
+	run -4 --separate-stderr perf-alert -s "$st" requeue nope.json
+	[[ $stderr == *"cannot requeue '$st/spool/dead/nope.json'"* ]]
+}
+
+@test "dead letters: 408 and 429 are retried; a 5xx is given up on at the 10th attempt" {
+	start_http
+	st=$BATS_TEST_TMPDIR/st
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	retry_min: 10ms
+	retry_max: 20ms
+	rules:
+	  - {name: hot, match: {type: sample}, when: cpu.util > 90}
+	receivers:
+	  - {name: hook, type: webhook, url: "http://127.0.0.1:$HTTP_PORT/"}
+	EOF
+	sample 1 95 >"$BATS_TEST_TMPDIR/in"
+	echo 500 >"$BATS_TEST_TMPDIR/fail"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$st" -w 20s "$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"delivery of "*" failed for good: HTTP status 500 (a dead letter"* ]]
+	assert_equal "$(echo "$stderr" | grep -c 'failed (attempt')" 3
+	assert_equal "$(ls "$st/spool/dead" | grep -c '\.json$')" 1
+	for code in 408 429; do
+		rm -rf "$st"
+		echo "$code" >"$BATS_TEST_TMPDIR/fail"
+		run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$st" -w 1s "$BATS_TEST_TMPDIR/in"
+		[[ $stderr != *"failed for good"* ]] || fail "$code: given up"
+		assert_equal "$(ls "$st/spool" | grep -c '\.json$')" 1
 	done
 }

@@ -139,6 +139,8 @@ cmd_stats(void *ctx, int argc, char **argv)
 			free(s->rule);
 	}
 	free(st);
+	/* And what no receiver will take: the dead letters. */
+	dead_letters_list(dir);
 	config_free(cfg);
 	pk_close_stdout();
 	return pk_bad_finish(&bad);

@@ -129,6 +129,20 @@ op_spool_remove(void *arg, struct pk_alert_job *j)
 	return pk_alert_spool_remove(&j->e);
 }
 
+/* Given up for good: into SPOOL/dead/, its reason beside it. */
+static int
+op_spool_dead(void *arg, struct pk_alert_job *j, const char *why)
+{
+	char to[4096];
+
+	(void)arg;
+	if (pk_alert_spool_dead(j->e.file, why, to, sizeof(to)) == -1)
+		return -1;
+	free(j->e.file);
+	j->e.file = pk_xstrdup(to);
+	return 0;
+}
+
 static const struct pk_alert_sched_ops deliv_ops = {
 	.clock = op_clock,
 	.hold = op_hold,
@@ -138,6 +152,7 @@ static const struct pk_alert_sched_ops deliv_ops = {
 	.periodic = op_periodic,
 	.spool_write = op_spool_write,
 	.spool_remove = op_spool_remove,
+	.spool_dead = op_spool_dead,
 };
 
 /*

@@ -361,5 +361,8 @@ void alert_event(struct alert_ctx *x, const char *event);
 /* the subcommands (pk_subcmd rows: ctx is the struct alert_opts) */
 int cmd_ack(void *ctx, int argc, char **argv);
 int cmd_stats(void *ctx, int argc, char **argv);
+int cmd_requeue(void *ctx, int argc, char **argv);
+/* cmd_requeue.c: one dead_letter record per dead letter of dir. */
+size_t dead_letters_list(const char *dir);
 
 #endif

@@ -180,12 +180,11 @@ am_deliver(struct receiver *x, const struct pk_alert_spool_entry *e,
 	char url[2048], *body;
 	int r;
 
-	(void)permanent;
 	json_array_append(arr, al);
 	body = json_dumps(arr, JSON_COMPACT);
 	snprintf(url, sizeof(url), "%s/api/v2/alerts", a->urls[e->peer]);
-	r = pk_alert_http_post(url, body, NULL, x->timeout_s, stop, err,
-	    errsize);
+	r = pk_alert_http_post_class(url, body, NULL, x->timeout_s, stop, err,
+	    errsize, permanent);
 	free(body);
 	json_decref(arr);
 	if (r == 0 && fp != NULL && state != NULL) {

@@ -177,7 +177,6 @@ email_deliver(struct receiver *x, const struct pk_alert_spool_entry *e,
 	FILE *f;
 	int rc;
 
-	(void)permanent;
 	if (rx_secret(m->pass_env, m->pass_file, pass, sizeof(pass)) == -1) {
 		snprintf(err, errsize, "cannot read '%s': %s", m->pass_file,
 		    strerror(errno));
@@ -234,7 +233,8 @@ email_deliver(struct receiver *x, const struct pk_alert_spool_entry *e,
 	smtp.ca_file = m->ca_file;
 	smtp.starttls = m->starttls;
 	smtp.timeout = x->timeout_s;
-	rc = pk_alert_smtp_send(&smtp, msg, msglen, stop, err, errsize);
+	rc = pk_alert_smtp_send(&smtp, msg, msglen, stop, err, errsize,
+	    permanent);
 	free(msg);
 	memset(pass, 0, sizeof(pass));
 	return rc;

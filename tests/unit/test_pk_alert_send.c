@@ -133,7 +133,7 @@ test_unreachable(void **state)
 	    2, &stop, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "127.0.0.1"));
 	assert_int_equal(pk_alert_smtp_send(&s, "Subject: x\r\n\r\nx\r\n", 16,
-	    &stop, err, sizeof(err)), -1);
+	    &stop, err, sizeof(err), NULL), -1);
 	assert_true(err[0] != '\0');
 }
 
