@@ -32,6 +32,7 @@ struct pk_alert_job {
 	unsigned long seq;		/* for its spool file's name */
 	int attempts;
 	double next_try;		/* on the scheduler's clock */
+	int inflight;			/* a worker is delivering it */
 	struct pk_alert_job *next;
 };
 
@@ -86,6 +87,12 @@ struct pk_alert_sched_ops {
 #define PK_ALERT_SCHED_DEAD_AFTER 10
 
 #define PK_ALERT_SCHED_MEMCAP 10000
+/*
+ * Delivery workers: receivers do not wait on each other (one that hangs
+ * holds one worker, until its timeout); one receiver's notifications go
+ * one at a time, in order, its peers included.
+ */
+#define PK_ALERT_SCHED_WORKERS 4
 #define PK_ALERT_SCHED_MAXBLOCKED 64
 
 struct pk_alert_sched {
@@ -100,9 +107,12 @@ struct pk_alert_sched {
 	/* The scheduler's own. */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	pthread_t th;
+	pthread_t th[PK_ALERT_SCHED_WORKERS];
 	struct pk_alert_job *head, *tail;
 	int quit, busy, started;
+	int spooling;			/* a worker is in the spool retry */
+	int disk_ep;			/* in an episode of spool failures */
+	unsigned long ep_written;	/* written from memory in it */
 	atomic_int stopping;		/* abort transfers: we are exiting */
 	unsigned long unspooled;	/* jobs not in the spool */
 	unsigned long dropped;		/* beyond memcap, all told */

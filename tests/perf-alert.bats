@@ -1492,3 +1492,42 @@ label_sets() {
 		assert_equal "$(ls "$st/spool" | grep -c '\.json$')" 1
 	done
 }
+
+@test "receivers do not wait on each other: one that hangs holds none of the others" {
+	# hook1 holds every request while $T/hang1 exists; hook2 answers.
+	T=$BATS_TEST_TMPDIR
+	p1=$(pk_free_port)
+	p2=$(pk_free_port)
+	touch "$T/hang1"
+	python3 "$HTTPD" "$p1" "$T/posts1.jsonl" "$T/fail1" "$T/hang1" 3>&- 5>&- &
+	PIDS="${PIDS:-} $!"
+	python3 "$HTTPD" "$p2" "$T/posts2.jsonl" "$T/fail2" "$T/hang2" 3>&- 5>&- &
+	PIDS="${PIDS:-} $!"
+	pk_wait_port "$p1" 10
+	pk_wait_port "$p2" 10
+	cat >"$T/r.yaml" <<-EOF
+	retry_min: 50ms
+	retry_max: 100ms
+	rules:
+	  - {name: hot, match: {type: sample}, when: cpu.util > 90}
+	receivers:
+	  - {name: hook1, type: webhook, url: "http://127.0.0.1:$p1/", timeout: 5m}
+	  - {name: hook2, type: webhook, url: "http://127.0.0.1:$p2/"}
+	EOF
+	# Five hosts' alerts, the input held open until hook2 has them all.
+	mkfifo "$T/in"
+	perf-alert -c "$T/r.yaml" -s "$T/st" -w 60s <"$T/in" >"$T/out" 2>"$T/err" &
+	pa=$!
+	exec 4>"$T/in"
+	for h in 1 2 3 4 5; do sample "$h" 95 "bot$h" >&4; done
+	wait_lines "$T/posts2.jsonl" 5 60 || fail "hook2 waited: $(cat "$T/err")"
+	run -0 jq -r '.body.host' "$T/posts2.jsonl"
+	assert_output "$(printf 'bot%s\n' 1 2 3 4 5)"
+	[ ! -s "$T/posts1.jsonl" ]
+	# hook1 answers again: all five, in order.
+	rm "$T/hang1"
+	exec 4>&-
+	wait "$pa"
+	run -0 jq -r '.body.host' "$T/posts1.jsonl"
+	assert_output "$(printf 'bot%s\n' 1 2 3 4 5)"
+}
