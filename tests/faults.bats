@@ -546,6 +546,8 @@ nspooled() { [ "$(find "$1" -name '*.json' | wc -l)" -eq "$2" ]; }
 	run -0 grep -c "cannot write '$d/state.json'" <<<"$stderr"
 	assert_output 1
 	[[ $stderr == *"6 history lines could not be written, 0 dropped: lost"* ]]
+	# Delivered from memory: no delivery reported as failed (#18).
+	[[ $stderr != *"failed (attempt"* ]] || fail "a delivery said failed: $stderr"
 	run -0 jq -r .key "$BATS_TEST_TMPDIR/posts.jsonl"
 	[ "${#lines[@]}" -eq 6 ]
 	alert_state_whole "$d"
