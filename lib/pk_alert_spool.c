@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,36 @@ fill(struct pk_alert_spool_entry *e, const char *path, const char *receiver,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The first field of the names: milliseconds, but never less than one
+ * more than the last name's, here or in the spool at start
+ * (pk_alert_spool_list), so that the order of the files is the order of
+ * the notifications even when the wall clock steps back, across restarts.
+ */
+static _Atomic unsigned long long last_order;
+
+static unsigned long long
+next_order(void)
+{
+	unsigned long long now = (unsigned long long)(pk_now() * 1000);
+	unsigned long long last = atomic_load(&last_order), want;
+
+	do
+		want = now > last ? now : last + 1;
+	while (!atomic_compare_exchange_weak(&last_order, &last, want));
+	return want;
+}
+
+static void
+seen_order(const char *name)
+{
+	unsigned long long v = strtoull(name, NULL, 10),
+	    last = atomic_load(&last_order);
+
+	while (v > last && !atomic_compare_exchange_weak(&last_order, &last, v))
+		;
 }
 
 static uint64_t
@@ -68,8 +99,8 @@ pk_alert_spool_write(const char *dir, const unsigned char *mackey,
 	/* The check of the bytes before it, ending the object. */
 	snprintf(s + n - 1, 33, ",\"mac\":\"%016llx\"}",
 	    (unsigned long long)mac_of(mackey, s, n));
-	if (snprintf(path, sizeof(path), "%s/%016.0f-%d-%06lu.json", dir,
-	    pk_now() * 1000, (int)getpid(), seq) >= (int)sizeof(path)) {
+	if (snprintf(path, sizeof(path), "%s/%016llu-%d-%06lu.json", dir,
+	    next_order(), (int)getpid(), seq) >= (int)sizeof(path)) {
 		free(s);
 		errno = ENAMETOOLONG;
 		return -1;
@@ -252,6 +283,7 @@ pk_alert_spool_list(const char *dir, char ***paths, size_t *np)
 		}
 		if (l < 6 || strcmp(de->d_name + l - 5, ".json") != 0)
 			continue;
+		seen_order(de->d_name);
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
 			if ((nv = realloc(v, cap * sizeof(*v))) == NULL)

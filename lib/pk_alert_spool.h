@@ -12,7 +12,9 @@
  * fsync, rename, fsync of the directory) with mode 0600 before anything
  * is sent, and removed only once the receiver accepted it, so a crash
  * loses nothing (at least once; the key makes duplicates recognisable).
- * Names sort in creation order: milliseconds, pid, a sequence number.
+ * Names sort in creation order: milliseconds (never less than one more
+ * than the last name's, this run's or the spool's at start, so a wall
+ * clock that steps back does not reorder them), pid, a sequence number.
  *
  *   {"receiver":"hook","peer":0,"key":"…","created":…,"alert":{…},"mac":"…"}
  *

@@ -171,12 +171,59 @@ test_integrity(void **state)
 	json_decref(alert);
 }
 
+/*
+ * A spool whose files are ahead of the wall clock (it stepped back, then
+ * a restart): what is written next sorts after them, in order (#18).
+ */
+static void
+test_order_survives_a_clock_step(void **state)
+{
+	char dir[] = "/tmp/pk_alert_spool.XXXXXX", path[4200];
+	unsigned char key[PK_ALERT_SPOOL_KEYLEN] = "0123456789abcde";
+	struct pk_alert_spool_entry w[2];
+	json_t *alert = json_pack("{s:s}", "rule", "hot");
+	char **paths;
+	size_t n, i;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	/* Written in the future: year 2223. */
+	snprintf(path, sizeof(path), "%s/8000000000000000-1-000001.json", dir);
+	f = fopen(path, "w");
+	fputs("{}", f);
+	fclose(f);
+	assert_int_equal(pk_alert_spool_list(dir, &paths, &n), 0);
+	assert_int_equal(n, 1);
+	free(paths[0]);
+	free(paths);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pk_alert_spool_write(dir, key, i + 1, "hook",
+		    0, "k", alert, &w[i]), 0);
+	assert_int_equal(pk_alert_spool_list(dir, &paths, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(paths[0], path);
+	assert_string_equal(paths[1], w[0].file);
+	assert_string_equal(paths[2], w[1].file);
+	assert_non_null(strstr(w[0].file, "/8000000000000001-"));
+	for (i = 0; i < 3; i++) {
+		unlink(paths[i]);
+		free(paths[i]);
+	}
+	free(paths);
+	for (i = 0; i < 2; i++)
+		pk_alert_spool_entry_release(&w[i]);
+	json_decref(alert);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_integrity),
+		cmocka_unit_test(test_order_survives_a_clock_step),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
