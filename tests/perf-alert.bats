@@ -1534,3 +1534,26 @@ label_sets() {
 	run -0 jq -r '.body.host' "$T/posts1.jsonl"
 	assert_output "$(printf 'bot%s\n' 1 2 3 4 5)"
 }
+
+@test "a kill just after a transition: the history, newer than state.json, says what is in progress" {
+	printf 'rules:\n  - {name: hot, match: {type: sample}, when: cpu.util > 90}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	st=$BATS_TEST_TMPDIR/st
+	sample 1 95 >"$BATS_TEST_TMPDIR/in1"
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$st" "$BATS_TEST_TMPDIR/in1"
+	cp -p "$st/state.json" "$BATS_TEST_TMPDIR/saved"
+	# Resolved, then firing again; killed before state.json was saved: the
+	# state.json of before, and a history that is newer.
+	{ sample 2 10; sample 3 95; } >"$BATS_TEST_TMPDIR/in2"
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$st" "$BATS_TEST_TMPDIR/in2"
+	cp "$BATS_TEST_TMPDIR/saved" "$st/state.json"
+	touch -d '-10 seconds' "$st/state.json"
+	# The restart knows the alert fires: it resolves it.
+	sample 4 10 >"$BATS_TEST_TMPDIR/in3"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$st" "$BATS_TEST_TMPDIR/in3"
+	[[ $stderr == *"state.json: older than '$st/history.jsonl' (stopped before its last save): the alerts in progress are rebuilt from the history"* ]]
+	run -0 jq -c 'select(.type == "alert") | [.state, .since]' <<<"$output"
+	assert_output '["resolved",3]'
+	# A clean stop saves state.json last: no rebuild at the next start.
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$st" "$BATS_TEST_TMPDIR/in3"
+	[[ $stderr != *"rebuilt"* ]]
+}

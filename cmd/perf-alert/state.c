@@ -506,12 +506,33 @@ state_load(struct alert_ctx *x)
 	json_error_t e;
 	json_t *o;
 	char why[256], aside[4200], hist[4200], *slash;
+	struct stat sst, hst;
 	int fd;
 
+	snprintf(hist, sizeof(hist), "%s", x->statefile);
+	if ((slash = strrchr(hist, '/')) != NULL)
+		snprintf(slash + 1, sizeof(hist) - (size_t)(slash + 1 - hist),
+		    "history.jsonl");
 	if ((fd = state_file_open(x->statefile, O_RDONLY)) == -1) {
 		if (errno != ENOENT)
 			pk_warn_errno("cannot open '%s' (alerts in progress not "
 			    "restored)", x->statefile);
+		return;
+	}
+	/*
+	 * state.json is saved at most once a second, the history at each
+	 * transition: a history written after it (a SIGKILL just after a
+	 * transition) knows better what is in progress.
+	 */
+	if (fstat(fd, &sst) == 0 && stat(hist, &hst) == 0 &&
+	    (hst.st_mtim.tv_sec > sst.st_mtim.tv_sec ||
+	    (hst.st_mtim.tv_sec == sst.st_mtim.tv_sec &&
+	    hst.st_mtim.tv_nsec > sst.st_mtim.tv_nsec))) {
+		close(fd);
+		pk_warn("%s: older than '%s' (stopped before its last save): "
+		    "the alerts in progress are rebuilt from the history",
+		    x->statefile, hist);
+		state_rebuild(x, hist);
 		return;
 	}
 	o = json_loadfd(fd, 0, &e);
@@ -529,9 +550,5 @@ state_load(struct alert_ctx *x)
 		pk_warn_errno("cannot set '%s' aside", x->statefile);
 	pk_warn("%s: corrupt (%s): set aside as '%s'; the alerts in progress "
 	    "are rebuilt from the history", x->statefile, why, aside);
-	snprintf(hist, sizeof(hist), "%s", x->statefile);
-	if ((slash = strrchr(hist, '/')) != NULL)
-		snprintf(slash + 1, sizeof(hist) - (size_t)(slash + 1 - hist),
-		    "history.jsonl");
 	state_rebuild(x, hist);
 }
