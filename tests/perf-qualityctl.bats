@@ -844,3 +844,76 @@ frame 4: ULTRA_LOW 576x324 jpeg q30 roi 0.5 features -"
 	run -0 --separate-stderr perf-qualityctl -n -c "$BATS_TEST_TMPDIR/q.yaml" "$BATS_TEST_TMPDIR/in"
 	echo "$output" | jq -s -e 'map(select(.type == "quality" and .reason == "pressure_high")) == []'
 }
+
+# The processes a test started and listed in $BATS_TEST_TMPDIR/pids are
+# stopped even when it fails.
+teardown() {
+	local p
+	[ -f "$BATS_TEST_TMPDIR/pids" ] || return 0
+	while read -r p; do
+		pk_stop_pid "$p"
+	done <"$BATS_TEST_TMPDIR/pids"
+}
+
+# Every task of pid: "TID NICE CPUS" (nice is field 19 of its stat, after
+# the parenthesised name).
+task_states() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		echo "${t##*/} $(sed 's/.*) //' "$t/stat" | cut -d' ' -f17)" \
+		    "$(awk '/^Cpus_allowed_list/ { print $2 }' "$t/status")"
+	done
+}
+
+# Whether every task of pid $1 (and $2 of them) runs at nice $3 on CPUs $4.
+tasks_at() {
+	local n
+	n=$(task_states "$1" | awk -v ni="$3" -v c="$4" \
+	    '$2 == ni && $3 == c { n++ } END { print n + 0 }')
+	[ "$n" = "$2" ] && [ "$(ls /proc/"$1"/task | wc -l)" = "$2" ]
+}
+
+@test "renice and affinity reach every thread, and threads started later" {
+	pidf=$BATS_TEST_TMPDIR/app.pid
+	"$PK_BUILD/tests/helpers/perf-qualityctl-threads" "$pidf" &
+	app=$!
+	echo "$app" >>"$BATS_TEST_TMPDIR/pids"
+	pk_wait_file "$pidf"
+	cat >"$BATS_TEST_TMPDIR/q.yaml" <<-EOF
+	pressure: { cpu: { low: 0, high: 100 } }
+	control: { initial: ULTRA_LOW }
+	components:
+	  app:
+	    pid_file: $pidf
+	    nice: { ULTRA_LOW: 10 }
+	    cpus: { ULTRA_LOW: "0" }
+	EOF
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	out=$BATS_TEST_TMPDIR/out
+	perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" "$BATS_TEST_TMPDIR/in" \
+	    >"$out" 2>"$BATS_TEST_TMPDIR/err" &
+	q=$!
+	echo "$q" >>"$BATS_TEST_TMPDIR/pids"
+	exec 5>"$BATS_TEST_TMPDIR/in"
+	echo '{"type":"sample","ts":10,"host":"h","cpu":{"util":99}}' >&5
+	wait_grep "$out" '"reason":"start"'
+	tasks_at "$app" 4 10 0
+	# A fifth thread that sets itself back to nice 0 on every CPU.
+	kill -USR1 "$app"
+	pk_wait_file "$pidf.5"
+	echo '{"type":"sample","ts":11,"host":"h","cpu":{"util":99}}' >&5
+	i=0
+	until tasks_at "$app" 5 10 0; do
+		i=$((i + 1))
+		[ "$i" -lt 200 ] || { task_states "$app"; false; }
+		sleep 0.1
+	done
+	exec 5>&-
+	wait "$q"
+	pk_stop_pid "$app"
+	run -0 jq -c 'select(.type == "quality") | .components.app.actuation | del(.pid)' "$out"
+	assert_output '{"threads":4}'
+	run -0 jq -r 'select(.type == "quality") | .components.app.actuation.pid' "$out"
+	assert_output "$app"
+	[ ! -s "$BATS_TEST_TMPDIR/err" ]
+}

@@ -120,12 +120,18 @@ double term_num(const struct pk_jval *v);
  * An actuator: one row per kind (act_state.c ...), registered in
  * actuators.c. On each level change (none with --dry-run) the engine
  * calls the rows in table order: apply for the change as a whole; the
- * rows that act on the components' processes (apply_comp) act together,
+ * rows that act on the components' threads (apply_task) act together,
  * at the place of the first of them, component by component: for each
  * configured component whose own level changed and that has a setting
- * of one of them, its pid_file is read once and every such row applies
- * its setting (a failure reported once per component). A row may own a
- * key of components.NAME (a per-level setting, parsed into data).
+ * of one of them, its pid_file is read once, /proc/PID/task is walked
+ * and every such row applies its setting to every thread (a failure
+ * reported once per component); the record's components.NAME.actuation
+ * says how many threads were changed. Between changes, at evaluations
+ * (at most ten a second) and while the input is idle, the threads of a
+ * component whose level has a non-default setting of a row (holds) are
+ * walked again and brought to it: threads started since, or that reset
+ * themselves. A row may own a key of components.NAME (a per-level
+ * setting, parsed into data).
  */
 struct actuator_type {
 	const char *name;
@@ -136,9 +142,15 @@ struct actuator_type {
 	/* A level change; rec is its record (apply may keep a reference). */
 	void (*apply)(struct qctl *q, const struct pk_quality_change *ch,
 	    json_t *rec);
-	/* Component k's process pid is to run at level, with data. */
-	void (*apply_comp)(struct qctl *q, struct comp *k, int level,
-	    const void *data, long pid);
+	/*
+	 * Thread tid of component k's process is to run at level, with
+	 * data: 1 if it was changed, 0 if it already was so, -1 with errno
+	 * (ESRCH: the thread ended; reported by the row otherwise).
+	 */
+	int (*apply_task)(struct qctl *q, struct comp *k, int level,
+	    const void *data, long tid);
+	/* Whether data at level is other than the default. */
+	int (*holds)(const void *data, int level);
 	void (*tick)(struct qctl *q);		/* after every record read */
 	void (*idle)(struct qctl *q);		/* the input is idle */
 	void (*release)(struct qctl *q);	/* the end */
@@ -150,6 +162,8 @@ int act_slot(const struct actuator_type *a);
 void acts_apply(struct qctl *q, const struct pk_quality_change *ch,
     json_t *rec);
 void acts_tick(struct qctl *q);
+/* The threads of components at a held level brought to it (see above). */
+void acts_refresh(struct qctl *q, int force);
 void acts_idle(struct qctl *q);
 void acts_release(struct qctl *q);
 
@@ -264,6 +278,7 @@ struct qctl {
 	struct pk_spawn children[MAX_CHILDREN];
 	int nchildren;
 	unsigned long long allcpus[16];
+	double last_refresh;	/* monotonic time of the last acts_refresh */
 	/* the terms of the last evaluation, for the records */
 	struct input *inputs;	/* one per config term */
 	double pressure;	/* the raw pressure of the last one, or NAN */
