@@ -734,6 +734,11 @@ PK_QUALITY_OVERRIDE
 PK_QUALITY_PRESSURE
 PK_QUALITY_PREV
 PK_QUALITY_REASON
+PK_QUALITY_SETTING_COMPRESSION_QUALITY
+PK_QUALITY_SETTING_FEATURES
+PK_QUALITY_SETTING_FRAME_SKIP
+PK_QUALITY_SETTING_RESOLUTION_SCALE
+PK_QUALITY_SETTING_ROI_SCALE
 PK_QUALITY_STATE"
 	run -0 grep -x 'PK_QUALITY_LEVEL=MEDIUM' "$log"
 }
@@ -916,4 +921,66 @@ tasks_at() {
 	run -0 jq -r 'select(.type == "quality") | .components.app.actuation.pid' "$out"
 	assert_output "$app"
 	[ ! -s "$BATS_TEST_TMPDIR/err" ]
+}
+
+@test "open settings: any key of a level, typed, in the record, state.json and the command's environment" {
+	cat >"$BATS_TEST_TMPDIR/q.yaml" <<-'EOF'
+	pressure: { cpu: { low: 0, high: 100 } }
+	control: { initial: MEDIUM }
+	levels:
+	  LOW: { bitrate_kbps: 800, model: yolo-n, planner_horizon_s: 2.5,
+	         hdr: false, cams: [front, rear] }
+	  MEDIUM: { bitrate_kbps: 1500, model: "yolo-s", planner_horizon_s: 4,
+	            hdr: true, cams: [], rates: [10, 2.5] }
+	features: { tracking: LOW }
+	EOF
+	log=$BATS_TEST_TMPDIR/env
+	run -0 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" \
+	    -e "env | grep '^PK_QUALITY_SETTING_' | LC_ALL=C sort >'$log'" \
+	    "$F/hover.jsonl"
+	want='{"resolution_scale":0.7,"compression_quality":70,"frame_skip":1,"roi_scale":0.85,"features":["tracking"],"bitrate_kbps":1500,"model":"yolo-s","planner_horizon_s":4,"hdr":true,"cams":[],"rates":[10,2.5]}'
+	run -0 jq -c 'select(.type == "quality") | .settings' <<<"$output"
+	assert_output "$want"
+	run -0 jq -c .settings "$PERF_QUALITYCTL_DIR/state.json"
+	assert_output "$want"
+	run -0 cat "$log"
+	assert_output "PK_QUALITY_SETTING_BITRATE_KBPS=1500
+PK_QUALITY_SETTING_CAMS=
+PK_QUALITY_SETTING_COMPRESSION_QUALITY=70
+PK_QUALITY_SETTING_FEATURES=tracking
+PK_QUALITY_SETTING_FRAME_SKIP=1
+PK_QUALITY_SETTING_HDR=1
+PK_QUALITY_SETTING_MODEL=yolo-s
+PK_QUALITY_SETTING_PLANNER_HORIZON_S=4
+PK_QUALITY_SETTING_RATES=10,2.5
+PK_QUALITY_SETTING_RESOLUTION_SCALE=0.7
+PK_QUALITY_SETTING_ROI_SCALE=0.85"
+	# LOW's own, and a key a level lacks is absent from it.
+	run -0 --separate-stderr perf-qualityctl -n -c "$BATS_TEST_TMPDIR/q.yaml" "$F/overload.jsonl"
+	run -0 jq -c 'select(.type == "quality" and .level == "LOW" and .reason != "impact") | .settings
+	    | [.bitrate_kbps, .model, .planner_horizon_s, .hdr, .cams, has("rates")]' <<<"$output"
+	assert_output '[800,"yolo-n",2.5,false,["front","rear"],false]'
+}
+
+@test "open settings: one type per key in every level, errors at FILE:LINE:COL" {
+	cat >"$BATS_TEST_TMPDIR/q.yaml" <<-'EOF'
+	levels:
+	  LOW: { bitrate_kbps: 800, cams: [a, 1] }
+	  MEDIUM: { bitrate_kbps: fast, Bad: 1, x: { a: 1 } }
+	  HIGH: { y: [a, "b,c"], features: 1, z: }
+	EOF
+	run -2 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" /dev/null
+	[ -z "$output" ]
+	f=$BATS_TEST_TMPDIR/q.yaml
+	[[ $stderr == *"$f:2:39: a list setting holds numbers or strings, not both"* ]]
+	[[ $stderr == *"$f:3:27: setting 'bitrate_kbps' is a string here but a number in LOW (line 2)"* ]]
+	[[ $stderr == *"$f:3:33: setting 'Bad': a name is a lowercase letter"* ]]
+	[[ $stderr == *"$f:3:44: a setting is a number, a string, a boolean or a list"* ]]
+	[[ $stderr == *"$f:4:18: a list item must not hold ','"* ]]
+	[[ $stderr == *"$f:4:26: a level's features are set under 'features:'"* ]]
+	[[ $stderr == *"$f:4:42: a setting needs a value"* ]]
+	# The vision keys keep their ranges.
+	printf 'levels:\n  LOW: { roi_scale: 3 }\n' >"$f"
+	run -2 --separate-stderr perf-qualityctl -c "$f" /dev/null
+	[[ $stderr == *"$f:2:21: '3' is too large"* ]]
 }

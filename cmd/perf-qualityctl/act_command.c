@@ -3,10 +3,12 @@
  * The on-change command (-e): /bin/sh -c COMMAND on every level change,
  * through pk_spawn, in the background. It reads /dev/null, writes into
  * our stderr (never into the records), gets the PK_QUALITY_* variables
- * of the change (any inherited ones removed); at most MAX_CHILDREN run at
+ * of the change and PK_QUALITY_SETTING_* of its level's settings (any
+ * inherited PK_QUALITY_* removed); at most MAX_CHILDREN run at
  * once, each reaped when it ends, and waited for at the end of input.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -42,56 +44,68 @@ command_reap(struct qctl *q)
 	}
 }
 
+/*
+ * Start cmd for a change to level from prev (-1: none), the settings of
+ * level in its environment.
+ */
 static void
-command_apply(struct qctl *q, const struct pk_quality_change *ch, json_t *rec)
+command_start(struct qctl *q, const char *cmd,
+    const struct pk_quality_change *ch, int level, int prev)
 {
-	char env[7][4200];
-	const char *envp[9];
+	char **env = NULL;
+	size_t i, n = 0;
 	struct pk_spawn *s;
-	size_t i;
 
-	(void)rec;
-	if (q->o->on_change == NULL)
-		return;
 	command_reap(q);
 	if (q->nchildren == MAX_CHILDREN) {
 		pk_warn("%d on-change commands still running: not starting "
 		    "another for %s", MAX_CHILDREN,
-		    pk_quality_level_name(ch->level));
+		    pk_quality_level_name(level));
 		q->cmd_failed++;
 		return;
 	}
-	snprintf(env[0], sizeof(env[0]), "PK_QUALITY_LEVEL=%s",
-	    pk_quality_level_name(ch->level));
-	snprintf(env[1], sizeof(env[1]), "PK_QUALITY_LEVEL_INDEX=%d", ch->level);
-	snprintf(env[2], sizeof(env[2]), "PK_QUALITY_PREV=%s",
-	    ch->prev < 0 ? "" : pk_quality_level_name(ch->prev));
-	snprintf(env[3], sizeof(env[3]), "PK_QUALITY_REASON=%s",
+	env = pk_xcalloc(10, sizeof(*env));
+	env[n++] = pk_xstrdup("PK_QUALITY_*");
+	env[n++] = pk_xasprintf("PK_QUALITY_LEVEL=%s",
+	    pk_quality_level_name(level));
+	env[n++] = pk_xasprintf("PK_QUALITY_LEVEL_INDEX=%d", level);
+	env[n++] = pk_xasprintf("PK_QUALITY_PREV=%s",
+	    prev < 0 ? "" : pk_quality_level_name(prev));
+	env[n++] = pk_xasprintf("PK_QUALITY_REASON=%s",
 	    pk_quality_reason_name(ch->reason));
-	snprintf(env[4], sizeof(env[4]), "PK_QUALITY_PRESSURE=%.1f",
+	env[n++] = pk_xasprintf("PK_QUALITY_PRESSURE=%.1f",
 	    isnan(ch->pressure) ? 0.0 : ch->pressure);
-	snprintf(env[5], sizeof(env[5]), "PK_QUALITY_OVERRIDE=%d",
+	env[n++] = pk_xasprintf("PK_QUALITY_OVERRIDE=%d",
 	    q->ctl.override >= 0);
-	snprintf(env[6], sizeof(env[6]), "PK_QUALITY_STATE=%s",
+	env[n++] = pk_xasprintf("PK_QUALITY_STATE=%s",
 	    q->have_dir ? q->state_path : "");
-	envp[0] = "PK_QUALITY_*";
-	for (i = 0; i < 7; i++)
-		envp[i + 1] = env[i];
-	envp[8] = NULL;
+	env[n] = NULL;
+	settings_env(q->cfg, level, &env, &n);
 	s = &q->children[q->nchildren];
 	memset(s, 0, sizeof(*s));
-	s->shell_cmd = q->o->on_change;
-	s->env = envp;
+	s->shell_cmd = cmd;
+	s->env = (const char *const *)env;
 	s->no_stdin = 1;
 	s->stdout_to_stderr = 1;
 	if (pk_spawn_start(s) == -1) {
 		pk_warn_errno("cannot run the on-change command");
 		q->cmd_failed++;
-		return;
+	} else {
+		q->nchildren++;
+		q->cmd_run++;
 	}
-	s->env = NULL;		/* envp is ours only until here */
-	q->nchildren++;
-	q->cmd_run++;
+	s->env = NULL;		/* env is ours only until here */
+	for (i = 0; i < n; i++)
+		free(env[i]);
+	free(env);
+}
+
+static void
+command_apply(struct qctl *q, const struct pk_quality_change *ch, json_t *rec)
+{
+	(void)rec;
+	if (q->o->on_change != NULL)
+		command_start(q, q->o->on_change, ch, ch->level, ch->prev);
 }
 
 static void

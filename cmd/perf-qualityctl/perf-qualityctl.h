@@ -174,6 +174,23 @@ struct levelset {
 	long long frame_skip;
 };
 
+/*
+ * A level setting the user defined (levels.LEVEL.KEY), beyond the four
+ * vision keys of struct levelset: one type in every level it appears in.
+ */
+#define SETTINGS_MAX 64		/* keys */
+#define SETTING_STR_MAX 1024	/* bytes of a string */
+#define SETTING_LIST_MAX 64	/* items of a list */
+enum setting_type { SET_NUM, SET_STR, SET_BOOL, SET_LIST_NUM, SET_LIST_STR,
+	SET_LIST_EMPTY };
+
+struct setting {
+	char *key;
+	enum setting_type type;
+	json_t *val[PK_QUALITY_NLEVELS];	/* NULL: not at that level */
+	char where[96];		/* its first level and line, for messages */
+};
+
 struct feature {
 	char *name;
 	int min_level;
@@ -194,6 +211,8 @@ struct config {
 	struct term *terms;
 	size_t nterms;
 	struct levelset levels[PK_QUALITY_NLEVELS];
+	struct setting *settings;
+	size_t nsettings;
 	struct feature *features;
 	size_t nfeatures;
 	struct compcfg *comps;
@@ -308,6 +327,12 @@ void qctl_change(struct qctl *q, double ts,
 
 /* records.c */
 json_t *settings_json(const struct config *c, int level);
+/*
+ * The settings of level as "PK_QUALITY_SETTING_KEY=value" strings
+ * (numbers as in the record, booleans 1 or 0, lists joined with ','),
+ * appended to *env (NULL-terminated, *n entries): free them.
+ */
+void settings_env(const struct config *c, int level, char ***env, size_t *n);
 json_t *change_record(struct qctl *q, double ts,
     const struct pk_quality_change *ch);
 void emit_impact(struct qctl *q, double ts,
