@@ -984,3 +984,42 @@ PK_QUALITY_SETTING_ROI_SCALE=0.85"
 	run -2 --separate-stderr perf-qualityctl -c "$f" /dev/null
 	[[ $stderr == *"$f:2:21: '3' is too large"* ]]
 }
+
+@test "components' own on_change: each with its own level and settings; PK_QUALITY_STATE absolute" {
+	cd "$BATS_TEST_TMPDIR"
+	cat >q.yaml <<-'EOF'
+	pressure: { cpu: { low: 0, high: 100 } }
+	control: { initial: MEDIUM }
+	levels:
+	  ULTRA_LOW: { bitrate_kbps: 300 }
+	  LOW: { bitrate_kbps: 800 }
+	  MEDIUM: { bitrate_kbps: 1500, model: yolo-s }
+	  HIGH: { bitrate_kbps: 2500 }
+	  ULTRA_HIGH: { bitrate_kbps: 4000 }
+	components:
+	  camera:
+	    on_change: 'echo "$PK_QUALITY_COMPONENT $PK_QUALITY_PRIORITY $PK_QUALITY_PREV>$PK_QUALITY_LEVEL $PK_QUALITY_LEVEL_INDEX $PK_QUALITY_SETTING_BITRATE_KBPS ${PK_QUALITY_SETTING_MODEL-none} $PK_QUALITY_REASON" >>comp.log'
+	  planner:
+	    priority: 2
+	    on_change: 'echo "$PK_QUALITY_COMPONENT $PK_QUALITY_PRIORITY $PK_QUALITY_PREV>$PK_QUALITY_LEVEL $PK_QUALITY_LEVEL_INDEX $PK_QUALITY_SETTING_BITRATE_KBPS ${PK_QUALITY_SETTING_MODEL-none} $PK_QUALITY_REASON" >>comp.log; echo "$PK_QUALITY_STATE" >>state.log'
+	EOF
+	run -0 --separate-stderr perf-qualityctl -c q.yaml -d st \
+	    -e 'echo "$PK_QUALITY_STATE" >>state.log' "$F/overload.jsonl"
+	[ -z "$stderr" ]
+	run -0 sort comp.log
+	assert_output "camera 0 >MEDIUM 2 1500 yolo-s start
+camera 0 LOW>ULTRA_LOW 0 300 none pressure_high
+camera 0 MEDIUM>LOW 1 800 none pressure_high
+planner 2 >ULTRA_HIGH 4 4000 none start
+planner 2 HIGH>MEDIUM 2 1500 yolo-s pressure_high
+planner 2 ULTRA_HIGH>HIGH 3 2500 none pressure_high"
+	# -e three times, the planner three times: always the absolute path.
+	run -0 sort -u state.log
+	assert_output "$(realpath st)/state.json"
+	run -0 wc -l <state.log
+	assert_output 6
+	# An on_change that is no command is a config error.
+	printf 'components:\n  cam: { on_change: [a] }\n' >bad.yaml
+	run -2 --separate-stderr perf-qualityctl -c bad.yaml /dev/null
+	[[ $stderr == *"bad.yaml:2:21: expected a string"* ]]
+}

@@ -126,7 +126,7 @@ has_task_rows(const struct qctl *q, const struct comp *k, int level,
 
 /* The thread rows for the components due, their actuation in rec. */
 static void
-acts_tasks(struct qctl *q, int level, json_t *rec)
+acts_tasks(struct qctl *q, json_t *rec)
 {
 	json_t *comps = json_object_get(rec, "components");
 	size_t i;
@@ -137,9 +137,9 @@ acts_tasks(struct qctl *q, int level, json_t *rec)
 		struct comp *k = &q->comps[i];
 		json_t *a, *o;
 
-		if (!comp_due(q, k, level, &cl))
+		if (!k->due)
 			continue;
-		k->applied = cl;
+		cl = k->applied;
 		if (!has_task_rows(q, k, cl, 0) || (pid = comp_pid(q, k)) < 0)
 			continue;
 		n = tasks_apply(q, k, cl, pid, 0, &failed);
@@ -179,24 +179,50 @@ acts_refresh(struct qctl *q, int force)
 	}
 }
 
+/* Row j's comp_change for every component due that has its setting. */
+static void
+acts_comp_change(struct qctl *q, size_t j, const struct pk_quality_change *ch)
+{
+	size_t i;
+
+	for (i = 0; i < q->ncomps; i++) {
+		struct comp *k = &q->comps[i];
+		const void *d;
+
+		if (k->due && (d = comp_act(q, k, act_types[j])) != NULL)
+			act_types[j]->comp_change(q, k, d, ch);
+	}
+}
+
 void
 acts_apply(struct qctl *q, const struct pk_quality_change *ch, json_t *rec)
 {
 	size_t i;
-	int tasks_done = 0;
+	int tasks_done = 0, cl;
 
 	if (q->o->dry_run)
 		return;
+	for (i = 0; i < q->ncomps; i++) {
+		struct comp *k = &q->comps[i];
+
+		k->due = comp_due(q, k, ch->level, &cl);
+		if (k->due) {
+			k->prev = k->applied;
+			k->applied = cl;
+		}
+	}
 	for (i = 0; act_types[i] != NULL; i++) {
 		if (act_types[i]->apply_task != NULL && !tasks_done) {
-			acts_tasks(q, ch->level, rec);
+			acts_tasks(q, rec);
 			tasks_done = 1;
 		}
 		if (act_types[i]->apply != NULL)
 			act_types[i]->apply(q, ch, rec);
+		if (act_types[i]->comp_change != NULL)
+			acts_comp_change(q, i, ch);
 	}
 	if (!tasks_done)
-		acts_tasks(q, ch->level, rec);
+		acts_tasks(q, rec);
 }
 
 /* Call the hook at offset off of every row that has one. */

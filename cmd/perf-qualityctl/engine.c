@@ -54,6 +54,7 @@ comp_find(struct qctl *q, const char *name, int create)
 	snprintf(k->name, sizeof(k->name), "%s", name);
 	k->cfg = cfg_index(q->cfg, name);
 	k->applied = -1;
+	k->prev = -1;
 	return k;
 }
 

@@ -25,7 +25,8 @@
 #include "pk_yaml.h"
 
 #define MAX_COMPONENTS 64
-#define MAX_CHILDREN 8
+#define MAX_CHILDREN 8		/* of one command running at once */
+#define MAX_CHILDREN_ALL 64	/* of all commands */
 #define NAME_MAX_LEN 64
 #define METRIC_STEP 1.0	/* kept-record evaluations, at most one a second */
 #define TERM_TYPES_MAX 16	/* rows of term_types */
@@ -130,8 +131,10 @@ double term_num(const struct pk_jval *v);
  * (at most ten a second) and while the input is idle, the threads of a
  * component whose level has a non-default setting of a row (holds) are
  * walked again and brought to it: threads started since, or that reset
- * themselves. A row may own a key of components.NAME (a per-level
- * setting, parsed into data).
+ * themselves. A row with comp_change is told, at its place in the
+ * table, of each component with its setting whose own level changed. A
+ * row may own a key of components.NAME (a per-level setting, parsed
+ * into data).
  */
 struct actuator_type {
 	const char *name;
@@ -151,6 +154,12 @@ struct actuator_type {
 	    const void *data, long tid);
 	/* Whether data at level is other than the default. */
 	int (*holds)(const void *data, int level);
+	/*
+	 * Component k, with data, changed its own level (k->prev to
+	 * k->applied) in the change ch, after apply of the same row.
+	 */
+	void (*comp_change)(struct qctl *q, struct comp *k, const void *data,
+	    const struct pk_quality_change *ch);
 	void (*tick)(struct qctl *q);		/* after every record read */
 	void (*idle)(struct qctl *q);		/* the input is idle */
 	void (*release)(struct qctl *q);	/* the end */
@@ -244,6 +253,8 @@ struct comp {
 	int cfg;		/* index into config comps, or -1 */
 	struct kept val[TERM_TYPES_MAX];
 	int applied;		/* the level last actuated, or -1 */
+	int prev;		/* the one before, or -1 */
+	int due;		/* its level changes in the change at hand */
 	int warned;		/* actuation failed and was reported */
 };
 
@@ -294,7 +305,8 @@ struct qctl {
 	json_t *state;		/* the change not yet in the state file */
 	double state_written;	/* monotonic time of the last write */
 	/* on-change children */
-	struct pk_spawn children[MAX_CHILDREN];
+	struct pk_spawn children[MAX_CHILDREN_ALL];
+	int child_of[MAX_CHILDREN_ALL];	/* its command: -1 -e, else comps[i] */
 	int nchildren;
 	unsigned long long allcpus[16];
 	double last_refresh;	/* monotonic time of the last acts_refresh */
