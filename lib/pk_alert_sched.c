@@ -117,14 +117,21 @@ pk_alert_sched_submit(struct pk_alert_sched *s, struct pk_alert_job *j)
 	err = errno;
 	pthread_mutex_lock(&s->mu);
 	s->diskerr = 1;
-	if (held == 0 && s->unspooled == 0) {
+	/*
+	 * Said once an episode: until the spool takes writes again, even if
+	 * the workers deliver what waits in memory meanwhile.
+	 */
+	if (held == 0 && s->unspooled == 0 && !s->disk_ep) {
 		errno = err;
 		pk_warn_errno("cannot write to the spool '%s'", s->spool);
 		pk_warn("notifications wait in memory (at most %zu), are "
 		    "delivered from there and written to the spool once it "
 		    "takes writes", s->memcap);
-		s->next_spool = s->ops->clock(s->arg) + 1;
+		s->disk_ep = 1;
+		s->ep_written = 0;
 	}
+	if (held == 0 && s->unspooled == 0)
+		s->next_spool = s->ops->clock(s->arg) + 1;
 	if (s->unspooled >= s->memcap) {
 		if (s->dropped_ep++ == 0)
 			pk_warn("more than %zu notifications wait for the spool "
@@ -191,22 +198,34 @@ spool_retry(struct pk_alert_sched *s)
 	unsigned long done = 0;
 	int r;
 
+	/* One worker at a time; a job it writes is no other's meanwhile. */
+	s->spooling = 1;
 	for (j = s->head; j != NULL && s->unspooled > 0; j = j->next) {
 		if (j->e.file != NULL)
 			continue;
+		/* Being delivered from memory: the spool's order waits for it. */
+		if (j->inflight)
+			break;
+		j->inflight = 1;
 		pthread_mutex_unlock(&s->mu);
 		r = s->ops->spool_write(s->arg, j);
 		pthread_mutex_lock(&s->mu);
+		j->inflight = 0;
 		if (r == -1)
 			break;
 		s->unspooled--;
+		s->ep_written++;
 		done++;
 	}
+	s->spooling = 0;
 	s->next_spool = s->ops->clock(s->arg) + 1;
+	/* The episode is over once all is written (some may go in passes). */
 	if (s->unspooled == 0) {
 		pk_warn("the spool '%s' takes writes again: %lu notifications "
-		    "written from memory%s", s->spool, done,
+		    "written from memory%s", s->spool, s->ep_written,
 		    s->dropped_ep ? "" : ", none lost");
+		s->disk_ep = 0;
+		s->ep_written = 0;
 		if (s->dropped_ep > 0)
 			pk_warn("%lu notifications were dropped while the spool "
 			    "could not be written (more than %zu held in memory)",
@@ -230,11 +249,49 @@ drop(struct pk_alert_sched *s, struct pk_alert_job *j)
 }
 
 /*
+ * Another worker delivers a job of j's receiver (by name, so that a
+ * reload's new receiver waits for the old one's delivery too): j waits,
+ * so that each receiver sees its notifications in order.
+ */
+static int
+receiver_busy(const struct pk_alert_sched *s, const struct pk_alert_job *j)
+{
+	const struct pk_alert_job *k;
+
+	if (s->busy == 0)
+		return 0;
+	for (k = s->head; k != NULL && k != j; k = k->next)
+		if (k->inflight && strcmp(k->e.receiver, j->e.receiver) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A spooled job given up for good: into the dead letters (or, without
+ * them, left in the spool), said once on stderr; it never blocks the
+ * jobs behind it.
+ */
+static int
+bury(struct pk_alert_sched *s, struct pk_alert_job *j, const char *why)
+{
+	if (s->ops->spool_dead != NULL && s->ops->spool_dead(s->arg, j,
+	    why) == 0) {
+		pk_warn("%s: delivery of %s failed for good: %s (a dead letter: "
+		    "'%s')", j->e.receiver, j->e.key, why, j->e.file);
+		return 1;
+	}
+	pk_warn("%s: delivery of %s failed for good: %s ('%s' stays in the "
+	    "spool)", j->e.receiver, j->e.key, why, j->e.file);
+	return 0;
+}
+
+/*
  * One round, the lock held (let go while delivering): 1 if it did
  * something, else 0 with *wake.
  */
+
 static int
-round_locked(struct pk_alert_sched *s, double *wake)
+round_locked(struct pk_alert_sched *s, double *wake, int worker)
 {
 	struct {
 		struct pk_alert_sched_target *t;
@@ -246,15 +303,16 @@ round_locked(struct pk_alert_sched *s, double *wake)
 	double now = s->ops->clock(s->arg), back;
 	char err[512];
 	void *targets;
-	int ok, permanent = 0;
+	int ok, permanent = 0, buried = 0;
 
 	*wake = now + s->tick;
-	if (s->unspooled > 0 && now >= s->next_spool) {
+	if (s->unspooled > 0 && now >= s->next_spool && !s->spooling) {
 		spool_retry(s);
 		return 1;
 	}
 	targets = s->ops->hold(s->arg);
-	if (s->ops->periodic != NULL) {
+	/* The periodic work is the first worker's: one at a time. */
+	if (s->ops->periodic != NULL && worker == 0) {
 		pthread_mutex_unlock(&s->mu);
 		s->ops->periodic(s->arg, targets, now, &s->stopping);
 		pthread_mutex_lock(&s->mu);
@@ -266,12 +324,14 @@ round_locked(struct pk_alert_sched *s, double *wake)
 	 * retried "firing" never overtakes its "resolved".
 	 */
 	for (j = s->head; j != NULL; j = j->next) {
+		if (j->inflight || receiver_busy(s, j))
+			continue;
 		t = s->ops->target(s->arg, targets, j->e.receiver);
 		if (t == NULL) {
-			/* Gone from the configuration: keep its file. */
+			/* Gone from the configuration: a dead letter. */
 			if (j->e.file != NULL)
-				pk_warn("no receiver '%s' any more: '%s' stays "
-				    "in the spool", j->e.receiver, j->e.file);
+				s->dead += (unsigned long)bury(s, j,
+				    "no such receiver any more");
 			else
 				pk_warn("no receiver '%s' any more: a "
 				    "notification held in memory is dropped",
@@ -314,6 +374,7 @@ round_locked(struct pk_alert_sched *s, double *wake)
 	if (t->rate_per_min > 0)
 		t->tokens -= 1;
 	s->busy++;
+	j->inflight = 1;
 	back = s->retry_min * pow(2, j->attempts);
 	if (back > s->retry_max)
 		back = s->retry_max;
@@ -321,14 +382,16 @@ round_locked(struct pk_alert_sched *s, double *wake)
 	err[0] = '\0';
 	ok = s->ops->deliver(s->arg, t, j, &s->stopping, err, sizeof(err),
 	    &permanent) == 0;
+	/* A receiver that keeps failing it: as refused, after a bound. */
+	if (!ok && permanent == PK_ALERT_SERVER_ERROR)
+		permanent = j->attempts + 1 >= PK_ALERT_SCHED_DEAD_AFTER ?
+		    PK_ALERT_REFUSED : 0;
 	if (ok && j->e.file != NULL) {
 		if (s->ops->spool_remove(s->arg, j) == -1)
 			pk_warn_errno("cannot remove '%s'", j->e.file);
 	} else if (!ok && permanent) {
 		if (j->e.file != NULL)
-			pk_warn("%s: delivery of %s failed for good: %s ('%s' "
-			    "stays in the spool)", j->e.receiver, j->e.key, err,
-			    j->e.file);
+			buried = bury(s, j, err);
 		else
 			pk_warn("%s: delivery of %s failed for good: %s (it "
 			    "was not in the spool: lost)", j->e.receiver,
@@ -343,6 +406,7 @@ round_locked(struct pk_alert_sched *s, double *wake)
 	s->ops->release(s->arg, targets);
 	pthread_mutex_lock(&s->mu);
 	s->busy--;
+	j->inflight = 0;
 	if (ok) {
 		s->delivered++;
 		/* Delivered from memory: nothing left to spool. */
@@ -352,6 +416,7 @@ round_locked(struct pk_alert_sched *s, double *wake)
 		pk_alert_job_free(j);
 	} else {
 		s->failures++;
+		s->dead += (unsigned long)buried;
 		if (permanent)
 			drop(s, j);
 	}
@@ -365,7 +430,7 @@ pk_alert_sched_step(struct pk_alert_sched *s, double *wake)
 	int r;
 
 	pthread_mutex_lock(&s->mu);
-	r = round_locked(s, wake);
+	r = round_locked(s, wake, 0);
 	pthread_mutex_unlock(&s->mu);
 	return r;
 }
@@ -388,15 +453,23 @@ wait_for(struct pk_alert_sched *s, double w)
 	pthread_cond_timedwait(&s->cv, &s->mu, &ts);
 }
 
+struct worker {
+	struct pk_alert_sched *s;
+	int id;
+};
+
 static void *
 sched_main(void *arg)
 {
-	struct pk_alert_sched *s = arg;
+	struct worker *w = arg;
+	struct pk_alert_sched *s = w->s;
+	int id = w->id;
 	double wake;
 
+	free(w);
 	pthread_mutex_lock(&s->mu);
 	while (!s->quit)
-		if (round_locked(s, &wake) == 0 && !s->quit)
+		if (round_locked(s, &wake, id) == 0 && !s->quit)
 			wait_for(s, wake - s->ops->clock(s->arg));
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
@@ -411,13 +484,27 @@ pk_alert_sched_start(struct pk_alert_sched *s)
 	/* Signals are for the record loop, not the delivery thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	e = pthread_create(&s->th, NULL, sched_main, s);
+	for (e = 0; s->started < PK_ALERT_SCHED_WORKERS && e == 0;) {
+		struct worker *w = malloc(sizeof(*w));
+
+		if (w == NULL) {
+			e = ENOMEM;
+			break;
+		}
+		w->s = s;
+		w->id = s->started;
+		e = pthread_create(&s->th[s->started], NULL, sched_main, w);
+		if (e != 0)
+			free(w);
+		else
+			s->started++;
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (e != 0) {
+	/* One worker will do, if no more could be had. */
+	if (s->started == 0) {
 		errno = e;
 		return -1;
 	}
-	s->started = 1;
 	return 0;
 }
 
@@ -444,9 +531,8 @@ pk_alert_sched_stop(struct pk_alert_sched *s)
 	s->quit = 1;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
-	if (s->started)
-		pthread_join(s->th, NULL);
-	s->started = 0;
+	while (s->started > 0)
+		pthread_join(s->th[--s->started], NULL);
 	for (j = s->head; j != NULL; j = next) {
 		next = j->next;
 		if (j->e.file == NULL)

@@ -32,6 +32,7 @@ struct pk_alert_job {
 	unsigned long seq;		/* for its spool file's name */
 	int attempts;
 	double next_try;		/* on the scheduler's clock */
+	int inflight;			/* a worker is delivering it */
 	struct pk_alert_job *next;
 };
 
@@ -56,8 +57,12 @@ struct pk_alert_sched_ops {
 	    const char *receiver);
 	/*
 	 * One attempt, without the lock: 0 accepted, or -1 with the reason
-	 * in err and *permanent set when trying again cannot help. Gives up
-	 * at once when *stop becomes non-zero.
+	 * in err and *permanent set to PK_ALERT_REFUSED when trying again
+	 * cannot help (the receiver refused this notification), or to
+	 * PK_ALERT_SERVER_ERROR when the receiver failed it (tried again
+	 * up to PK_ALERT_SCHED_DEAD_AFTER times in all); left 0 for a
+	 * failure that may pass (no connection, a timeout, 408, 429). Gives
+	 * up at once when *stop becomes non-zero.
 	 */
 	int (*deliver)(void *arg, struct pk_alert_sched_target *t,
 	    const struct pk_alert_job *j, atomic_int *stop, char *err,
@@ -68,9 +73,26 @@ struct pk_alert_sched_ops {
 	/* The spool: write j (setting j->e.file), remove its file; -1, errno. */
 	int (*spool_write)(void *arg, struct pk_alert_job *j);
 	int (*spool_remove)(void *arg, struct pk_alert_job *j);
+	/*
+	 * Optional: a job given up for good (refused, failed too often, or
+	 * for a receiver no longer configured) into the dead letters, with
+	 * its reason; j->e.file is spooled. 0, or -1 with errno (the file then
+	 * stays in the spool).
+	 */
+	int (*spool_dead)(void *arg, struct pk_alert_job *j, const char *why);
 };
 
+#define PK_ALERT_REFUSED	1
+#define PK_ALERT_SERVER_ERROR	2
+#define PK_ALERT_SCHED_DEAD_AFTER 10
+
 #define PK_ALERT_SCHED_MEMCAP 10000
+/*
+ * Delivery workers: receivers do not wait on each other (one that hangs
+ * holds one worker, until its timeout); one receiver's notifications go
+ * one at a time, in order, its peers included.
+ */
+#define PK_ALERT_SCHED_WORKERS 4
 #define PK_ALERT_SCHED_MAXBLOCKED 64
 
 struct pk_alert_sched {
@@ -85,9 +107,12 @@ struct pk_alert_sched {
 	/* The scheduler's own. */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	pthread_t th;
+	pthread_t th[PK_ALERT_SCHED_WORKERS];
 	struct pk_alert_job *head, *tail;
 	int quit, busy, started;
+	int spooling;			/* a worker is in the spool retry */
+	int disk_ep;			/* in an episode of spool failures */
+	unsigned long ep_written;	/* written from memory in it */
 	atomic_int stopping;		/* abort transfers: we are exiting */
 	unsigned long unspooled;	/* jobs not in the spool */
 	unsigned long dropped;		/* beyond memcap, all told */
@@ -96,6 +121,7 @@ struct pk_alert_sched {
 	double next_spool;		/* the next try of the spool */
 	int diskerr;			/* a spool write failed at some point */
 	unsigned long delivered, failures;
+	unsigned long dead;		/* jobs into the dead letters */
 };
 
 void pk_alert_sched_init(struct pk_alert_sched *s,

@@ -171,8 +171,28 @@ pk_alert_http_request(const struct pk_alert_http *h, atomic_int *stop,
 }
 
 int
+pk_alert_failure_class(long status)
+{
+	if (status == 408 || status == 429)
+		return 0;
+	if (status >= 400 && status <= 499)
+		return PK_ALERT_REFUSED_STATUS;
+	if (status >= 500 && status <= 599)
+		return PK_ALERT_SERVER_STATUS;
+	return 0;
+}
+
+int
 pk_alert_http_post(const char *url, const char *body, const char *key,
     double timeout, atomic_int *stop, char *err, size_t errsize)
+{
+	return pk_alert_http_post_class(url, body, key, timeout, stop, err,
+	    errsize, NULL);
+}
+
+int
+pk_alert_http_post_class(const char *url, const char *body, const char *key,
+    double timeout, atomic_int *stop, char *err, size_t errsize, int *cls)
 {
 	struct pk_alert_http h = { url, body, strlen(body), "application/json",
 		NULL, timeout };
@@ -185,12 +205,16 @@ pk_alert_http_post(const char *url, const char *body, const char *key,
 		headers[0] = hdr;
 		h.headers = headers;
 	}
-	return pk_alert_http_request(&h, stop, &status, err, errsize);
+	if (pk_alert_http_request(&h, stop, &status, err, errsize) == 0)
+		return 0;
+	if (cls != NULL)
+		*cls = pk_alert_failure_class(status);
+	return -1;
 }
 
 int
 pk_alert_smtp_send(const struct pk_alert_smtp *s, const char *msg, size_t len,
-    atomic_int *stop, char *err, size_t errsize)
+    atomic_int *stop, char *err, size_t errsize, int *cls)
 {
 	char ebuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *rcpt = NULL;
@@ -233,6 +257,10 @@ pk_alert_smtp_send(const struct pk_alert_smtp *s, const char *msg, size_t len,
 	if (rc != CURLE_OK) {
 		snprintf(err, errsize, "%s (server reply %ld)", ebuf[0] ? ebuf :
 		    curl_easy_strerror(rc), code);
+		/* 5xx: the server refused this message; 4xx: try later. */
+		if (cls != NULL)
+			*cls = code >= 500 && code <= 599 ?
+			    PK_ALERT_REFUSED_STATUS : 0;
 		return -1;
 	}
 	return 0;
@@ -248,6 +276,7 @@ int
 pk_alert_command(const char *cmd, char *const *env, const char *input,
     size_t len, double timeout, atomic_int *stop, char *err, size_t errsize)
 {
+	static const char *const keep[] = { "PATH", NULL };
 	struct pk_spawn s;
 	char *in = NULL;
 
@@ -263,6 +292,8 @@ pk_alert_command(const char *cmd, char *const *env, const char *input,
 	}
 	memset(&s, 0, sizeof(s));
 	s.shell_cmd = cmd;
+	s.clean_env = 1;
+	s.env_keep = keep;
 	s.env = (const char *const *)env;
 	s.input = input;
 	s.input_len = len;

@@ -20,6 +20,18 @@
  * as the Idempotency-Key header. */
 int pk_alert_http_post(const char *url, const char *body, const char *key,
     double timeout, atomic_int *stop, char *err, size_t errsize);
+/*
+ * The same; on a failure *cls (if not NULL) is its class: 0 (it may pass:
+ * no answer, 408, 429), PK_ALERT_REFUSED_STATUS (another 4xx: this
+ * notification is refused) or PK_ALERT_SERVER_STATUS (a 5xx).
+ */
+int pk_alert_http_post_class(const char *url, const char *body,
+    const char *key, double timeout, atomic_int *stop, char *err,
+    size_t errsize, int *cls);
+/* The class of an HTTP status, as above (the values of pk_alert_sched). */
+int pk_alert_failure_class(long status);
+#define PK_ALERT_REFUSED_STATUS	1
+#define PK_ALERT_SERVER_STATUS	2
 
 struct pk_alert_http {
 	const char *url;
@@ -53,15 +65,19 @@ struct pk_alert_smtp {
 
 /*
  * Send msg (headers, blank line, body; CRLF line ends). Accepted only when
- * the server's final reply to the message is 250: a 451 is a failure.
+ * the server's final reply to the message is 250: a 451 is a failure
+ * that may pass, a 5xx one that will not (*cls, if not NULL, set to
+ * PK_ALERT_REFUSED_STATUS).
  */
 int pk_alert_smtp_send(const struct pk_alert_smtp *s, const char *msg,
-    size_t len, atomic_int *stop, char *err, size_t errsize);
+    size_t len, atomic_int *stop, char *err, size_t errsize, int *cls);
 
 /*
- * Run "/bin/sh -c cmd" with env (NAME=value strings, NULL-terminated)
- * added to the environment and input on its standard input; accepted when
- * it exits with status 0. Killed after timeout seconds.
+ * Run "/bin/sh -c cmd" with input on its standard input; accepted when
+ * it exits with status 0. Killed after timeout seconds. Its environment
+ * is env (NAME=value strings, NULL-terminated) and PATH, nothing else of
+ * ours: a secret in our environment (an SMTP password, a token) never
+ * reaches it.
  */
 int pk_alert_command(const char *cmd, char *const *env, const char *input,
     size_t len, double timeout, atomic_int *stop, char *err, size_t errsize);

@@ -274,6 +274,12 @@ pk_atomic_sweep(const char *path)
 int
 pk_read_file(const char *path, char **bufp, size_t *lenp)
 {
+	return pk_read_file_max(path, SIZE_MAX / 2, bufp, lenp);
+}
+
+int
+pk_read_file_max(const char *path, size_t max, char **bufp, size_t *lenp)
+{
 	char *buf = NULL, *nb;
 	size_t len = 0, cap = 0;
 	int fd, e;
@@ -302,6 +308,10 @@ pk_read_file(const char *path, char **bufp, size_t *lenp)
 		if (r == 0)
 			break;
 		len += (size_t)r;
+		if (len > max) {
+			errno = EFBIG;
+			goto fail;
+		}
 	}
 	close(fd);
 	buf[len] = '\0';

@@ -56,5 +56,12 @@ int pk_atomic_sweep(const char *path);
 
 /* Read a whole file into a NUL-terminated malloc'd buffer; -1 on error. */
 int pk_read_file(const char *path, char **buf, size_t *len);
+/*
+ * The same, for a file of at most max bytes: a larger one is -1 with
+ * errno EFBIG ("File too large"), never cut. Every file read whole that
+ * someone else may have made large (a configuration, a secret, a pid
+ * file, a state file) is read so.
+ */
+int pk_read_file_max(const char *path, size_t max, char **buf, size_t *len);
 
 #endif

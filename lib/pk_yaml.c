@@ -316,8 +316,12 @@ pk_yaml_load_file(const char *path)
 	char *buf;
 	size_t len;
 
-	if (pk_read_file(path, &buf, &len) == -1) {
-		pk_warn_errno("cannot read '%s'", path);
+	if (pk_read_file_max(path, PK_YAML_MAX_FILE, &buf, &len) == -1) {
+		if (errno == EFBIG)
+			pk_warn("%s: larger than %d bytes, the limit of a "
+			    "configuration file", path, PK_YAML_MAX_FILE);
+		else
+			pk_warn_errno("cannot read '%s'", path);
 		return NULL;
 	}
 	doc = pk_yaml_load_string(path, buf, len);

@@ -32,7 +32,12 @@ struct pk_ydoc {
 	int errors;		/* errors reported through this document */
 };
 
-/* Load and parse; on error print "prog: FILE:LINE:COL: msg" and return NULL. */
+/*
+ * Load and parse; on error print "prog: FILE:LINE:COL: msg" and return NULL.
+ * A file over PK_YAML_MAX_FILE bytes is refused ("FILE: larger than …"):
+ * a configuration is read whole.
+ */
+#define PK_YAML_MAX_FILE (1 << 20)
 struct pk_ydoc *pk_yaml_load_file(const char *path);
 struct pk_ydoc *pk_yaml_load_string(const char *name, const char *s, size_t len);
 void pk_yaml_free(struct pk_ydoc *doc);

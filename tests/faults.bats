@@ -546,6 +546,8 @@ nspooled() { [ "$(find "$1" -name '*.json' | wc -l)" -eq "$2" ]; }
 	run -0 grep -c "cannot write '$d/state.json'" <<<"$stderr"
 	assert_output 1
 	[[ $stderr == *"6 history lines could not be written, 0 dropped: lost"* ]]
+	# Delivered from memory: no delivery reported as failed (#18).
+	[[ $stderr != *"failed (attempt"* ]] || fail "a delivery said failed: $stderr"
 	run -0 jq -r .key "$BATS_TEST_TMPDIR/posts.jsonl"
 	[ "${#lines[@]}" -eq 6 ]
 	alert_state_whole "$d"
@@ -646,4 +648,20 @@ nspooled() { [ "$(find "$1" -name '*.json' | wc -l)" -eq "$2" ]; }
 	    '[40,"escalated","CRITICAL",-3567,null]' \
 	    '[259200,"escalated","EMERGENCY",-3567,null]' \
 	    '[259205,"resolved","EMERGENCY",-3567,262772]')"
+}
+
+@test "perf-sample: values a corrupt procfs makes negative are omitted and reported" {
+	d=$BATS_TEST_TMPDIR/rpi
+	cp -r "$FIXTURES/perf-sample/rpi" "$d"
+	# More available than total in the second snapshot; uptime going
+	# back in the third.
+	sed -i 's/^MemAvailable:.*/MemAvailable:    4000000 kB/' "$d/1/proc/meminfo"
+	echo '1001.00 3510.00' >"$d/2/proc/uptime"
+	run -3 --separate-stderr perf-sample --replay "$d"
+	run -0 jq -c '[.interval_s, .mem]' <<<"$output"
+	assert_output '[2,null]
+[null,{"total_kb":3884000,"avail_kb":2913000,"used_pct":25}]'
+	[[ "$stderr" == *"perf-sample: $d/1/proc/meminfo:3: MemAvailable larger than MemTotal: memory omitted"* ]]
+	[[ "$stderr" == *"perf-sample: $d/2/proc/uptime:1: uptime went backwards: interval_s and the rates omitted"* ]]
+	run -1 grep -e '"used_pct":-' -e '"interval_s":-' <<<"$output"
 }

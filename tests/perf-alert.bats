@@ -770,6 +770,7 @@ am_routed() {
 @test "command receiver: the alert on stdin and in the environment; a failure is retried" {
 	cat >"$BATS_TEST_TMPDIR/hook.sh" <<-'EOF'
 	#!/bin/sh
+	DIR=$(dirname "$0")
 	# Fail the first time, to check the retry.
 	[ -e "$DIR/failed" ] || { touch "$DIR/failed"; exit 3; }
 	cat >"$DIR/$PERF_ALERT_KEY.json"
@@ -784,7 +785,6 @@ am_routed() {
 	receivers:
 	  - {name: run, type: command, command: "$BATS_TEST_TMPDIR/hook.sh"}
 	EOF
-	export DIR=$BATS_TEST_TMPDIR
 	{ sample 1 95; sample 2 50; } >"$BATS_TEST_TMPDIR/in"
 	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
 	[[ "$stderr" == *"command exited with status 3"* ]]
@@ -854,7 +854,7 @@ am_routed() {
 	run -1 grep -rq s3cret "$BATS_TEST_TMPDIR/st"
 }
 
-@test "ntfy: a message the server refuses (4xx) is not retried and stays in the spool" {
+@test "ntfy: a message the server refuses (4xx) is not retried: a dead letter, requeued by hand" {
 	start_http
 	echo 400 >"$BATS_TEST_TMPDIR/fail"
 	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
@@ -867,9 +867,11 @@ am_routed() {
 	EOF
 	sample 1 95 >"$BATS_TEST_TMPDIR/in"
 	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 2s "$BATS_TEST_TMPDIR/in"
-	run -0 grep -c "phone: delivery of .* failed for good: HTTP status 400" <<<"$stderr"
+	run -0 grep -c "phone: delivery of .* failed for good: HTTP status 400 (a dead letter" <<<"$stderr"
 	assert_output 1
-	[ "$(ls "$BATS_TEST_TMPDIR/st/spool" | wc -l)" -eq 1 ]
+	[ "$(ls "$BATS_TEST_TMPDIR/st/spool/dead" | grep -c '\.json$')" -eq 1 ]
+	run -0 perf-alert -s "$BATS_TEST_TMPDIR/st" requeue
+	[ "$(ls "$BATS_TEST_TMPDIR/st/spool" | grep -c '\.json$')" -eq 1 ]
 	# A 503 is retried; once the server accepts, it is delivered.
 	echo 503 >"$BATS_TEST_TMPDIR/fail"
 	PA_TEST_NTFY_TOKEN=t0ken run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 2s </dev/null
@@ -881,7 +883,7 @@ am_routed() {
 	# The default title, the default priority of WARNING, no tags.
 	run -0 jq -c '[.body, .headers.Title, .headers.Priority, .headers.Tags, .headers.Authorization]' "$BATS_TEST_TMPDIR/posts.jsonl"
 	assert_output '["[WARNING] hot firing on bot1","[WARNING] hot firing on bot1","4",null,"Bearer t0ken"]'
-	[ -z "$(ls "$BATS_TEST_TMPDIR/st/spool")" ]
+	[ -z "$(ls "$BATS_TEST_TMPDIR/st/spool" | grep '\.json$')" ]
 }
 
 @test "ntfy: bad keys are config errors with FILE:LINE:COL" {
@@ -1066,4 +1068,466 @@ am_routed() {
 	sample 1 95 | perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" >/dev/null
 	run -0 cat "$BATS_TEST_TMPDIR/mask"
 	assert_output "SigBlk:	0000000000000000"
+}
+
+# A state directory another user controls: ST is made as given, then
+# perf-alert (and its subcommands) must refuse it, writing nothing.
+@test "state directory: made 0700; one writable by others or owned by another user is refused" {
+	printf 'rules:\n  - {name: hot, when: cpu.util > 90}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	sample 1 95 >"$BATS_TEST_TMPDIR/in"
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$BATS_TEST_TMPDIR/new" "$BATS_TEST_TMPDIR/in"
+	[ "$(stat -c %a "$BATS_TEST_TMPDIR/new")" = 700 ]
+	[ "$(stat -c %a "$BATS_TEST_TMPDIR/new/spool")" = 700 ]
+	[ "$(stat -c %a "$BATS_TEST_TMPDIR/new/history.jsonl")" = 600 ]
+	mkdir -m 0777 "$BATS_TEST_TMPDIR/open"
+	chmod 0777 "$BATS_TEST_TMPDIR/open"
+	run -4 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$BATS_TEST_TMPDIR/open" "$BATS_TEST_TMPDIR/in"
+	[[ "$stderr" == *"'$BATS_TEST_TMPDIR/open' is writable by group or others"* ]]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/open")" ]
+	run -4 --separate-stderr perf-alert -s "$BATS_TEST_TMPDIR/open" ack 0123abcd
+	[[ "$stderr" == *"writable by group or others"* ]]
+	run -4 --separate-stderr perf-alert -s "$BATS_TEST_TMPDIR/open" stats
+	[[ "$stderr" == *"writable by group or others"* ]]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/open")" ]
+	# A spool/ of the right directory that others can write to.
+	mkdir -m 0700 "$BATS_TEST_TMPDIR/sub" "$BATS_TEST_TMPDIR/sub/spool"
+	chmod 0733 "$BATS_TEST_TMPDIR/sub/spool"
+	run -4 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$BATS_TEST_TMPDIR/sub" "$BATS_TEST_TMPDIR/in"
+	[[ "$stderr" == *"'$BATS_TEST_TMPDIR/sub/spool' is writable by group or others"* ]]
+	[ "$(id -u)" -eq 0 ] || skip "chown needs root"
+	mkdir -m 0700 "$BATS_TEST_TMPDIR/theirs"
+	chown nobody "$BATS_TEST_TMPDIR/theirs"
+	run -4 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$BATS_TEST_TMPDIR/theirs" "$BATS_TEST_TMPDIR/in"
+	[[ "$stderr" == *"'$BATS_TEST_TMPDIR/theirs' belongs to another user"* ]]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/theirs")" ]
+}
+
+@test "state directory: no state file is opened through a planted link" {
+	printf 'rules:\n  - {name: hot, when: cpu.util > 90}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	sample 1 95 >"$BATS_TEST_TMPDIR/in"
+	printf 'precious\n' >"$BATS_TEST_TMPDIR/target"
+	for f in history.jsonl lock; do
+		rm -rf "$BATS_TEST_TMPDIR/st"
+		mkdir -m 0700 "$BATS_TEST_TMPDIR/st"
+		ln -s "$BATS_TEST_TMPDIR/target" "$BATS_TEST_TMPDIR/st/$f"
+		run -4 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$BATS_TEST_TMPDIR/st" "$BATS_TEST_TMPDIR/in"
+		[[ "$stderr" == *"cannot open '$BATS_TEST_TMPDIR/st/$f'"* ]]
+		[ "$(cat "$BATS_TEST_TMPDIR/target")" = precious ]
+	done
+	# state.json through a link is not read (and replaced by a file).
+	rm -rf "$BATS_TEST_TMPDIR/st"
+	mkdir -m 0700 "$BATS_TEST_TMPDIR/st"
+	printf '{"alerts":[{"rule":"hot","host":"bot1","component":"","state":"firing","since":1}]}' >"$BATS_TEST_TMPDIR/target"
+	ln -s "$BATS_TEST_TMPDIR/target" "$BATS_TEST_TMPDIR/st/state.json"
+	sample 2 50 >"$BATS_TEST_TMPDIR/in2"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$BATS_TEST_TMPDIR/st" "$BATS_TEST_TMPDIR/in2"
+	[[ "$stderr" == *"cannot open '$BATS_TEST_TMPDIR/st/state.json'"* ]]
+	refute_output --partial resolved
+	[ ! -L "$BATS_TEST_TMPDIR/st/state.json" ]
+	# stats reads the history only if it is no link.
+	rm -rf "$BATS_TEST_TMPDIR/st"
+	mkdir -m 0700 "$BATS_TEST_TMPDIR/st"
+	ln -s "$BATS_TEST_TMPDIR/target" "$BATS_TEST_TMPDIR/st/history.jsonl"
+	run -4 --separate-stderr perf-alert -s "$BATS_TEST_TMPDIR/st" stats
+	[[ "$stderr" == *"cannot open '$BATS_TEST_TMPDIR/st/history.jsonl'"* ]]
+}
+
+@test "command receiver: its environment is PATH and PERF_ALERT_*, never a secret of ours" {
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	rules:
+	  - {name: hot, when: cpu.util > 90}
+	receivers:
+	  - {name: run, type: command, command: "env >$BATS_TEST_TMPDIR/env"}
+	  - name: mail
+	    type: email
+	    url: "smtp://127.0.0.1:1"
+	    from: robot@example.org
+	    to: oncall@example.org
+	    username: robot
+	    password_env: PA_TEST_SMTP_PW
+	  - {name: push, type: ntfy, url: "http://127.0.0.1:1/t", token_env: PA_TEST_TOKEN}
+	EOF
+	sample 1 95 >"$BATS_TEST_TMPDIR/in"
+	PA_TEST_SMTP_PW=s3cret PA_TEST_TOKEN=t0ken PERF_ALERT_STATE_DIR=/x OTHER=1 \
+	    run -0 perf-alert -w 0 -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
+	pk_wait_file "$BATS_TEST_TMPDIR/env" 10
+	run -1 grep -e s3cret -e t0ken -e PA_TEST -e OTHER -e PERF_ALERT_STATE_DIR "$BATS_TEST_TMPDIR/env"
+	grep -qx "PATH=$PATH" "$BATS_TEST_TMPDIR/env"
+	grep -qx "PERF_ALERT_RULE=hot" "$BATS_TEST_TMPDIR/env"
+	# Nothing but PATH, the documented variables and what sh sets itself.
+	run -0 bash -c "cut -d= -f1 '$BATS_TEST_TMPDIR/env' | grep -vx -e PATH -e PWD -e 'PERF_ALERT_[A-Z]*' || true"
+	assert_output ""
+}
+
+@test "email: a host with CR LF adds no header; a non-ASCII subject is RFC 2047 encoded" {
+	/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || skip "no python3-aiosmtpd"
+	port=$(pk_free_port)
+	mkdir "$BATS_TEST_TMPDIR/mail"
+	/usr/bin/python3 "$SMTPD" "$port" "$BATS_TEST_TMPDIR/mail" 3>&- &
+	PIDS="${PIDS:-} $!"
+	pk_wait_port "$port" 20
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	rules:
+	  - {name: hot, when: cpu.util > 90, annotations: {where: "on {{host}}"}}
+	receivers:
+	  - {name: mail, type: email, url: "smtp://127.0.0.1:$port", from: robot@example.org, to: oncall@example.org}
+	EOF
+	long=$(printf 'робот%.0s' $(seq 12))
+	{ sample 1 95 'x\r\nBcc: evil@example.com\r\n\r\nbody'; sample 2 95 "$long-κ"; } >"$BATS_TEST_TMPDIR/in"
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
+	pk_wait_file "$BATS_TEST_TMPDIR/mail/2.eml" 20
+	for m in "$BATS_TEST_TMPDIR"/mail/*.eml; do
+		grep -qx $'X-Rcpt: oncall@example.org\r' "$m"
+		# (the body has the host, as the annotation expands it)
+		run -1 bash -c "sed '/^\r\$/q' '$m' | grep -i '^Bcc:'"
+	done
+	# Parsed as a mail reader would: the headers are perf-alert's own.
+	run -0 /usr/bin/python3 -c '
+import email, email.header, email.policy, sys
+for p in sys.argv[1:]:
+    m = email.message_from_binary_file(open(p, "rb"), policy=email.policy.default)
+    print(sorted(k for k in m.keys()))
+    print(str(m["Subject"]))
+    for line in open(p, "rb").read().split(b"\r\n\r\n")[0].split(b"\r\n"):
+        assert len(line) <= 78 and all(c < 128 for c in line), line
+' "$BATS_TEST_TMPDIR/mail/1.eml" "$BATS_TEST_TMPDIR/mail/2.eml"
+	hdrs="['Content-Type', 'Date', 'From', 'MIME-Version', 'Message-ID', 'Subject', 'To', 'X-Auth', 'X-Perf-Alert-Key', 'X-Rcpt', 'X-TLS']"
+	assert_output "$hdrs
+[WARNING] hot firing on x  Bcc: evil@example.com    body
+$hdrs
+[WARNING] hot firing on $long-κ"
+	grep -q '^Subject: =?UTF-8?B?' "$BATS_TEST_TMPDIR/mail/2.eml"
+}
+
+@test "email: an address with a line break or <> in the configuration is a config error" {
+	printf 'state_dir: %s\nrules: [{name: hot, when: cpu.util > 90}]\nreceivers:\n  - {name: m, type: email, url: "smtp://127.0.0.1:1", from: robot@example.org, to: ["a@example.org\\r\\nBcc: evil@example.com"]}\n' \
+	    "$BATS_TEST_TMPDIR/st" >"$BATS_TEST_TMPDIR/r.yaml"
+	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
+	[[ "$stderr" == *"r.yaml:4:"*"is not an e-mail address"* ]]
+	sed -i 's/to: \[.*\]/to: "x>y@example.org"/' "$BATS_TEST_TMPDIR/r.yaml"
+	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
+	[[ "$stderr" == *"r.yaml:4:"*"is not an e-mail address"* ]]
+}
+
+@test "ack: an ambiguous prefix is an error listing the candidates; nothing acknowledged" {
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	rules:
+	  - {name: hot, when: cpu.util > 90, escalate: {after: 5s}}
+	EOF
+	# Two hosts whose fingerprints share their first 4 hex digits.
+	for i in $(seq 1000); do sample 1 95 "h$i"; done >"$BATS_TEST_TMPDIR/many"
+	pair=$(perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$BATS_TEST_TMPDIR/probe" "$BATS_TEST_TMPDIR/many" |
+	    jq -rs '[.[] | select(.type=="alert")] | group_by(.fingerprint[0:4]) |
+	        map(select(length > 1)) | .[0] | map(.host) | join(" ")')
+	read -r h1 h2 <<<"$pair"
+	[ -n "$h2" ]
+	start_live -c "$BATS_TEST_TMPDIR/r.yaml"
+	{ sample 1 95 "$h1"; sample 1 95 "$h2"; sample 1 95 other; } >&5
+	wait_lines "$BATS_TEST_TMPDIR/out" 6
+	fp1=$(jq -r "select(.type==\"alert\" and .host==\"$h1\") | .fingerprint" "$BATS_TEST_TMPDIR/out")
+	fp2=$(jq -r "select(.type==\"alert\" and .host==\"$h2\") | .fingerprint" "$BATS_TEST_TMPDIR/out")
+	[ "${fp1:0:4}" = "${fp2:0:4}" ]
+	i=0
+	until [ "$(jq '.alerts | length' "$BATS_TEST_TMPDIR/st/state.json" 2>/dev/null)" = 3 ]; do
+		i=$((i + 1)); [ "$i" -lt 100 ]; sleep 0.1
+	done
+	run -2 --separate-stderr perf-alert ack -s "$BATS_TEST_TMPDIR/st" "${fp1:0:4}"
+	[[ "$stderr" == *"'${fp1:0:4}' is ambiguous: 2 firing alerts"* ]]
+	[[ "$stderr" == *"  $fp1 hot on $h1"* ]]
+	[[ "$stderr" == *"  $fp2 hot on $h2"* ]]
+	[ -z "$(ls "$BATS_TEST_TMPDIR/st/ack")" ]
+	# One that fired after state.json was read: the instance refuses it.
+	printf '{"id":"%s"}' "${fp1:0:4}" >"$BATS_TEST_TMPDIR/st/ack/${fp1:0:4}"
+	i=0
+	until grep -q "ambiguous" "$BATS_TEST_TMPDIR/err"; do
+		i=$((i + 1)); [ "$i" -lt 100 ]; sleep 0.1
+	done
+	# A longer, unique prefix acknowledges exactly one.
+	run -0 perf-alert ack -s "$BATS_TEST_TMPDIR/st" "$fp1"
+	i=0
+	until grep -q '"acknowledged"' "$BATS_TEST_TMPDIR/out"; do
+		i=$((i + 1)); [ "$i" -lt 100 ]; sleep 0.1
+	done
+	stop_live
+	run -0 jq -r 'select(.event=="acknowledged") | .host' "$BATS_TEST_TMPDIR/out"
+	assert_output "$h1"
+	grep -q "  $fp2 hot on $h2" "$BATS_TEST_TMPDIR/err"
+}
+
+@test "spool: a forged or edited file is reported and moved aside, never delivered" {
+	HTTP_PORT=$(pk_free_port)
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	state_dir: $BATS_TEST_TMPDIR/st
+	retry_min: 100ms
+	rules:
+	  - {name: hot, when: cpu.util > 90}
+	receivers:
+	  - {name: hook, type: webhook, url: "http://127.0.0.1:$HTTP_PORT/"}
+	EOF
+	# One true notification waits in the spool (the receiver is down).
+	sample 1 95 | perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 0 >/dev/null 2>&1
+	s=$BATS_TEST_TMPDIR/st/spool
+	f=$(ls "$s"/*.json)
+	# A page forged in the old format, and the true one edited.
+	printf '{"receiver":"hook","peer":0,"key":"x-firing-1.000-0","created":1,"alert":{"type":"alert","host":"FORGED","state":"firing","severity":"EMERGENCY"}}' \
+	    >"$s/0000000000000001-1-000001.json"
+	sed 's/"bot1"/"EDITED"/g' "$f" >"$s/0000000000000002-1-000001.json"
+	chmod 600 "$s"/*.json
+	start_http
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 10 /dev/null
+	wait_lines "$BATS_TEST_TMPDIR/posts.jsonl" 1
+	[[ "$stderr" == *"0000000000000001-1-000001.json: no integrity check (not written by this perf-alert): not delivered, moved to '$s/rejected/0000000000000001-1-000001.json'"* ]]
+	[[ "$stderr" == *"0000000000000002-1-000001.json: fails its integrity check"*"not delivered"* ]]
+	run -0 jq -r '.body.host' "$BATS_TEST_TMPDIR/posts.jsonl"
+	assert_output bot1
+	[ "$(ls "$s/rejected" | wc -l)" -eq 2 ]
+	[ "$(stat -c %a "$BATS_TEST_TMPDIR/st/spool.key")" = 600 ]
+	[ -z "$(ls "$s"/*.json 2>/dev/null)" ]
+}
+
+@test "limits: a configuration over 1 MiB is refused with its name, in every filter" {
+	f=$BATS_TEST_TMPDIR/big.yaml
+	{ printf 'rules:\n  - {name: hot, when: cpu.util > 90}\n'; head -c 1100000 /dev/zero | tr '\0' '#'; echo; } >"$f"
+	run -2 --separate-stderr perf-alert -n -c "$f"
+	[[ "$stderr" == *"perf-alert: $f: larger than 1048576 bytes, the limit of a configuration file"* ]]
+	run -2 --separate-stderr perf-profile -c "$f" /dev/null
+	[[ "$stderr" == *"$f: larger than 1048576 bytes"* ]]
+	run -2 --separate-stderr perf-qualityctl -c "$f" /dev/null
+	[[ "$stderr" == *"$f: larger than 1048576 bytes"* ]]
+}
+
+@test "limits: an annotation template over 4 KiB is a config error; a longer expansion is carried whole" {
+	long=$(head -c 4097 /dev/zero | tr '\0' x)
+	printf 'rules:\n  - name: hot\n    when: cpu.util > 90\n    annotations: {a: ok, b: %s}\n' "$long" >"$BATS_TEST_TMPDIR/r.yaml"
+	run -2 --separate-stderr perf-alert -n -c "$BATS_TEST_TMPDIR/r.yaml"
+	[[ "$stderr" == *"r.yaml:4:29: annotation 'b' is 4097 bytes, more than 4096"* ]]
+	# 400 times the host, 200 bytes of two-byte characters: 80 kB.
+	tpl=$(printf '{{host}}%.0s' $(seq 400))
+	host=$(printf 'é%.0s' $(seq 100))
+	printf 'rules:\n  - name: hot\n    when: cpu.util > 90\n    annotations: {s: "%s"}\n' "$tpl" >"$BATS_TEST_TMPDIR/r.yaml"
+	sample 1 95 "$host" >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
+	run -0 jq -r 'select(.type=="alert") | .annotations.s | length' <<<"$output"
+	assert_output 40000
+}
+
+@test "long hosts and components are carried whole: no two merge, no character is cut" {
+	printf 'rules:\n  - {name: hot, when: cpu.util > 90, annotations: {s: "{{host}}/{{component}}"}}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	p=$(head -c 127 /dev/zero | tr '\0' a)
+	h1=${p}$(head -c 73 /dev/zero | tr '\0' b)
+	h2=${p}$(head -c 73 /dev/zero | tr '\0' c)
+	# A component whose 128th byte is in the middle of a character.
+	cu=${p}é$(head -c 100 /dev/zero | tr '\0' d)
+	metric() { printf '{"type":"metric","ts":%s,"host":"%s","component":"%s","cpu":{"util":95}}\n' "$@"; }
+	{ sample 1 95 "$h1"; sample 1 95 "$h2"; metric 2 h "$h1"; metric 2 h "$h2"; metric 3 h "$cu"; } >"$BATS_TEST_TMPDIR/in"
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in"
+	run -0 jq -r 'select(.type=="alert") | [.host, .component // "", .labels.host, .labels.component // "", .annotations.s] | join(" ")' <<<"$output"
+	assert_output "$h1  $h1  $h1/
+$h2  $h2  $h2/
+h $h1 h $h1 h/$h1
+h $h2 h $h2 h/$h2
+h $cu h $cu h/$cu"
+	# state.json keeps them whole too.
+	run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$BATS_TEST_TMPDIR/st" "$BATS_TEST_TMPDIR/in"
+	run -0 jq -r '.alerts[] | .host + " " + .component' "$BATS_TEST_TMPDIR/st/state.json"
+	[ "${#lines[@]}" -eq 5 ]
+	assert_line "h $cu"
+	# A host longer than the front end's limit is bad input, with its length.
+	sample 4 95 "$(head -c 300 /dev/zero | tr '\0' x)" >"$BATS_TEST_TMPDIR/in2"
+	run -3 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" "$BATS_TEST_TMPDIR/in2"
+	[[ "$stderr" == *"in2:1: "*"300 bytes long (at most 255)"* ]]
+}
+
+# Instructions of perf-alert -c CONFIG FILE, counted by callgrind.
+instructions() {
+	valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+	    "$PK_BUILD/bin/perf-alert" -c "$1" "$2" 2>&1 >/dev/null |
+	    sed -n 's/.*Collected : //p'
+}
+
+# 11000 label sets (host h, component cN) that fire and resolve, a
+# thousand a second; then 5000 ordinary records of five other hosts.
+label_sets() {
+	printf 'rules:\n  - {name: hot, when: cpu.util > 90}\n' >r.yaml
+	awk 'BEGIN { for (i = 1; i <= 11000; i++) { t = 1 + i / 1000
+	    for (u = 95; u >= 50; u -= 45)
+	        printf "{\"type\":\"metric\",\"ts\":%.3f,\"host\":\"h\",\"component\":\"c%d\",\"cpu\":{\"util\":%d}}\n", t, i, u } }' >oneoff
+	awk 'BEGIN { for (i = 1; i <= 5000; i++)
+	    printf "{\"type\":\"sample\",\"ts\":%.3f,\"host\":\"o%d\",\"cpu\":{\"util\":50}}\n", 12 + i / 1000, i % 5 }' >ord
+	cat oneoff ord >both
+}
+
+@test "label sets: found through a hash table, 11000 one-off ones do not slow ordinary records" {
+	command -v valgrind >/dev/null || skip "no valgrind"
+	[ -z "${PK_VALGRIND:-}" ] || skip "counts with valgrind itself"
+	[[ $PK_BUILD != */san ]] || skip "a sanitized build does not run under valgrind"
+	cd "$BATS_TEST_TMPDIR"
+	label_sets
+	: >empty
+	e=$(instructions r.yaml empty)
+	a=$(instructions r.yaml ord)
+	c=$(instructions r.yaml oneoff)
+	b=$(instructions r.yaml both)
+	echo "ordinary records: $(( (a - e) / 5000 )) instructions each alone, $(( (b - c) / 5000 )) after 11000 label sets" >&3
+	# The ordinary records' cost after them, against alone: within 2x.
+	[ $(( b - c )) -lt $(( 2 * (a - e) )) ]
+}
+
+@test "label sets: at most 10000 a rule, the oldest resolved forgotten first, one warning" {
+	cd "$BATS_TEST_TMPDIR"
+	label_sets
+	# 1000 of the oldest resolved label sets forgotten, one warning.
+	run -0 --separate-stderr perf-alert -c r.yaml both
+	[ "$(grep -c "rule 'hot': 10000 label sets (host, component): the oldest inactive ones are forgotten" <<<"$stderr")" -eq 1 ]
+	[[ "$stderr" == *"rule 'hot': 1000 label sets forgotten (the oldest inactive), 0 dropped (all 10000 active)"* ]]
+	# While all are firing, new ones are dropped, counted.
+	awk 'BEGIN { for (i = 1; i <= 10005; i++)
+	    printf "{\"type\":\"metric\",\"ts\":1,\"host\":\"h\",\"component\":\"c%d\",\"cpu\":{\"util\":95}}\n", i }' >firing
+	run -0 --separate-stderr perf-alert -c r.yaml firing
+	[ "$(grep -c '"state":"firing"' <<<"$output")" -eq 10000 ]
+	[[ "$stderr" == *"rule 'hot': 0 label sets forgotten (the oldest inactive), 5 dropped (all 10000 active)"* ]]
+	# The forgotten ones come back as new when they fire again.
+	{ cat oneoff; printf '{"type":"metric","ts":20,"host":"h","component":"c1","cpu":{"util":95}}\n'; } >again
+	run -0 --separate-stderr perf-alert -c r.yaml again
+	run -0 jq -c 'select(.type=="alert" and .component=="c1") | .state' <<<"$output"
+	assert_output '"firing"
+"resolved"
+"firing"'
+}
+
+@test "a corrupt state.json is reported, set aside, and the alerts rebuilt from the history" {
+	printf 'rules:\n  - {name: hot, when: cpu.util > 90, escalate: {after: 1h}}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	st=$BATS_TEST_TMPDIR/st
+	{ sample 1 95; sample 1 95 bot2; sample 2 50 bot2; } >"$BATS_TEST_TMPDIR/in1"
+	sample 3 50 >"$BATS_TEST_TMPDIR/in2"
+	for bad in '{"alerts":[{"rule":"hot' \
+	    '{"alerts":[{"rule":"hot","host":"bot1","component":"","state":"firing","since":1,"severity":99,"escalation":2147483647,"flap_n":1000,"flap_bits":-1}]}' \
+	    '{"alerts":{"rule":"hot"}}' '[1,2]'; do
+		rm -rf "$st"
+		run -0 perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$st" "$BATS_TEST_TMPDIR/in1"
+		printf '%s' "$bad" >"$st/state.json"
+		run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$st" "$BATS_TEST_TMPDIR/in2"
+		[[ "$stderr" == *"$st/state.json: corrupt ("*"): set aside as '$st/state.json.corrupt'; the alerts in progress are rebuilt from the history"* ]]
+		[[ "$stderr" == *"1 alerts in progress rebuilt from '$st/history.jsonl'"* ]]
+		[ "$(cat "$st/state.json.corrupt")" = "$bad" ]
+		# bot1 was firing: it resolves; bot2 had resolved: nothing.
+		run -0 jq -c 'select(.type=="alert") | [.host, .state, .since, .severity]' <<<"$output"
+		assert_output '["bot1","resolved",1,"WARNING"]'
+	done
+}
+
+@test "dead letters: a notification refused for good (400) never blocks those behind it, across restarts" {
+	start_http
+	st=$BATS_TEST_TMPDIR/st
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	retry_min: 50ms
+	retry_max: 100ms
+	rules:
+	  - {name: hot, match: {type: sample}, when: cpu.util > 90}
+	receivers:
+	  - {name: hook, type: webhook, url: "http://127.0.0.1:$HTTP_PORT/"}
+	EOF
+	# The receiver refuses whatever names host poison (a 400), takes the rest.
+	echo "400 poison" >"$BATS_TEST_TMPDIR/fail"
+	{ sample 1 95 poison; sample 2 95 bot1; sample 3 95 bot2; } >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$st" -w 20s "$BATS_TEST_TMPDIR/in"
+	# The two others delivered, the poison once and once only.
+	run -0 jq -r '.body.host' "$BATS_TEST_TMPDIR/posts.jsonl"
+	assert_output "$(printf 'bot1\nbot2')"
+	assert_equal "$(echo "$stderr" | grep -c 'failed for good: HTTP status 400 (a dead letter')" 1
+	assert_equal "$(ls "$st/spool" | grep -c '\.json$' || true)" 0
+	assert_equal "$(ls "$st/spool/dead" | grep -c '\.json$')" 1
+	assert_equal "$(stat -c %a "$st/spool/dead")" 700
+	# A restart does not try it again, and what comes later goes through.
+	sample 4 95 bot3 >"$BATS_TEST_TMPDIR/in2"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$st" -w 20s "$BATS_TEST_TMPDIR/in2"
+	run -0 jq -r '.body.host' "$BATS_TEST_TMPDIR/posts.jsonl"
+	assert_output "$(printf 'bot1\nbot2\nbot3')"
+	# stats lists it, with its reason.
+	run -0 --separate-stderr perf-alert -s "$st" stats
+	echo "$output" | jq -s -e 'map(select(.type == "dead_letter")) |
+	    length == 1 and .[0].receiver == "hook" and .[0].host == "poison" and
+	    .[0].rule == "hot" and .[0].state == "firing" and
+	    .[0].reason == "HTTP status 400" and (.[0].dead_at | type) == "number"'
+	# requeue puts it back; the next start delivers it to a receiver that
+	# takes it now.
+	rm "$BATS_TEST_TMPDIR/fail"
+	run -0 --separate-stderr perf-alert -s "$st" requeue
+	echo "$output" | jq -e --arg s "$st/spool/" '.type == "requeued" and (.file | startswith($s))'
+	: >"$BATS_TEST_TMPDIR/in3"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$st" -w 20s "$BATS_TEST_TMPDIR/in3"
+	run -0 jq -r '.body.host' "$BATS_TEST_TMPDIR/posts.jsonl"
+	assert_output "$(printf 'bot1\nbot2\nbot3\npoison')"
+	run -0 --separate-stderr perf-alert -s "$st" stats
+	echo "$output" | jq -s -e 'map(select(.type == "dead_letter")) == []'
+	run -4 --separate-stderr perf-alert -s "$st" requeue nope.json
+	[[ $stderr == *"cannot requeue '$st/spool/dead/nope.json'"* ]]
+}
+
+@test "dead letters: 408 and 429 are retried; a 5xx is given up on at the 10th attempt" {
+	start_http
+	st=$BATS_TEST_TMPDIR/st
+	cat >"$BATS_TEST_TMPDIR/r.yaml" <<-EOF
+	retry_min: 10ms
+	retry_max: 20ms
+	rules:
+	  - {name: hot, match: {type: sample}, when: cpu.util > 90}
+	receivers:
+	  - {name: hook, type: webhook, url: "http://127.0.0.1:$HTTP_PORT/"}
+	EOF
+	sample 1 95 >"$BATS_TEST_TMPDIR/in"
+	echo 500 >"$BATS_TEST_TMPDIR/fail"
+	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$st" -w 20s "$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"delivery of "*" failed for good: HTTP status 500 (a dead letter"* ]]
+	assert_equal "$(echo "$stderr" | grep -c 'failed (attempt')" 3
+	assert_equal "$(ls "$st/spool/dead" | grep -c '\.json$')" 1
+	for code in 408 429; do
+		rm -rf "$st"
+		echo "$code" >"$BATS_TEST_TMPDIR/fail"
+		run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -s "$st" -w 1s "$BATS_TEST_TMPDIR/in"
+		[[ $stderr != *"failed for good"* ]] || fail "$code: given up"
+		assert_equal "$(ls "$st/spool" | grep -c '\.json$')" 1
+	done
+}
+
+@test "receivers do not wait on each other: one that hangs holds none of the others" {
+	# hook1 holds every request while $T/hang1 exists; hook2 answers.
+	T=$BATS_TEST_TMPDIR
+	p1=$(pk_free_port)
+	p2=$(pk_free_port)
+	touch "$T/hang1"
+	python3 "$HTTPD" "$p1" "$T/posts1.jsonl" "$T/fail1" "$T/hang1" 3>&- 5>&- &
+	PIDS="${PIDS:-} $!"
+	python3 "$HTTPD" "$p2" "$T/posts2.jsonl" "$T/fail2" "$T/hang2" 3>&- 5>&- &
+	PIDS="${PIDS:-} $!"
+	pk_wait_port "$p1" 10
+	pk_wait_port "$p2" 10
+	cat >"$T/r.yaml" <<-EOF
+	retry_min: 50ms
+	retry_max: 100ms
+	rules:
+	  - {name: hot, match: {type: sample}, when: cpu.util > 90}
+	receivers:
+	  - {name: hook1, type: webhook, url: "http://127.0.0.1:$p1/", timeout: 5m}
+	  - {name: hook2, type: webhook, url: "http://127.0.0.1:$p2/"}
+	EOF
+	# Five hosts' alerts, the input held open until hook2 has them all.
+	mkfifo "$T/in"
+	perf-alert -c "$T/r.yaml" -s "$T/st" -w 60s <"$T/in" >"$T/out" 2>"$T/err" &
+	pa=$!
+	exec 4>"$T/in"
+	for h in 1 2 3 4 5; do sample "$h" 95 "bot$h" >&4; done
+	wait_lines "$T/posts2.jsonl" 5 60 || fail "hook2 waited: $(cat "$T/err")"
+	run -0 jq -r '.body.host' "$T/posts2.jsonl"
+	assert_output "$(printf 'bot%s\n' 1 2 3 4 5)"
+	[ ! -s "$T/posts1.jsonl" ]
+	# hook1 answers again: all five, in order.
+	rm "$T/hang1"
+	exec 4>&-
+	wait "$pa"
+	run -0 jq -r '.body.host' "$T/posts1.jsonl"
+	assert_output "$(printf 'bot%s\n' 1 2 3 4 5)"
 }

@@ -850,6 +850,41 @@ frame 4: ULTRA_LOW 576x324 jpeg q30 roi 0.5 features -"
 	echo "$output" | jq -s -e 'map(select(.type == "quality" and .reason == "pressure_high")) == []'
 }
 
+@test "every entry point refuses a state directory others can write to or own" {
+	d=$BATS_TEST_TMPDIR/open
+	mkdir "$d"
+	printf 'HIGH\n' >"$d/override"
+	printf '{"type":"quality","level":"ULTRA_HIGH"}\n' >"$d/state.json"
+	chmod 0777 "$d"
+	for cmd in status release "set LOW"; do
+		run -4 --separate-stderr perf-qualityctl -d "$d" $cmd
+		[[ $stderr == *"state directory '$d' is writable by group or others"* ]]
+		[ -z "$output" ]
+	done
+	[ "$(cat "$d/override")" = HIGH ]
+	run -4 --separate-stderr perf-qualityctl -d "$d" -c "$Q" /dev/null
+	[[ $stderr == *"writable by group or others"* ]]
+	# A state.json linked elsewhere is not printed.
+	p=$BATS_TEST_TMPDIR/mine
+	mkdir -m 0700 "$p"
+	ln -s "$d/state.json" "$p/state.json"
+	run -4 --separate-stderr perf-qualityctl -d "$p" status
+	[[ $stderr == *"cannot read '$p/state.json'"* ]]
+	[ -z "$output" ]
+	# No directory at all: no state (1), nothing to release (0).
+	run -1 perf-qualityctl -d "$BATS_TEST_TMPDIR/none" status
+	run -0 perf-qualityctl -d "$BATS_TEST_TMPDIR/none" release
+	[ ! -e "$BATS_TEST_TMPDIR/none" ]
+	[ "$(id -u)" -eq 0 ] || skip "chown needs root"
+	chmod 0755 "$d"
+	chown nobody "$d"
+	for cmd in status release; do
+		run -4 --separate-stderr perf-qualityctl -d "$d" $cmd
+		[[ $stderr == *"state directory '$d' belongs to another user"* ]]
+	done
+	[ "$(cat "$d/override")" = HIGH ]
+}
+
 # The processes a test started and listed in $BATS_TEST_TMPDIR/pids are
 # stopped even when it fails.
 teardown() {

@@ -109,3 +109,56 @@ pk_prom_stop_all() {
 	done
 	PK_PROM_PIDS=()
 }
+
+# The tests' own teardown: stop the lanes ($D/stop), every PID of PIDS,
+# and the servers started here.
+pk_prom_teardown() {
+	local p
+	[ -z "${D:-}" ] || touch "$D/stop"
+	for p in "${PIDS[@]}"; do
+		pk_stop_pid "$p"
+	done
+	pk_prom_stop_all
+}
+
+# The value of the series NAME (labels and all, as written) in FILE.
+pk_prom_sample() {
+	awk -v n="$1" '$1 == n { print $2 }' "$2"
+}
+
+# The families of an exposition FILE, and those PROG's man page's METRICS
+# section lists (.It Cm NAME, or several by " , "; not NAME_ Ns Ar metric).
+pk_prom_written() {
+	sed -n 's/^# TYPE \([a-z0-9_]*\) .*/\1/p' "$1" | sort
+}
+pk_prom_documented() {
+	awk '/^\.Sh METRICS/ { on = 1; next } /^\.Sh / { on = 0 }
+	    on && /^\.It Cm perfkit_/ { sub(/^\.It Cm /, ""); gsub(/ , /, "\n"); print }' \
+	    "$ROOT/man/$1.1" | grep -v '_ Ns ' | sort
+}
+
+# PROG's exposition FILE: promtool accepts it, it has N families, each
+# with its HELP, and they are those the man page lists.
+pk_prom_man_holds() {
+	run -0 promtool check metrics <"$2"
+	assert_output ""
+	pk_prom_written "$2" >"$BATS_TEST_TMPDIR/written"
+	pk_prom_documented "$1" >"$BATS_TEST_TMPDIR/man"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/written")" -eq "$3" ]
+	diff -u "$BATS_TEST_TMPDIR/written" "$BATS_TEST_TMPDIR/man"
+	run -0 grep -c '^# HELP perfkit_' "$2"
+	assert_output "$3"
+}
+
+# Crafted metric records of component lane on this host, latency 500 ms,
+# every 0.1 s with the time now, until DIR/stop exists (at most MAX).
+pk_prom_lane() {
+	local i=0 h
+	h=$(hostname)
+	while [ ! -e "$1/stop" ] && [ "$i" -lt "$2" ]; do
+		printf '{"type":"metric","ts":%s,"host":"%s","component":"lane","latency_ms":500,"fps":25}\n' \
+		    "$(date +%s.%N)" "$h"
+		i=$((i + 1))
+		sleep 0.1
+	done
+}

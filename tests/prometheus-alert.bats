@@ -14,27 +14,7 @@ HTTPD=$TESTS_DIR/helpers/perf-alert-http.py
 PIDS=()
 
 teardown() {
-	local p
-	[ -z "${D:-}" ] || touch "$D/stop"
-	for p in "${PIDS[@]}"; do
-		pk_stop_pid "$p"
-	done
-	pk_prom_stop_all
-}
-
-# The value of the series NAME (labels and all, as written) in FILE.
-sample() {
-	awk -v n="$1" '$1 == n { print $2 }' "$2"
-}
-
-# The families of an exposition, and those the man page's METRICS lists.
-written() {
-	sed -n 's/^# TYPE \([a-z0-9_]*\) .*/\1/p' "$1" | sort
-}
-documented() {
-	awk '/^\.Sh METRICS/ { on = 1; next } /^\.Sh / { on = 0 }
-	    on && /^\.It Cm perfkit_/ { sub(/^\.It Cm /, ""); print }' \
-	    "$ROOT/man/perf-alert.1" | sort
+	pk_prom_teardown
 }
 
 # The HTTP receiver on a free port: sets HTTP_PORT; answers 503 while
@@ -95,8 +75,8 @@ records() {
 	    -w 300ms --textfile "$tf" "$BATS_TEST_TMPDIR/in.jsonl"
 	run -0 promtool check metrics <"$tf"
 	assert_output ""
-	written "$tf" >"$BATS_TEST_TMPDIR/written"
-	documented >"$BATS_TEST_TMPDIR/man"
+	pk_prom_written "$tf" >"$BATS_TEST_TMPDIR/written"
+	pk_prom_documented perf-alert >"$BATS_TEST_TMPDIR/man"
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/written")" -eq 11 ]
 	diff -u "$BATS_TEST_TMPDIR/written" "$BATS_TEST_TMPDIR/man"
 	run -0 grep -c '^# HELP perfkit_alert_' "$tf"
@@ -114,13 +94,13 @@ records() {
 	ev() { jq -s --arg e "$1" '[.[] | select(.type == "alert" and .event == $e)] | length' "$out"; }
 	assert_equal "$(ev pending)" 1
 	assert_equal "$(ev escalated)" 1
-	assert_equal "$(sample 'perfkit_alert_transitions_total{state="pending"}' "$tf")" "$(ev pending)"
-	assert_equal "$(sample 'perfkit_alert_transitions_total{state="firing"}' "$tf")" "$(ev firing)"
-	assert_equal "$(sample 'perfkit_alert_transitions_total{state="resolved"}' "$tf")" "$(ev resolved)"
-	assert_equal "$(sample perfkit_alert_escalations_total "$tf")" "$(ev escalated)"
-	assert_equal "$(sample perfkit_alert_acknowledgements_total "$tf")" 0
-	assert_equal "$(sample perfkit_alert_records_read_total "$tf")" 13
-	assert_equal "$(sample perfkit_alert_bad_lines_total "$tf")" 1
+	assert_equal "$(pk_prom_sample 'perfkit_alert_transitions_total{state="pending"}' "$tf")" "$(ev pending)"
+	assert_equal "$(pk_prom_sample 'perfkit_alert_transitions_total{state="firing"}' "$tf")" "$(ev firing)"
+	assert_equal "$(pk_prom_sample 'perfkit_alert_transitions_total{state="resolved"}' "$tf")" "$(ev resolved)"
+	assert_equal "$(pk_prom_sample perfkit_alert_escalations_total "$tf")" "$(ev escalated)"
+	assert_equal "$(pk_prom_sample perfkit_alert_acknowledgements_total "$tf")" 0
+	assert_equal "$(pk_prom_sample perfkit_alert_records_read_total "$tf")" 13
+	assert_equal "$(pk_prom_sample perfkit_alert_bad_lines_total "$tf")" 1
 	# The alerts still firing, labelled as Alertmanager gets them: hot
 	# escalated to critical, warm of lane with the rule's own severity;
 	# cam resolved; the rule's labels that are no label names, or that
@@ -130,12 +110,12 @@ records() {
 	    'perfkit_alert_alerts{alertname="hot",host="bot1",severity="critical",state="firing",team="robot"} 1' \
 	    'perfkit_alert_alerts{alertname="warm",component="lane",host="bot1",severity="page",state="firing",tier="1"} 1')"
 	# The receiver at a closed port: every attempt failed, nothing went.
-	assert_equal "$(sample 'perfkit_alert_notifications_total{receiver="hook"}' "$tf")" 0
-	[ "$(sample 'perfkit_alert_notifications_failed_total{receiver="hook"}' "$tf")" -ge 1 ]
+	assert_equal "$(pk_prom_sample 'perfkit_alert_notifications_total{receiver="hook"}' "$tf")" 0
+	[ "$(pk_prom_sample 'perfkit_alert_notifications_failed_total{receiver="hook"}' "$tf")" -ge 1 ]
 	# firing hot, escalated hot, firing and resolved cam, firing lane.
-	assert_equal "$(sample 'perfkit_alert_spool_notifications{receiver="hook"}' "$tf")" 5
+	assert_equal "$(pk_prom_sample 'perfkit_alert_spool_notifications{receiver="hook"}' "$tf")" 5
 	assert_equal "$(ls "$BATS_TEST_TMPDIR/st/spool" | wc -l)" 5
-	assert_equal "$(sample perfkit_alert_notifications_lost_total "$tf")" 0
+	assert_equal "$(pk_prom_sample perfkit_alert_notifications_lost_total "$tf")" 0
 }
 
 @test "a pending alert is state=\"pending\"; no receiver, no receiver families" {
@@ -150,8 +130,9 @@ records() {
 }
 
 @test "more alerts than the series cap: the cap, one warning, the other families kept" {
-	printf 'rules:\n  - {name: busy, match: {type: metric}, when: load > 1}\n' >"$BATS_TEST_TMPDIR/r.yaml"
-	awk 'BEGIN { for (i = 0; i < 10050; i++)
+	# Two rules, 5025 label sets each (a rule keeps at most 10000).
+	printf 'rules:\n  - {name: busy, match: {type: metric}, when: load > 1}\n  - {name: busy2, match: {type: metric}, when: load > 1}\n' >"$BATS_TEST_TMPDIR/r.yaml"
+	awk 'BEGIN { for (i = 0; i < 5025; i++)
 	    printf "{\"type\":\"metric\",\"ts\":%d,\"host\":\"bot1\",\"component\":\"c%d\",\"load\":5}\n", 1000 + i / 100, i }' \
 	    >"$BATS_TEST_TMPDIR/in.jsonl"
 	tf=$BATS_TEST_TMPDIR/a.prom
@@ -159,8 +140,8 @@ records() {
 	[ "$(grep -c '"event":"firing"' <<<"$output")" -eq 10050 ]
 	[ "$(grep -c 'series in one Prometheus exposition' <<<"$stderr")" -eq 1 ] || fail "$stderr"
 	[ "$(grep -vc '^#' "$tf")" -eq 10000 ]
-	assert_equal "$(sample perfkit_alert_records_read_total "$tf")" 10050
-	assert_equal "$(sample 'perfkit_alert_transitions_total{state="firing"}' "$tf")" 10050
+	assert_equal "$(pk_prom_sample perfkit_alert_records_read_total "$tf")" 5025
+	assert_equal "$(pk_prom_sample 'perfkit_alert_transitions_total{state="firing"}' "$tf")" 10050
 	run -0 promtool check metrics <"$tf"
 }
 
@@ -179,7 +160,7 @@ records() {
 	m=$BATS_TEST_TMPDIR/m.prom
 	failed() {
 		curl -fsS "http://127.0.0.1:$port/metrics" >"$m"
-		sample 'perfkit_alert_notifications_failed_total{receiver="hook"}' "$m"
+		pk_prom_sample 'perfkit_alert_notifications_failed_total{receiver="hook"}' "$m"
 	}
 	# Retried every 100-200 ms, refused each time: the count grows.
 	i=0
@@ -191,8 +172,8 @@ records() {
 	until [ "$(failed)" -gt "$f1" ]; do
 		i=$((i + 1)); [ "$i" -lt 300 ] || fail "failed stays at $f1"; sleep 0.1
 	done
-	assert_equal "$(sample 'perfkit_alert_notifications_total{receiver="hook"}' "$m")" 0
-	assert_equal "$(sample 'perfkit_alert_spool_notifications{receiver="hook"}' "$m")" 1
+	assert_equal "$(pk_prom_sample 'perfkit_alert_notifications_total{receiver="hook"}' "$m")" 0
+	assert_equal "$(pk_prom_sample 'perfkit_alert_spool_notifications{receiver="hook"}' "$m")" 1
 	# The age of the one waiting, refreshed while the input is idle.
 	i=0
 	until awk '$1 == "perfkit_alert_spool_oldest_age_seconds{receiver=\"hook\"}" { exit !($2 > 0) }' "$m"; do
@@ -203,11 +184,11 @@ records() {
 	rm "$BATS_TEST_TMPDIR/fail"
 	i=0
 	until curl -fsS "http://127.0.0.1:$port/metrics" >"$m" &&
-	    [ "$(sample 'perfkit_alert_notifications_total{receiver="hook"}' "$m")" = 1 ]; do
+	    [ "$(pk_prom_sample 'perfkit_alert_notifications_total{receiver="hook"}' "$m")" = 1 ]; do
 		i=$((i + 1)); [ "$i" -lt 300 ] || fail "not delivered: $(grep hook "$m")"; sleep 0.1
 	done
-	assert_equal "$(sample 'perfkit_alert_spool_notifications{receiver="hook"}' "$m")" 0
-	assert_equal "$(sample 'perfkit_alert_spool_oldest_age_seconds{receiver="hook"}' "$m")" 0
+	assert_equal "$(pk_prom_sample 'perfkit_alert_spool_notifications{receiver="hook"}' "$m")" 0
+	assert_equal "$(pk_prom_sample 'perfkit_alert_spool_oldest_age_seconds{receiver="hook"}' "$m")" 0
 	exec 4>&-
 	wait "${PIDS[1]}"
 	PIDS=("${PIDS[0]}")
@@ -223,7 +204,7 @@ records() {
 	PIDS+=($!)
 	exec 4>"$BATS_TEST_TMPDIR/in"
 	records 3 95 | head -n 3 >&4
-	f() { sample "perfkit_alert_notifications_failed_total{receiver=\"$1\"}" "$tf"; }
+	f() { pk_prom_sample "perfkit_alert_notifications_failed_total{receiver=\"$1\"}" "$tf"; }
 	i=0
 	until [ "$(f hook)" -ge 2 ] 2>/dev/null; do
 		i=$((i + 1)); [ "$i" -lt 300 ] || fail "no failures: $(cat "$tf")"; sleep 0.1
@@ -238,7 +219,7 @@ records() {
 	done
 	[ "$(f hook)" -ge "$n" ]
 	assert_equal "$(f hook2)" 0
-	assert_equal "$(sample 'perfkit_alert_spool_notifications{receiver="hook2"}' "$tf")" 0
+	assert_equal "$(pk_prom_sample 'perfkit_alert_spool_notifications{receiver="hook2"}' "$tf")" 0
 	exec 4>&-
 	wait "${PIDS[0]}"
 	PIDS=()
@@ -254,11 +235,14 @@ records() {
 	jq -c --argjson t "$(($(date +%s) - 86400))" '.created = $t' "$f" >"$f.new"
 	mv "$f.new" "$f"
 	chmod 600 "$f"
+	# Signed again with the state directory's key: an edited file would
+	# fail its integrity check and be set aside.
+	python3 "$TESTS_DIR/helpers/perf-alert-spool-sign.py" "$f" "$BATS_TEST_TMPDIR/st/spool.key"
 	tf=$BATS_TEST_TMPDIR/a.prom
 	run -0 --separate-stderr perf-alert -c "$BATS_TEST_TMPDIR/r.yaml" -w 0 --textfile "$tf" </dev/null
 	awk '$1 == "perfkit_alert_spool_oldest_age_seconds{receiver=\"hook\"}" { exit !($2 >= 86400 && $2 < 90000) }' "$tf" ||
 	    fail "$(grep oldest "$tf")"
-	assert_equal "$(sample 'perfkit_alert_spool_notifications{receiver="hook"}' "$tf")" 1
+	assert_equal "$(pk_prom_sample 'perfkit_alert_spool_notifications{receiver="hook"}' "$tf")" 1
 }
 
 @test "the outlets' options: bad values are usage errors, a busy port is status 4, not with ack or stats" {

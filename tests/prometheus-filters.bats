@@ -13,41 +13,7 @@ QF=$FIXTURES/perf-qualityctl
 PIDS=()
 
 teardown() {
-	local p
-	[ -z "${D:-}" ] || touch "$D/stop"
-	for p in "${PIDS[@]}"; do
-		pk_stop_pid "$p"
-	done
-	pk_prom_stop_all
-}
-
-# The value of the series NAME (labels and all, as written) in FILE.
-sample() {
-	awk -v n="$1" '$1 == n { print $2 }' "$2"
-}
-
-# The families of an exposition, and those a man page's METRICS section
-# lists (.It Cm NAME, or several by " , "; not NAME_ Ns Ar metric).
-written() {
-	sed -n 's/^# TYPE \([a-z0-9_]*\) .*/\1/p' "$1" | sort
-}
-documented() {
-	awk '/^\.Sh METRICS/ { on = 1; next } /^\.Sh / { on = 0 }
-	    on && /^\.It Cm perfkit_/ { sub(/^\.It Cm /, ""); gsub(/ , /, "\n"); print }' \
-	    "$ROOT/man/$1.1" | grep -v '_ Ns ' | sort
-}
-
-# PROG's exposition FILE: promtool accepts it, it has N families, each
-# with its HELP, and they are those the man page lists.
-man_holds() {
-	run -0 promtool check metrics <"$2"
-	assert_output ""
-	written "$2" >"$BATS_TEST_TMPDIR/written"
-	documented "$1" >"$BATS_TEST_TMPDIR/man"
-	[ "$(wc -l <"$BATS_TEST_TMPDIR/written")" -eq "$3" ]
-	diff -u "$BATS_TEST_TMPDIR/written" "$BATS_TEST_TMPDIR/man"
-	run -0 grep -c '^# HELP perfkit_' "$2"
-	assert_output "$3"
+	pk_prom_teardown
 }
 
 # 150 s of one host: every metric of the profile records, and the CPU
@@ -68,16 +34,16 @@ all_metrics() {
 	tf=$BATS_TEST_TMPDIR/p.prom
 	run -0 --separate-stderr perf-profile -i 10s --textfile "$tf" \
 	    "$BATS_TEST_TMPDIR/in.jsonl"
-	man_holds perf-profile "$tf" 27
+	pk_prom_man_holds perf-profile "$tf" 27
 	# Base units: a ratio, bytes, seconds, a process on one and a half CPUs.
-	assert_equal "$(sample 'perfkit_profile_cpu_util_ratio{component="system",host="bot1",stat="p50"}' "$tf")" 0.99
-	assert_equal "$(sample 'perfkit_profile_rss_bytes{component="hog",host="bot1",stat="p95"}' "$tf")" 1024000
-	assert_equal "$(sample 'perfkit_profile_latency_seconds{component="lane",host="bot1",stat="p95"}' "$tf")" 0.04
-	assert_equal "$(sample 'perfkit_profile_cpu_ratio{component="hog",host="bot1",stat="p50"}' "$tf")" 1.5
-	assert_equal "$(sample 'perfkit_profile_bottleneck_active{check="cpu",component="system",host="bot1",kind="cpu",severity="low"}' "$tf")" 1
-	assert_equal "$(sample perfkit_profile_records_read_total "$tf")" 600
-	assert_equal "$(sample perfkit_profile_components "$tf")" 4
-	assert_equal "$(sample perfkit_profile_window_seconds "$tf")" 60
+	assert_equal "$(pk_prom_sample 'perfkit_profile_cpu_util_ratio{component="system",host="bot1",stat="p50"}' "$tf")" 0.99
+	assert_equal "$(pk_prom_sample 'perfkit_profile_rss_bytes{component="hog",host="bot1",stat="p95"}' "$tf")" 1024000
+	assert_equal "$(pk_prom_sample 'perfkit_profile_latency_seconds{component="lane",host="bot1",stat="p95"}' "$tf")" 0.04
+	assert_equal "$(pk_prom_sample 'perfkit_profile_cpu_ratio{component="hog",host="bot1",stat="p50"}' "$tf")" 1.5
+	assert_equal "$(pk_prom_sample 'perfkit_profile_bottleneck_active{check="cpu",component="system",host="bot1",kind="cpu",severity="low"}' "$tf")" 1
+	assert_equal "$(pk_prom_sample perfkit_profile_records_read_total "$tf")" 600
+	assert_equal "$(pk_prom_sample perfkit_profile_components "$tf")" 4
+	assert_equal "$(pk_prom_sample perfkit_profile_window_seconds "$tf")" 60
 }
 
 @test "perf-profile: the exposition says what the records say" {
@@ -142,7 +108,7 @@ all_metrics() {
 	tf=$BATS_TEST_TMPDIR/q.prom
 	run -0 --separate-stderr perf-qualityctl -c "$QF/quality.yaml" \
 	    -d "$BATS_TEST_TMPDIR/state" -e true --textfile "$tf" "$QF/overload.jsonl"
-	man_holds perf-qualityctl "$tf" 11
+	pk_prom_man_holds perf-qualityctl "$tf" 11
 }
 
 @test "perf-qualityctl: the exposition says what the records say" {
@@ -155,22 +121,22 @@ all_metrics() {
 	last=$(jq -s '[.[] | select(.type == "quality")] | last | .level_index' "$BATS_TEST_TMPDIR/out.jsonl")
 	name=$(jq -rs '[.[] | select(.type == "quality")] | last | .level' "$BATS_TEST_TMPDIR/out.jsonl")
 	assert_equal "$last" 0
-	assert_equal "$(sample 'perfkit_quality_level{host="bot1"}' "$tf")" "$last"
-	assert_equal "$(sample "perfkit_quality_level_info{host=\"bot1\",level=\"$name\"}" "$tf")" 1
+	assert_equal "$(pk_prom_sample 'perfkit_quality_level{host="bot1"}' "$tf")" "$last"
+	assert_equal "$(pk_prom_sample "perfkit_quality_level_info{host=\"bot1\",level=\"$name\"}" "$tf")" 1
 	# Two steps down on high pressure; the start is no change.
-	assert_equal "$(sample 'perfkit_quality_level_changes_total{direction="down",reason="pressure_high"}' "$tf")" \
+	assert_equal "$(pk_prom_sample 'perfkit_quality_level_changes_total{direction="down",reason="pressure_high"}' "$tf")" \
 	    "$(jq -s '[.[] | select(.type == "quality" and .reason == "pressure_high")] | length' "$BATS_TEST_TMPDIR/out.jsonl")"
-	assert_equal "$(sample 'perfkit_quality_level_changes_total{direction="up",reason="pressure_low"}' "$tf")" 0
+	assert_equal "$(pk_prom_sample 'perfkit_quality_level_changes_total{direction="up",reason="pressure_low"}' "$tf")" 0
 	# The command ran at every change, the start included, and failed.
 	n=$(jq -s '[.[] | select(.type == "quality" and .reason != "impact")] | length' "$BATS_TEST_TMPDIR/out.jsonl")
-	assert_equal "$(sample perfkit_quality_commands_run_total "$tf")" "$n"
-	assert_equal "$(sample perfkit_quality_commands_failed_total "$tf")" "$n"
-	assert_equal "$(sample perfkit_quality_override_active "$tf")" 0
-	assert_equal "$(sample perfkit_quality_records_read_total "$tf")" 50
-	assert_equal "$(sample perfkit_quality_bad_lines_total "$tf")" 1
+	assert_equal "$(pk_prom_sample perfkit_quality_commands_run_total "$tf")" "$n"
+	assert_equal "$(pk_prom_sample perfkit_quality_commands_failed_total "$tf")" "$n"
+	assert_equal "$(pk_prom_sample perfkit_quality_override_active "$tf")" 0
+	assert_equal "$(pk_prom_sample perfkit_quality_records_read_total "$tf")" 50
+	assert_equal "$(pk_prom_sample perfkit_quality_bad_lines_total "$tf")" 1
 	# The pressure of the last sample (cpu.util 95 on 0-100), and its term.
-	assert_equal "$(sample 'perfkit_quality_pressure_ratio{host="bot1"}' "$tf")" 0.95
-	assert_equal "$(sample 'perfkit_quality_term_pressure_ratio{host="bot1",term="cpu"}' "$tf")" 0.95
+	assert_equal "$(pk_prom_sample 'perfkit_quality_pressure_ratio{host="bot1"}' "$tf")" 0.95
+	assert_equal "$(pk_prom_sample 'perfkit_quality_term_pressure_ratio{host="bot1",term="cpu"}' "$tf")" 0.95
 }
 
 @test "perf-qualityctl: an override and its release are counted, the override shown" {
@@ -188,7 +154,7 @@ all_metrics() {
 	until grep -qx 'perfkit_quality_override_active 1' "$tf" 2>/dev/null; do
 		i=$((i + 1)); [ "$i" -lt 100 ] || fail "no override in $tf"; sleep 0.1
 	done
-	assert_equal "$(sample 'perfkit_quality_level_changes_total{direction="up",reason="override"}' "$tf")" 1
+	assert_equal "$(pk_prom_sample 'perfkit_quality_level_changes_total{direction="up",reason="override"}' "$tf")" 1
 	run -0 perf-qualityctl -d "$d" release
 	i=0
 	until grep -qx 'perfkit_quality_override_active 0' "$tf" 2>/dev/null; do
@@ -197,8 +163,8 @@ all_metrics() {
 	exec 4>&-
 	wait "${PIDS[0]}"
 	PIDS=()
-	assert_equal "$(sample 'perfkit_quality_level_changes_total{direction="none",reason="release"}' "$tf")" 1
-	assert_equal "$(sample 'perfkit_quality_level{host="bot1"}' "$tf")" 3
+	assert_equal "$(pk_prom_sample 'perfkit_quality_level_changes_total{direction="none",reason="release"}' "$tf")" 1
+	assert_equal "$(pk_prom_sample 'perfkit_quality_level{host="bot1"}' "$tf")" 3
 }
 
 @test "the outlets' options: bad values are usage errors, a busy port is status 4, not with a subcommand" {
@@ -255,19 +221,6 @@ all_metrics() {
 	done
 }
 
-# Crafted metric records of component lane on this host, latency 500 ms,
-# every 0.1 s with the time now, until $1/stop exists (at most 1200).
-lane() {
-	local i=0 h
-	h=$(hostname)
-	while [ ! -e "$1/stop" ] && [ "$i" -lt 1200 ]; do
-		printf '{"type":"metric","ts":%s,"host":"%s","component":"lane","latency_ms":500,"fps":25}\n' \
-		    "$(date +%s.%N)" "$h"
-		i=$((i + 1))
-		sleep 0.1
-	done
-}
-
 # Scrape URL n times; print how many answered 200.
 scrapes() {
 	local i ok=0
@@ -302,9 +255,9 @@ pushed() {
 	  combine: max
 	  latency: { weight: 1, low: 50, high: 200 }
 	EOF
-	export -f lane
+	export -f pk_prom_lane
 	cat >"$D/pipe.sh" <<-EOF
-	{ perf-sample -i 200ms -m cpu,mem & echo \$! >"$D/sample.pid"; lane "$D"; wait; } |
+	{ perf-sample -i 200ms -m cpu,mem & echo \$! >"$D/sample.pid"; pk_prom_lane "$D" 1200; wait; } |
 	    tee "$D/in.jsonl" |
 	    perf-profile -c "$D/profile.yaml" -i 1s --listen 127.0.0.1:$p1 \
 	        --push "$PUSHGW_URL" --push-interval 500ms 2>"$D/profile.err" |

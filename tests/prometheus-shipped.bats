@@ -24,12 +24,7 @@ PENDING_FAMILIES=""
 PIDS=()
 
 teardown() {
-	local p
-	[ -z "${D:-}" ] || touch "$D/stop"
-	for p in "${PIDS[@]}"; do
-		pk_stop_pid "$p"
-	done
-	pk_prom_stop_all
+	pk_prom_teardown
 }
 
 @test "promtool: the rules check, their unit tests pass, the fleet config checks" {
@@ -124,7 +119,7 @@ used_families() {
 	EOF
 }
 
-@test "the dashboard: structure, datasource and variables; every family it and the rules use is documented or pending" {
+@test "the dashboard: structure, datasource and variables; every family it and the rules use is pk_prom_documented or pending" {
 	run -0 python3 - "$DASH" <<-'EOF'
 	import json, sys
 	d = json.load(open(sys.argv[1]))
@@ -196,7 +191,7 @@ used_families() {
 			unknown="$unknown $f"
 		fi
 	done <"$BATS_TEST_TMPDIR/used"
-	[ -z "$unknown" ] || fail "used but neither documented nor pending:$unknown"
+	[ -z "$unknown" ] || fail "used but neither pk_prom_documented nor pending:$unknown"
 }
 
 # N distinct free ports on one line.
@@ -208,19 +203,6 @@ free_ports() {
 	    s.bind(("127.0.0.1", 0))
 	print(" ".join(str(s.getsockname()[1]) for s in socks))
 	EOF
-}
-
-# Crafted metric records of component lane on this host, latency 500 ms,
-# every 0.1 s with the time now, until $1/stop exists (at most 3000).
-lane() {
-	local i=0 h
-	h=$(hostname)
-	while [ ! -e "$1/stop" ] && [ "$i" -lt 3000 ]; do
-		printf '{"type":"metric","ts":%s,"host":"%s","component":"lane","latency_ms":500,"fps":25}\n' \
-		    "$(date +%s.%N)" "$h"
-		i=$((i + 1))
-		sleep 0.1
-	done
 }
 
 # Query every expression of the dashboard ($1) and the rules ($2) through
@@ -406,9 +388,9 @@ check_exprs() {
 		PIDS+=($!)
 		jobs+=("perfkit-sample=127.0.0.1:$ps")
 	fi
-	export -f lane
+	export -f pk_prom_lane
 	cat >"$D/pipe.sh" <<-EOF
-	{ perf-sample -i 500ms -m cpu,mem & echo \$! >"$D/sample.pid"; lane "$D"; wait; } |
+	{ perf-sample -i 500ms -m cpu,mem & echo \$! >"$D/sample.pid"; pk_prom_lane "$D" 3000; wait; } |
 	    tee "$D/in.jsonl" |
 	    perf-profile -c "$D/profile.yaml" -i 1s --listen 127.0.0.1:$ppf 2>"$D/profile.err" |
 	    perf-qualityctl -n -c "$D/quality.yaml" --listen 127.0.0.1:$pq 2>"$D/quality.err" |

@@ -5,13 +5,56 @@
  */
 #include "perf-alert.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pk_err.h"
 #include "pk_io.h"
 #include "pk_time.h"
+
+/*
+ * The firing, unacknowledged alerts the running instance last saved
+ * (state.json, at most a second old) whose fingerprint starts with id:
+ * more than one is an ambiguous id, listed on stderr. Returns how many.
+ */
+static size_t
+candidates(const char *dir, const char *id, int list)
+{
+	char path[8192];
+	json_t *o, *a;
+	size_t i, n = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	if ((fd = state_file_open(path, O_RDONLY)) == -1)
+		return 0;
+	o = json_loadfd(fd, 0, NULL);
+	close(fd);
+	json_array_foreach(json_object_get(o, "alerts"), i, a) {
+		const char *fp = json_string_value(json_object_get(a,
+		    "fingerprint"));
+		const char *st = json_string_value(json_object_get(a, "state"));
+		const char *comp = json_string_value(json_object_get(a,
+		    "component"));
+
+		if (fp == NULL || st == NULL || strcmp(st, "firing") != 0 ||
+		    json_is_true(json_object_get(a, "acked")) ||
+		    strncmp(fp, id, strlen(id)) != 0)
+			continue;
+		n++;
+		if (list)
+			fprintf(stderr, "  %s %s on %s%s%s\n", fp,
+			    json_string_value(json_object_get(a, "rule")),
+			    json_string_value(json_object_get(a, "host")),
+			    comp != NULL && *comp ? "/" : "",
+			    comp != NULL ? comp : "");
+	}
+	json_decref(o);
+	return n;
+}
 
 int
 cmd_ack(void *ctx, int argc, char **argv)
@@ -27,9 +70,7 @@ cmd_ack(void *ctx, int argc, char **argv)
 		config_free(cfg);
 		return PK_EXIT_USAGE;
 	}
-	snprintf(path, sizeof(path), "%s/ack", dir);
-	mkdir_p(dir);
-	mkdir_p(path);
+	state_dir_ready(dir, 1);
 	for (i = 0; i < argc; i++) {
 		const char *id = argv[i];
 		json_t *a;
@@ -41,6 +82,14 @@ cmd_ack(void *ctx, int argc, char **argv)
 		if (n < 4 || n > 16 || k < n) {
 			pk_warn("ack: '%s' is not an alert id (4 to 16 hex "
 			    "digits of a fingerprint)", id);
+			status = PK_EXIT_USAGE;
+			continue;
+		}
+		if ((k = candidates(dir, id, 0)) > 1) {
+			pk_warn("ack: '%s' is ambiguous: %zu firing alerts have "
+			    "fingerprints that start so; none acknowledged:", id,
+			    k);
+			candidates(dir, id, 1);
 			status = PK_EXIT_USAGE;
 			continue;
 		}

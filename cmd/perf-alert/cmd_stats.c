@@ -4,9 +4,11 @@
  */
 #include "perf-alert.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pk_err.h"
 #include "pk_io.h"
@@ -34,8 +36,12 @@ cmd_stats(void *ctx, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	memset(&tot, 0, sizeof(tot));
+	state_dir_ready(dir, 0);
 	snprintf(path, sizeof(path), "%s/history.jsonl", dir);
-	if (pk_jsonl_open(&r, path) == -1) {
+	/* Not through a link (the directory itself is ours alone). */
+	if ((rc = state_file_open(path, O_RDONLY)) != -1)
+		close(rc);
+	if (rc == -1 || pk_jsonl_open(&r, path) == -1) {
 		pk_warn_errno("cannot open '%s'", path);
 		config_free(cfg);
 		return PK_EXIT_IO;
@@ -133,6 +139,8 @@ cmd_stats(void *ctx, int argc, char **argv)
 			free(s->rule);
 	}
 	free(st);
+	/* And what no receiver will take: the dead letters. */
+	dead_letters_list(dir);
 	config_free(cfg);
 	pk_close_stdout();
 	return pk_bad_finish(&bad);

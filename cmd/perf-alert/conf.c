@@ -27,9 +27,7 @@ rule_release(struct rule *r)
 	free(r->match);
 	json_decref(r->labels);
 	json_decref(r->annotations);
-	for (i = 0; i < r->ninst; i++)
-		free(r->insts[i]);
-	free(r->insts);
+	rule_insts_release(r);
 }
 
 void
@@ -253,6 +251,14 @@ parse_rule(struct pk_ydoc *doc, struct config *c, const struct pk_ynode *n,
 	json_decref(r->annotations);
 	err |= conf_strmap(doc, n, "labels", &r->labels);
 	err |= conf_strmap(doc, n, "annotations", &r->annotations);
+	/* A template over the limit is refused, never cut (ANN_MAX). */
+	if ((m = pk_ymap_get(n, "annotations")) != NULL && m->type == PK_YMAP)
+		for (size_t a = 0; a < m->n; a++)
+			if (m->items[a]->type == PK_YSCALAR &&
+			    strlen(m->items[a]->str) > ANN_MAX)
+				err |= pk_yerror(doc, m->items[a], "annotation "
+				    "'%s' is %zu bytes, more than %d", m->keys[a]->str,
+				    strlen(m->items[a]->str), ANN_MAX);
 	if ((v = pk_ymap_get(n, "flap")) != NULL)
 		err |= pk_ynode_bool(doc, v, &r->flap);
 	if ((m = pk_ymap_get(n, "escalate")) != NULL) {

@@ -113,8 +113,8 @@ op_spool_write(void *arg, struct pk_alert_job *j)
 	struct deliv *d = arg;
 	struct pk_alert_spool_entry ne;
 
-	if (pk_alert_spool_write(d->spool, j->seq, j->e.receiver, j->e.peer,
-	    j->e.key, j->e.alert, &ne) == -1)
+	if (pk_alert_spool_write(d->spool, d->mackey, j->seq, j->e.receiver,
+	    j->e.peer, j->e.key, j->e.alert, &ne) == -1)
 		return -1;
 	j->e.file = ne.file;
 	ne.file = NULL;
@@ -129,6 +129,20 @@ op_spool_remove(void *arg, struct pk_alert_job *j)
 	return pk_alert_spool_remove(&j->e);
 }
 
+/* Given up for good: into SPOOL/dead/, its reason beside it. */
+static int
+op_spool_dead(void *arg, struct pk_alert_job *j, const char *why)
+{
+	char to[4096];
+
+	(void)arg;
+	if (pk_alert_spool_dead(j->e.file, why, to, sizeof(to)) == -1)
+		return -1;
+	free(j->e.file);
+	j->e.file = pk_xstrdup(to);
+	return 0;
+}
+
 static const struct pk_alert_sched_ops deliv_ops = {
 	.clock = op_clock,
 	.hold = op_hold,
@@ -138,13 +152,18 @@ static const struct pk_alert_sched_ops deliv_ops = {
 	.periodic = op_periodic,
 	.spool_write = op_spool_write,
 	.spool_remove = op_spool_remove,
+	.spool_dead = op_spool_dead,
 };
 
-/* Queue what a previous run left in the spool, oldest first. */
+/*
+ * Queue what a previous run left in the spool, oldest first. A file that
+ * is no entry or fails its integrity check (pk_alert_spool) is reported
+ * and moved to spool/rejected/: never delivered, never read again.
+ */
 static void
 spool_recover(struct deliv *d)
 {
-	char **paths, why[256];
+	char **paths, why[256], to[4200];
 	size_t n, i;
 
 	if (pk_alert_spool_list(d->spool, &paths, &n) == -1)
@@ -152,8 +171,14 @@ spool_recover(struct deliv *d)
 	for (i = 0; i < n; i++) {
 		struct pk_alert_job *j = pk_xcalloc(1, sizeof(*j));
 
-		if (pk_alert_spool_read(paths[i], &j->e, why, sizeof(why)) == -1) {
-			pk_warn("%s: %s (left in place)", paths[i], why);
+		if (pk_alert_spool_read(paths[i], d->mackey, &j->e, why,
+		    sizeof(why)) == -1) {
+			if (pk_alert_spool_reject(paths[i], to, sizeof(to)) == 0)
+				pk_warn("%s: %s: not delivered, moved to '%s'",
+				    paths[i], why, to);
+			else
+				pk_warn_errno("%s: %s: not delivered, and cannot "
+				    "be moved aside", paths[i], why);
 			free(j);
 		} else {
 			pk_alert_sched_queue(&d->s, j);

@@ -37,7 +37,8 @@ static const char usage_str[] =
     "                  " PK_OUTLET_USAGE "\n"
     "                  [file ...]\n"
     "       perf-alert [-c config] [-s statedir] ack [-m comment] id ...\n"
-    "       perf-alert [-c config] [-s statedir] stats\n";
+    "       perf-alert [-c config] [-s statedir] stats\n"
+    "       perf-alert [-c config] [-s statedir] requeue [name ...]\n";
 
 /* The option codes without a short form. */
 enum { OPT_LIST_RECEIVERS = 0x2000 };
@@ -61,9 +62,11 @@ static const struct option longopts[] = {
 /* The subcommands and the options each takes, before or after its name. */
 static const int ack_opts[] = { 'c', 's', 'm', 0 };
 static const int stats_opts[] = { 'c', 's', 0 };
+static const int requeue_opts[] = { 'c', 's', 0 };
 static const struct pk_subcmd subcmds[] = {
 	{ "ack", ack_opts, 0, -1, cmd_ack },
 	{ "stats", stats_opts, 0, 0, cmd_stats },
+	{ "requeue", requeue_opts, 0, -1, cmd_requeue },
 	{ NULL, NULL, 0, 0, NULL }
 };
 

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -38,7 +39,11 @@ enum { ST_INACTIVE, ST_PENDING, ST_FIRING };
 extern const char *const statenames[];
 
 #define MAXRX 16
-#define STRLEN 128
+/*
+ * An annotation's template is at most this many bytes (a configuration
+ * error beyond); what it expands to is carried whole, however long.
+ */
+#define ANN_MAX 4096
 /* A record this far behind the newest ts, three in a row: a clock step. */
 #define STEP_SPAN 60.0
 
@@ -52,7 +57,7 @@ struct rule;
 
 /* An alert instance: a rule, a host and a component. */
 struct inst {
-	char host[PK_FILTER_HOST_MAX + 1], comp[STRLEN];
+	char *host, *comp;	/* whole, however long: never cut */
 	char fp[17];
 	struct rule *rule;
 	/*
@@ -61,7 +66,8 @@ struct inst {
 	 * absent-data rules, whose timers run on the wall clock.
 	 */
 	struct pk_fhost *h;
-	size_t seq;		/* its place in rule->insts */
+	size_t seq;		/* its rule's count when it was made: the order */
+	size_t idx;		/* its place in rule->insts */
 	int state;
 	double since;		/* pending or firing start, event time */
 	double clear_since;	/* clear condition held since, NAN if not */
@@ -72,7 +78,19 @@ struct inst {
 	double last_rx[MAXRX];	/* last notification per receiver */
 	struct pk_alert_flap flap;
 	int notified;		/* the state last notified (flap hold) */
+	uint64_t hash;		/* of (host, comp), for rule->tab */
+	/* Its place among its rule's inactive instances, oldest first. */
+	struct inst *lru_prev, *lru_next;
+	int in_lru;
 };
+
+/*
+ * At most this many instances (label sets: host, component) per rule.
+ * Beyond it the oldest inactive one is forgotten to make room; while all
+ * are active a new one is dropped. Both counted, warned about once per
+ * rule, reported at exit.
+ */
+#define INST_MAX 10000
 
 struct rule {
 	char *name;
@@ -90,8 +108,13 @@ struct rule {
 	int flap;
 	/* runtime */
 	size_t index;		/* in config.rules */
-	struct inst **insts;
-	size_t ninst, capinst;
+	struct inst **insts;	/* in no particular order once one is evicted */
+	size_t ninst, capinst, nextseq;
+	struct inst **tab;	/* open addressing by (host, comp); NULL empty */
+	size_t tabcap;
+	struct inst *lru_head, *lru_tail;	/* inactive, oldest first */
+	unsigned long evicted, dropped;
+	int warned_cap;
 	double absent_seen;	/* wall clock of the last matching record */
 };
 
@@ -186,6 +209,7 @@ struct deliv {
 	struct pk_alert_sched s;
 	struct config *cfg;	/* the receivers now, under s's lock */
 	char spool[4096];	/* "" without a state directory */
+	unsigned char mackey[PK_ALERT_SPOOL_KEYLEN];	/* its files' check */
 	struct rx_count counts[RXCOUNT_MAX];
 	size_t ncounts;
 	int counts_full;	/* warned that a name was not counted */
@@ -268,6 +292,10 @@ json_t *alert_record(const struct rule *r, const struct inst *in,
 /* The instance (host, comp) of r, made if create; bound to h if not NULL. */
 struct inst *inst_get(struct rule *r, const char *host, const char *comp,
     int create, struct pk_fhost *h);
+/* Free r's instances (config_free). */
+void rule_insts_release(struct rule *r);
+/* After in's state changed outside rules.c (state.json restored). */
+void inst_settle(struct inst *in);
 /*
  * Expand the {{name}} of tpl from an alert record (the annotations' and
  * the receivers' template language); returns the length wanted.
@@ -280,7 +308,13 @@ void alert_filter_init(struct alert_ctx *x);
 void alert_filter_release(struct alert_ctx *x);
 
 /* state.c */
-void mkdir_p(const char *path);
+/*
+ * Die (status 4) unless dir, and its spool/ and ack/, are directories of
+ * ours nobody else can write to (pk_statedir); create: made 0700 first.
+ */
+void state_dir_ready(const char *dir, int create);
+/* open() of a file in the checked state directory, never through a link. */
+int state_file_open(const char *path, int flags);
 /*
  * Open the state directory dir (made if need be): its lock (one instance
  * per directory), spool/, ack/, the history. Dies on failure (status 4).
@@ -291,7 +325,15 @@ void state_close(struct alert_ctx *x);
 void hist_flush(struct alert_ctx *x, int force);
 void hist_append(struct alert_ctx *x, const json_t *rec);
 void state_save(struct alert_ctx *x);
+/*
+ * Restore the alerts in progress from state.json; one that is not valid
+ * JSON or holds what perf-alert never writes is reported, set aside as
+ * state.json.corrupt, and the alerts are rebuilt from the history.
+ */
 void state_load(struct alert_ctx *x);
+/* The restore itself, from a parsed state.json: -1 with why (nothing done) if corrupt. */
+int state_apply(struct alert_ctx *x, const json_t *o, char *why,
+    size_t whysize);
 
 /* deliv.c */
 void cfg_put(struct config *c);
@@ -319,5 +361,8 @@ void alert_event(struct alert_ctx *x, const char *event);
 /* the subcommands (pk_subcmd rows: ctx is the struct alert_opts) */
 int cmd_ack(void *ctx, int argc, char **argv);
 int cmd_stats(void *ctx, int argc, char **argv);
+int cmd_requeue(void *ctx, int argc, char **argv);
+/* cmd_requeue.c: one dead_letter record per dead letter of dir. */
+size_t dead_letters_list(const char *dir);
 
 #endif

@@ -6,6 +6,7 @@
  */
 #include "perf-alert.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,10 +82,16 @@ rx_secret(const char *env, const char *file, char *buf, size_t size)
 		return 0;
 	}
 	if (file != NULL) {
-		if (pk_read_file(file, &s, &n) == -1)
+		/* Never cut: a longer secret is an error (EFBIG). */
+		if (pk_read_file_max(file, size + 2, &s, &n) == -1)
 			return -1;
 		while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
 			s[--n] = '\0';
+		if (n >= size) {
+			free(s);
+			errno = EFBIG;
+			return -1;
+		}
 		snprintf(buf, size, "%s", s);
 		free(s);
 	}

@@ -7,6 +7,7 @@
 #include "perf-alert.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,8 +108,19 @@ alert_record(const struct rule *r, const struct inst *in, const char *event,
 		json_object_set_new(o, "acknowledged", json_true());
 	/* The templates see the rule's own labels, as they always did. */
 	json_object_foreach(r->annotations, k, v) {
-		alert_expand(json_string_value(v), o, buf, sizeof(buf));
-		json_object_set_new(ann, k, json_string(buf));
+		size_t want = alert_expand(json_string_value(v), o, buf,
+		    sizeof(buf));
+
+		if (want < sizeof(buf)) {
+			json_object_set_new(ann, k, json_string(buf));
+		} else {
+			/* Longer than the buffer: carried whole, never cut. */
+			char *big = pk_xmalloc(want + 1);
+
+			alert_expand(json_string_value(v), o, big, want + 1);
+			json_object_set_new(ann, k, json_string(big));
+			free(big);
+		}
 	}
 	json_object_set_new(labels, "alertname", json_string(r->name));
 	json_object_set_new(labels, "host", json_string(in->host));
@@ -185,19 +197,170 @@ inst_bind(struct inst *in, struct pk_fhost *h)
 	hs->n++;
 }
 
+static uint64_t
+key_hash(const char *host, const char *comp)
+{
+	return pk_hash_str(pk_hash_str(PK_HASH_FNV_INIT, host), comp);
+}
+
+/* Put in into r's table (which has room). */
+static void
+tab_put(struct rule *r, struct inst *in)
+{
+	size_t k = (size_t)in->hash & (r->tabcap - 1);
+
+	while (r->tab[k] != NULL)
+		k = (k + 1) & (r->tabcap - 1);
+	r->tab[k] = in;
+}
+
+/*
+ * The table at most half full: doubled and rebuilt from r->insts (1), or
+ * left as it is (0).
+ */
+static int
+tab_grow(struct rule *r)
+{
+	size_t i;
+
+	if (r->tabcap >= 2 * (r->ninst + 1))
+		return 0;
+	free(r->tab);
+	r->tabcap = r->tabcap ? r->tabcap * 2 : 16;
+	while (r->tabcap < 2 * (r->ninst + 1))
+		r->tabcap *= 2;
+	r->tab = pk_xcalloc(r->tabcap, sizeof(*r->tab));
+	for (i = 0; i < r->ninst; i++)
+		tab_put(r, r->insts[i]);
+	return 1;
+}
+
+/* Remove in from the table: linear probing's backward shift. */
+static void
+tab_del(struct rule *r, const struct inst *in)
+{
+	size_t m = r->tabcap - 1, k = (size_t)in->hash & m, j, home;
+
+	while (r->tab[k] != in)
+		k = (k + 1) & m;
+	r->tab[k] = NULL;
+	for (j = (k + 1) & m; r->tab[j] != NULL; j = (j + 1) & m) {
+		home = (size_t)r->tab[j]->hash & m;
+		/* Moves back to k unless its home lies in (k, j]. */
+		if (k <= j ? (home <= k || home > j) : (home <= k && home > j)) {
+			r->tab[k] = r->tab[j];
+			r->tab[j] = NULL;
+			k = j;
+		}
+	}
+}
+
+static void
+lru_unlink(struct rule *r, struct inst *in)
+{
+	if (!in->in_lru)
+		return;
+	if (in->lru_prev != NULL)
+		in->lru_prev->lru_next = in->lru_next;
+	else
+		r->lru_head = in->lru_next;
+	if (in->lru_next != NULL)
+		in->lru_next->lru_prev = in->lru_prev;
+	else
+		r->lru_tail = in->lru_prev;
+	in->lru_prev = in->lru_next = NULL;
+	in->in_lru = 0;
+}
+
+/*
+ * Keep in on its rule's list of forgettable instances, in the order they
+ * became so: inactive and not flapping (a flapping one holds
+ * notifications back). Absent-data rules keep their one instance.
+ */
+void
+inst_settle(struct inst *in)
+{
+	struct rule *r = in->rule;
+	int can = in->state == ST_INACTIVE && !in->flap.flapping &&
+	    r->absent_s <= 0;
+
+	if (!can) {
+		lru_unlink(r, in);
+	} else if (!in->in_lru) {
+		in->lru_prev = r->lru_tail;
+		in->lru_next = NULL;
+		if (r->lru_tail != NULL)
+			r->lru_tail->lru_next = in;
+		else
+			r->lru_head = in;
+		r->lru_tail = in;
+		in->in_lru = 1;
+	}
+}
+
+static void
+inst_free(struct inst *in)
+{
+	free(in->host);
+	free(in->comp);
+	free(in);
+}
+
+/* Forget in: off its rule's list, table and array, and its host's list. */
+static void
+inst_evict(struct rule *r, struct inst *in)
+{
+	size_t i;
+
+	lru_unlink(r, in);
+	tab_del(r, in);
+	/* Its place taken by the last: O(1) (seq keeps the order). */
+	r->insts[in->idx] = r->insts[--r->ninst];
+	r->insts[in->idx]->idx = in->idx;
+	if (in->h != NULL) {
+		struct hoststate *hs = in->h->user;
+
+		for (i = 0; i < hs->n && hs->insts[i] != in; i++)
+			;
+		if (i < hs->n) {
+			memmove(hs->insts + i, hs->insts + i + 1,
+			    (hs->n - i - 1) * sizeof(*hs->insts));
+			hs->n--;
+		}
+	}
+	inst_free(in);
+}
+
 struct inst *
 inst_get(struct rule *r, const char *host, const char *comp, int create,
     struct pk_fhost *h)
 {
+	uint64_t hash = key_hash(host, comp);
 	struct inst *in;
-	size_t i;
+	size_t k;
 
-	for (i = 0; i < r->ninst; i++)
-		if (strcmp(r->insts[i]->host, host) == 0 &&
-		    strcmp(r->insts[i]->comp, comp) == 0)
-			return r->insts[i];
+	for (k = r->tabcap ? (size_t)hash & (r->tabcap - 1) : 0;
+	    r->tabcap > 0 && (in = r->tab[k]) != NULL;
+	    k = (k + 1) & (r->tabcap - 1))
+		if (in->hash == hash && strcmp(in->host, host) == 0 &&
+		    strcmp(in->comp, comp) == 0)
+			return in;
 	if (!create)
 		return NULL;
+	if (r->ninst >= INST_MAX && r->absent_s <= 0) {
+		if (!r->warned_cap)
+			pk_warn("rule '%s': %d label sets (host, component): "
+			    "the oldest inactive ones are forgotten, and while "
+			    "all are active new ones are dropped (counted)",
+			    r->name, INST_MAX);
+		r->warned_cap = 1;
+		if (r->lru_head == NULL) {
+			r->dropped++;
+			return NULL;
+		}
+		r->evicted++;
+		inst_evict(r, r->lru_head);
+	}
 	if (r->ninst == r->capinst) {
 		r->capinst = r->capinst ? r->capinst * 2 : 4;
 		r->insts = pk_xreallocarray(r->insts, r->capinst,
@@ -205,17 +368,37 @@ inst_get(struct rule *r, const char *host, const char *comp, int create,
 	}
 	in = pk_xcalloc(1, sizeof(*in));
 	r->insts[r->ninst] = in;
-	in->seq = r->ninst++;
+	in->idx = r->ninst++;
+	in->seq = r->nextseq++;
 	in->rule = r;
-	snprintf(in->host, sizeof(in->host), "%s", host);
-	snprintf(in->comp, sizeof(in->comp), "%s", comp);
+	in->host = pk_xstrdup(host);
+	in->comp = pk_xstrdup(comp);
+	in->hash = hash;
 	in->sev = r->sev;
 	in->value = NAN;
 	in->clear_since = NAN;
 	set_fp(r, in);
+	if (!tab_grow(r))
+		tab_put(r, in);
+	inst_settle(in);
 	if (h != NULL)
 		inst_bind(in, h);
 	return in;
+}
+
+void
+rule_insts_release(struct rule *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ninst; i++)
+		inst_free(r->insts[i]);
+	free(r->insts);
+	free(r->tab);
+	r->insts = NULL;
+	r->tab = NULL;
+	r->ninst = r->capinst = r->tabcap = 0;
+	r->lru_head = r->lru_tail = NULL;
 }
 
 static void
@@ -268,9 +451,12 @@ flap_change(struct alert_ctx *x, const struct rule *r, struct inst *in,
 	json_decref(rec);
 }
 
+/* A component up to this long is copied on the stack, longer ones to the heap. */
+#define COMPBUF 256
+
 static void
 eval_rule(struct alert_ctx *x, struct rule *r, const struct pk_rec *rec,
-    char *comp, int *have_comp)
+    const char **comp, char *compbuf)
 {
 	const struct pk_jval *vals = rec->vals;
 	struct config *c = x->cfg;
@@ -292,14 +478,24 @@ eval_rule(struct alert_ctx *x, struct rule *r, const struct pk_rec *rec,
 	cond = pk_alert_cond_eval(&r->when, vals, &value);
 	if (cond < 0 || (cond == 0 && r->ninst == 0))
 		return;
-	if (!*have_comp) {
-		if (vals[c->id_comp].type == PK_JSTR)
-			pk_jval_str(&vals[c->id_comp], comp, STRLEN);
-		else
-			comp[0] = '\0';
-		*have_comp = 1;
+	if (*comp == NULL) {
+		/* Whole, however long (a cut would merge two of them). */
+		if (vals[c->id_comp].type == PK_JSTR) {
+			size_t n = pk_jval_str(&vals[c->id_comp], compbuf,
+			    COMPBUF);
+
+			*comp = compbuf;
+			if (n >= COMPBUF) {
+				char *big = pk_xmalloc(n + 1);
+
+				pk_jval_str(&vals[c->id_comp], big, n + 1);
+				*comp = big;
+			}
+		} else {
+			*comp = "";
+		}
 	}
-	in = inst_get(r, rec->host->name, comp, cond == 1, rec->host);
+	in = inst_get(r, rec->host->name, *comp, cond == 1, rec->host);
 	if (in == NULL)
 		return;
 	if (r->value_id >= 0 && vals[r->value_id].type == PK_JNUM)
@@ -352,6 +548,7 @@ eval_rule(struct alert_ctx *x, struct rule *r, const struct pk_rec *rec,
 		}
 		break;
 	}
+	inst_settle(in);
 }
 
 /* One instance's escalation and repeats at time ts (of its clock). */
@@ -434,12 +631,47 @@ check_acks(struct alert_ctx *x)
 	while ((e = readdir(dir)) != NULL) {
 		size_t i, n, idlen = strlen(e->d_name), found = 0;
 		json_t *a;
+		int fd;
 
 		if (e->d_name[0] == '.' || strchr(e->d_name, '.') != NULL)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", x->ackdir, e->d_name);
-		a = json_load_file(path, 0, NULL);
-		for (i = 0; i < c->nrules; i++) {
+		if ((fd = state_file_open(path, O_RDONLY)) != -1) {
+			a = json_loadfd(fd, 0, NULL);
+			close(fd);
+		} else {
+			a = NULL;
+		}
+		/*
+		 * An ambiguous prefix acknowledges nothing (as git's short
+		 * hashes): the candidates are listed. `ack` itself refuses one
+		 * it can see in state.json; this is the alert that fired since.
+		 */
+		for (i = 0; i < c->nrules; i++)
+			for (n = 0; n < c->rules[i].ninst; n++) {
+				const struct inst *in = c->rules[i].insts[n];
+
+				if (in->state == ST_FIRING && !in->acked &&
+				    strncmp(in->fp, e->d_name, idlen) == 0)
+					found++;
+			}
+		if (found > 1) {
+			pk_warn("ack %s: ambiguous, %zu alerts have this id; none "
+			    "acknowledged:", e->d_name, found);
+			for (i = 0; i < c->nrules; i++)
+				for (n = 0; n < c->rules[i].ninst; n++) {
+					const struct inst *in =
+					    c->rules[i].insts[n];
+
+					if (in->state == ST_FIRING && !in->acked &&
+					    strncmp(in->fp, e->d_name, idlen) == 0)
+						fprintf(stderr, "  %s %s on %s%s%s\n",
+						    in->fp, c->rules[i].name,
+						    in->host, in->comp[0] ? "/" : "",
+						    in->comp);
+				}
+		}
+		for (i = 0; found == 1 && i < c->nrules; i++) {
 			struct rule *r = &c->rules[i];
 
 			for (n = 0; n < r->ninst; n++) {
@@ -450,7 +682,6 @@ check_acks(struct alert_ctx *x)
 				if (in->state != ST_FIRING || in->acked ||
 				    strncmp(in->fp, e->d_name, idlen) != 0)
 					continue;
-				found++;
 				in->acked = 1;
 				/* Now, on the clock its timers run on. */
 				ts = r->absent_s > 0 ? pk_now() : in->h != NULL ?
@@ -497,21 +728,12 @@ hosts_rebuild(struct alert_ctx *x)
 	for (i = 0; i < c->nrules; i++)
 		for (n = 0; n < c->rules[i].ninst; n++) {
 			struct inst *in = c->rules[i].insts[n];
-			struct hoststate *hs;
 
 			in->rule = &c->rules[i];
-			in->seq = n;
 			if (c->rules[i].absent_s > 0)
 				in->h = NULL;	/* on the wall clock */
-			if (in->h == NULL)
-				continue;
-			hs = in->h->user;
-			if (hs->n == hs->cap) {
-				hs->cap = hs->cap ? hs->cap * 2 : 8;
-				hs->insts = pk_xreallocarray(hs->insts, hs->cap,
-				    sizeof(*hs->insts));
-			}
-			hs->insts[hs->n++] = in;
+			if (in->h != NULL)
+				inst_bind(in, in->h);	/* in order */
 		}
 }
 
@@ -554,10 +776,21 @@ reload(struct alert_ctx *x)
 				n->rules[i].insts = old->rules[k].insts;
 				n->rules[i].ninst = old->rules[k].ninst;
 				n->rules[i].capinst = old->rules[k].capinst;
+				n->rules[i].nextseq = old->rules[k].nextseq;
+				n->rules[i].tab = old->rules[k].tab;
+				n->rules[i].tabcap = old->rules[k].tabcap;
+				n->rules[i].lru_head = old->rules[k].lru_head;
+				n->rules[i].lru_tail = old->rules[k].lru_tail;
+				n->rules[i].evicted = old->rules[k].evicted;
+				n->rules[i].dropped = old->rules[k].dropped;
+				n->rules[i].warned_cap =
+				    old->rules[k].warned_cap;
 				n->rules[i].absent_seen =
 				    old->rules[k].absent_seen;
 				old->rules[k].insts = NULL;
 				old->rules[k].ninst = 0;
+				old->rules[k].tab = NULL;
+				old->rules[k].tabcap = 0;
 			}
 	for (i = 0; i < n->nrules; i++)
 		if (n->rules[i].absent_seen == 0)
@@ -593,15 +826,17 @@ on_record(struct pk_filter *f, const struct pk_rec *r)
 	struct alert_ctx *x = f->arg;
 	struct config *c = x->cfg;
 	struct hoststate *hs = r->host->user;
-	char comp[STRLEN];
-	int have_comp = 0;
+	char compbuf[COMPBUF];
+	const char *comp = NULL;
 	size_t i, n;
 
 	pk_filter_pass(f, r);
 	if (r->ts > x->last_ts)
 		x->last_ts = r->ts;
 	for (i = 0; i < c->nrules; i++)
-		eval_rule(x, &c->rules[i], r, comp, &have_comp);
+		eval_rule(x, &c->rules[i], r, &comp, compbuf);
+	if (comp != NULL && comp != compbuf && *comp != '\0')
+		free((char *)comp);
 	/* The host's escalations and repeats, once a second of its clock. */
 	if (r->host->ev.clock >= hs->next_tick) {
 		for (n = 0; n < hs->n; n++)
@@ -704,6 +939,15 @@ void
 alert_filter_release(struct alert_ctx *x)
 {
 	size_t i;
+
+	for (i = 0; i < x->cfg->nrules; i++) {
+		const struct rule *r = &x->cfg->rules[i];
+
+		if (r->evicted > 0 || r->dropped > 0)
+			pk_warn("rule '%s': %lu label sets forgotten (the oldest "
+			    "inactive), %lu dropped (all %d active)", r->name,
+			    r->evicted, r->dropped, INST_MAX);
+	}
 
 	for (i = 0; i < x->f.nhosts; i++) {
 		struct hoststate *hs = x->f.hosts[i]->user;

@@ -14,6 +14,8 @@
  */
 #include "perf-alert.h"
 
+#include <pthread.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +32,12 @@ struct am {
 	double resend_s;
 	int sev_upper;		/* severity_case: upper */
 	char *gen_url;		/* generator_url, a template, or NULL */
-	json_t *active;		/* fingerprint -> alert (delivery thread) */
+	json_t *active;		/* fingerprint -> alert */
+	/*
+	 * active is the delivery workers': one delivers this receiver's
+	 * notifications at a time, but the resend may run in another.
+	 */
+	pthread_mutex_t mu;
 };
 
 static const char *const am_keys[] = { "url", "urls", "resend_interval",
@@ -53,6 +60,7 @@ am_release(void *conf)
 	strv_free(a->urls, a->nurls);
 	free(a->gen_url);
 	json_decref(a->active);
+	pthread_mutex_destroy(&a->mu);
 	free(a);
 }
 
@@ -69,6 +77,7 @@ am_load(struct pk_ydoc *doc, const struct pk_ynode *n,
 
 	a->resend_s = 60;
 	a->active = json_object();
+	pthread_mutex_init(&a->mu, NULL);
 	err |= conf_dur(doc, n, "resend_interval", 0.1, &a->resend_s);
 	if ((v = pk_ymap_get(n, "severity_case")) != NULL &&
 	    conf_str(doc, n, "severity_case", &c) == 0) {
@@ -180,19 +189,20 @@ am_deliver(struct receiver *x, const struct pk_alert_spool_entry *e,
 	char url[2048], *body;
 	int r;
 
-	(void)permanent;
 	json_array_append(arr, al);
 	body = json_dumps(arr, JSON_COMPACT);
 	snprintf(url, sizeof(url), "%s/api/v2/alerts", a->urls[e->peer]);
-	r = pk_alert_http_post(url, body, NULL, x->timeout_s, stop, err,
-	    errsize);
+	r = pk_alert_http_post_class(url, body, NULL, x->timeout_s, stop, err,
+	    errsize, permanent);
 	free(body);
 	json_decref(arr);
 	if (r == 0 && fp != NULL && state != NULL) {
+		pthread_mutex_lock(&a->mu);
 		if (strcmp(state, "resolved") == 0)
 			json_object_del(a->active, fp);
 		else
 			json_object_set(a->active, fp, e->alert);
+		pthread_mutex_unlock(&a->mu);
 	}
 	json_decref(al);
 	return r;
@@ -224,8 +234,10 @@ am_resend(struct receiver *x, atomic_int *stop)
 	char url[2048], err[256], *body;
 	size_t p;
 
+	pthread_mutex_lock(&a->mu);
 	json_object_foreach(a->active, k, v)
 		json_array_append_new(arr, am_alert(a, v));
+	pthread_mutex_unlock(&a->mu);
 	if (json_array_size(arr) > 0) {
 		body = json_dumps(arr, JSON_COMPACT);
 		for (p = 0; p < a->nurls; p++) {
@@ -249,8 +261,11 @@ am_resume(struct receiver *x, const json_t *rec)
 	const char *fp = json_string_value(json_object_get(rec,
 	    "fingerprint"));
 
-	if (fp != NULL)
+	if (fp != NULL) {
+		pthread_mutex_lock(&a->mu);
 		json_object_set(a->active, fp, (json_t *)rec);
+		pthread_mutex_unlock(&a->mu);
+	}
 }
 
 const struct receiver_type rx_alertmanager = {

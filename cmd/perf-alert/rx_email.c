@@ -5,6 +5,7 @@
  */
 #include "perf-alert.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,84 @@ email_release(void *conf)
 	free(m);
 }
 
+/*
+ * An address from the configuration goes into a header between <>: a
+ * control character, a space or <>,;"() there could end the header or
+ * add a recipient. Refused with its FILE:LINE:COL.
+ */
+static int
+addr_check(struct pk_ydoc *doc, const struct pk_ynode *n, const char *key,
+    const char *v)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)v; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f || strchr("<>,;\"()", *p) != NULL)
+			return pk_yerror(doc, pk_ymap_get(n, key), "'%s' is not "
+			    "an e-mail address (a space, a control character or "
+			    "one of <>,;\"() in it)", v);
+	return *v == '\0' ? pk_yerror(doc, pk_ymap_get(n, key), "an empty "
+	    "e-mail address") : 0;
+}
+
+static void
+b64(FILE *f, const unsigned char *p, size_t n)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789+/";
+	size_t i;
+
+	for (i = 0; i + 2 < n; i += 3)
+		fprintf(f, "%c%c%c%c", t[p[i] >> 2],
+		    t[(p[i] & 3) << 4 | p[i + 1] >> 4],
+		    t[(p[i + 1] & 15) << 2 | p[i + 2] >> 6], t[p[i + 2] & 63]);
+	if (n - i == 1)
+		fprintf(f, "%c%c==", t[p[i] >> 2], t[(p[i] & 3) << 4]);
+	else if (n - i == 2)
+		fprintf(f, "%c%c%c=", t[p[i] >> 2],
+		    t[(p[i] & 3) << 4 | p[i + 1] >> 4], t[(p[i + 1] & 15) << 2]);
+}
+
+/*
+ * A header's value from templated text (the record's host, rule, …):
+ * every control character (CR and LF above all: they would end the
+ * header and start another, or the header block) becomes a space; text
+ * that is not all ASCII is RFC 2047 encoded, in encoded words of at most
+ * 39 bytes of text (64 characters encoded, a line of at most 76) that
+ * never cut a UTF-8 character, folded onto continuation lines.
+ */
+static void
+email_header(FILE *f, const char *name, const char *v)
+{
+	unsigned char *t = (unsigned char *)pk_xstrdup(v);
+	size_t n = strlen((char *)t), i, at, len;
+	int ascii = 1;
+
+	for (i = 0; i < n; i++) {
+		if (t[i] < ' ' || t[i] == 0x7f)
+			t[i] = ' ';
+		if (t[i] >= 0x80)
+			ascii = 0;
+	}
+	fprintf(f, "%s: ", name);
+	if (ascii) {
+		fprintf(f, "%s\r\n", t);
+		free(t);
+		return;
+	}
+	for (at = 0; at < n; at += len) {
+		len = n - at < 39 ? n - at : 39;
+		/* Back off a continuation byte: whole characters only. */
+		while (at + len < n && (t[at + len] & 0xc0) == 0x80)
+			len--;
+		fprintf(f, "%s=?UTF-8?B?", at ? "\r\n " : "");
+		b64(f, t + at, len);
+		fprintf(f, "?=");
+	}
+	fprintf(f, "\r\n");
+	free(t);
+}
+
 static void *
 email_load(struct pk_ydoc *doc, const struct pk_ynode *n,
     const struct receiver *x)
@@ -62,11 +141,23 @@ email_load(struct pk_ydoc *doc, const struct pk_ynode *n,
 	if (!err && (m->from == NULL || m->nto == 0))
 		err = pk_yerror(doc, n, "receiver '%s' needs from and to",
 		    x->name);
+	if (!err)
+		err |= addr_check(doc, n, "from", m->from);
+	for (size_t i = 0; !err && i < m->nto; i++)
+		err |= addr_check(doc, n, "to", m->to[i]);
 	if (err) {
 		email_release(m);
 		return NULL;
 	}
 	return m;
+}
+
+static const char *
+str_of(const json_t *a, const char *key)
+{
+	const char *v = json_string_value(json_object_get(a, key));
+
+	return v != NULL ? v : "";
 }
 
 static int
@@ -79,14 +170,13 @@ email_deliver(struct receiver *x, const struct pk_alert_spool_entry *e,
 	struct pk_alert_smtp smtp;
 	const char *k;
 	json_t *v;
-	char *msg = NULL, *js;
+	char *msg = NULL, *js, *subj, *mid;
 	size_t msglen = 0, i;
 	time_t now = time(NULL);
 	struct tm tm;
 	FILE *f;
 	int rc;
 
-	(void)permanent;
 	if (rx_secret(m->pass_env, m->pass_file, pass, sizeof(pass)) == -1) {
 		snprintf(err, errsize, "cannot read '%s': %s", m->pass_file,
 		    strerror(errno));
@@ -101,16 +191,35 @@ email_deliver(struct receiver *x, const struct pk_alert_spool_entry *e,
 	fprintf(f, "Date: %s\r\nFrom: <%s>\r\nTo: ", date, m->from);
 	for (i = 0; i < m->nto; i++)
 		fprintf(f, "%s<%s>", i ? ", " : "", m->to[i]);
-	fprintf(f, "\r\nMessage-ID: <%s@perf-alert>\r\n", e->key);
-	fprintf(f, "Subject: [%s] %s %s on %s\r\n",
-	    json_string_value(json_object_get(a, "severity")),
-	    json_string_value(json_object_get(a, "rule")),
-	    json_string_value(json_object_get(a, "state")),
-	    json_string_value(json_object_get(a, "host")));
+	fprintf(f, "\r\n");
+	/* Every value from the record or the spool through email_header. */
+	mid = pk_xasprintf("<%s@perf-alert>", e->key);
+	for (i = 1; mid[i + 12] != '\0'; i++)
+		if (!isalnum((unsigned char)mid[i]) && strchr("._-", mid[i]) ==
+		    NULL)
+			mid[i] = '_';
+	email_header(f, "Message-ID", mid);
+	free(mid);
+	subj = pk_xasprintf("[%s] %s %s on %s", str_of(a, "severity"),
+	    str_of(a, "rule"), str_of(a, "state"), str_of(a, "host"));
+	email_header(f, "Subject", subj);
+	free(subj);
 	fprintf(f, "MIME-Version: 1.0\r\nContent-Type: text/plain; "
-	    "charset=utf-8\r\nX-Perf-Alert-Key: %s\r\n\r\n", e->key);
-	json_object_foreach((json_t *)json_object_get(a, "annotations"), k, v)
-		fprintf(f, "%s: %s\r\n", k, json_string_value(v));
+	    "charset=utf-8\r\n");
+	email_header(f, "X-Perf-Alert-Key", e->key);
+	fprintf(f, "\r\n");
+	/* The body: a line break in a value is one of its lines, CRLF. */
+	json_object_foreach((json_t *)json_object_get(a, "annotations"), k, v) {
+		const char *p = json_string_value(v);
+
+		fprintf(f, "%s: ", k);
+		for (; p != NULL && *p != '\0'; p++)
+			if (*p == '\n')
+				fputs("\r\n", f);
+			else if (*p != '\r')
+				fputc(*p, f);
+		fputs("\r\n", f);
+	}
 	js = json_dumps(a, JSON_COMPACT);
 	fprintf(f, "\r\n%s\r\n", js);
 	free(js);
@@ -124,7 +233,8 @@ email_deliver(struct receiver *x, const struct pk_alert_spool_entry *e,
 	smtp.ca_file = m->ca_file;
 	smtp.starttls = m->starttls;
 	smtp.timeout = x->timeout_s;
-	rc = pk_alert_smtp_send(&smtp, msg, msglen, stop, err, errsize);
+	rc = pk_alert_smtp_send(&smtp, msg, msglen, stop, err, errsize,
+	    permanent);
 	free(msg);
 	memset(pass, 0, sizeof(pass));
 	return rc;

@@ -230,10 +230,8 @@ ntfy_deliver(struct receiver *x, const struct pk_alert_spool_entry *e,
 	rc = pk_alert_http_request(&h, stop, &status, err, errsize);
 	memset(token, 0, sizeof(token));
 	memset(ah, 0, sizeof(ah));
-	/* The server refused this message (not a limit): it stays refused. */
-	if (rc == -1 && status >= 400 && status < 500 && status != 408 &&
-	    status != 429)
-		*permanent = 1;
+	if (rc == -1)
+		*permanent = pk_alert_failure_class(status);
 	return rc;
 }
 

@@ -47,9 +47,8 @@ webhook_deliver(struct receiver *x, const struct pk_alert_spool_entry *e,
 	char *body = json_dumps(e->alert, JSON_COMPACT);
 	int r;
 
-	(void)permanent;
-	r = pk_alert_http_post(w->url[0], body, e->key, x->timeout_s, stop,
-	    err, errsize);
+	r = pk_alert_http_post_class(w->url[0], body, e->key, x->timeout_s,
+	    stop, err, errsize, permanent);
 	free(body);
 	return r;
 }

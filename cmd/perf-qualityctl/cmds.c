@@ -3,8 +3,12 @@
  * The subcommands: they act on the state directory (the context handed
  * to them), where a running instance picks the override up. Each takes
  * -d only (pk_subcmd: any other option is a usage error naming it).
+ * Each checks the directory as the controller does (state_dir_check):
+ * status must not print a forged state, release must not unlink in a
+ * directory someone else controls.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +16,7 @@
 
 #include "pk_err.h"
 #include "pk_io.h"
+#include "pk_statedir.h"
 
 #include "perf-qualityctl.h"
 
@@ -44,6 +49,11 @@ cmd_release(void *ctx, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
+	/* No directory: nothing is overridden. */
+	if (access(dir, F_OK) == -1 && errno == ENOENT)
+		return PK_EXIT_OK;
+	if (state_dir_check(dir) == -1)
+		return PK_EXIT_IO;
 	snprintf(path, sizeof(path), "%s/override", dir);
 	if (unlink(path) == -1 && errno != ENOENT)
 		pk_die_errno(PK_EXIT_IO, "cannot remove '%s'", path);
@@ -57,11 +67,21 @@ cmd_status(void *ctx, int argc, char **argv)
 	char path[4096];
 	char *buf;
 	size_t len;
+	int fd;
 
 	(void)argc;
 	(void)argv;
+	if (access(dir, F_OK) == -1 && errno == ENOENT) {
+		pk_warn("no state in '%s'", dir);
+		return PK_EXIT_NEGATIVE;
+	}
+	if (state_dir_check(dir) == -1)
+		return PK_EXIT_IO;
 	snprintf(path, sizeof(path), "%s/state.json", dir);
-	if (pk_read_file(path, &buf, &len) == -1) {
+	/* Not through a link: the directory's check is for its files. */
+	if ((fd = pk_statedir_open(dir, "state.json", O_RDONLY, 0)) != -1)
+		close(fd);
+	if (fd == -1 || pk_read_file_max(path, 1 << 20, &buf, &len) == -1) {
 		if (errno == ENOENT) {
 			pk_warn("no state in '%s'", dir);
 			return PK_EXIT_NEGATIVE;

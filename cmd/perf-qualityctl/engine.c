@@ -105,7 +105,7 @@ comp_pid(struct qctl *q, struct comp *k)
 
 	if (path == NULL)
 		return -1;
-	if (pk_read_file(path, &buf, &len) == -1) {
+	if (pk_read_file_max(path, 4096, &buf, &len) == -1) {
 		if (!k->warned)
 			pk_warn_errno("cannot read pid file '%s' (reported "
 			    "once)", path);

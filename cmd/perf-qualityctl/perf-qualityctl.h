@@ -353,6 +353,8 @@ void emit_impact(struct qctl *q, double ts,
 /* state.c */
 const char *state_default_dir(char *buf, size_t size);
 int state_dir_prepare(const char *dir);
+/* The check alone, for an entry point that does not create it. */
+int state_dir_check(const char *dir);
 /* Use dir (not with --dry-run): 0, or -1 reported. */
 int state_open(struct qctl *q, const char *dir);
 void state_check_override(struct qctl *q);

@@ -14,6 +14,7 @@
 
 #include "pk_err.h"
 #include "pk_io.h"
+#include "pk_statedir.h"
 #include "pk_time.h"
 
 #include "perf-qualityctl.h"
@@ -33,22 +34,28 @@ state_default_dir(char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * Every entry point (the filter, set, release, status) checks the
+ * directory with pk_statedir: a real directory of ours that nobody else
+ * can write to, below directories nobody else can rename it in.
+ */
+int
+state_dir_check(const char *dir)
+{
+	char err[PATH_MAX + 256];
+
+	if (pk_statedir_check(dir, err, sizeof(err)) == -1)
+		return pk_error("%s", err);
+	return 0;
+}
+
 int
 state_dir_prepare(const char *dir)
 {
-	struct stat st;
-
 	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
 		return pk_error("cannot create the state directory '%s': %s",
 		    dir, strerror(errno));
-	if (lstat(dir, &st) == -1)
-		return pk_error("cannot stat '%s': %s", dir, strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return pk_error("'%s' is not a directory", dir);
-	if (st.st_uid != geteuid() || (st.st_mode & 0022) != 0)
-		return pk_error("state directory '%s' is not owned by us or "
-		    "is writable by others", dir);
-	return 0;
+	return state_dir_check(dir);
 }
 
 int
@@ -103,8 +110,11 @@ state_check_override(struct qctl *q)
 			return;
 		q->ov_st = st;
 		q->ov_seen = 1;
-		if (pk_read_file(q->override_path, &buf, &len) == -1)
+		if (pk_read_file_max(q->override_path, 4096, &buf, &len) == -1) {
+			pk_warn_errno("cannot read '%s'; ignored",
+			    q->override_path);
 			return;
+		}
 		while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
 			buf[--len] = '\0';
 		level = pk_quality_level_parse(buf);

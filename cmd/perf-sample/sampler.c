@@ -418,6 +418,24 @@ ps_take(struct ps_sampler *sp)
 		if (pk_procfs_meminfo_parse(buf, len, &sp->mem, &e) == -1)
 			ps_src_bad(sp, &sp->meminfo, &e);
 		sp->have_mem = 1;
+		/*
+		 * More available than there is: a value we cannot trust (a
+		 * corrupt procfs), omitted (with used_pct, which would be
+		 * negative) and reported, never passed on.
+		 */
+		if ((sp->mem.have & (PK_MEM_TOTAL | PK_MEM_AVAIL)) ==
+		    (PK_MEM_TOTAL | PK_MEM_AVAIL) &&
+		    sp->mem.avail_kb > sp->mem.total_kb) {
+			const char *at = memmem(buf, len, "MemAvailable:", 13);
+
+			e.line = 1;
+			for (const char *q = buf; at != NULL && q < at; q++)
+				e.line += *q == '\n';
+			e.what = "MemAvailable larger than MemTotal: memory "
+			    "omitted";
+			ps_src_bad(sp, &sp->meminfo, &e);
+			sp->mem.have &= ~(unsigned)PK_MEM_AVAIL;
+		}
 	}
 	for (i = 0; i < sp->nlive; i++)
 		if (sp->live[i].g->read != NULL)
@@ -450,6 +468,18 @@ ps_emit(struct ps_sampler *sp)
 
 	sp->dt = sp->mono[sp->cur] - sp->mono[sp->prev];
 	sp->headv[0] = sp->dt;
+	/*
+	 * A clock that went back (a replayed uptime that is corrupt): no
+	 * interval, and no rates over it (ps_rate), reported once.
+	 */
+	if (!(sp->dt > 0)) {
+		struct pk_procfs_err e = { 1, "uptime went backwards: "
+		    "interval_s and the rates omitted" };
+
+		sp->headv[0] = NAN;
+		if (o->replay != NULL)
+			ps_src_bad(sp, &sp->uptime, &e);
+	}
 	sp->headv[1] = sp->wall[sp->cur];
 	for (i = 0; i < sp->nlive; i++)
 		if (sp->live[i].g->derive != NULL)

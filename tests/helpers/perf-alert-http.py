@@ -3,8 +3,9 @@
 # one line {"path":..., "key":..., "body":..., "headers":{...}} to OUT
 # (body: the JSON it sent, or its text when it is not JSON). While the
 # file FAIL exists, requests are answered 503 (or the status written in
-# it); while HANG exists, requests are held (so a test can kill the
-# sender mid-delivery).
+# it; "STATUS TEXT": only the requests whose body holds TEXT, the others
+# are taken); while HANG exists, requests are held (so a test can kill
+# the sender mid-delivery).
 import json
 import os
 import sys
@@ -20,9 +21,13 @@ class H(BaseHTTPRequestHandler):
         body = self.rfile.read(n)
         while os.path.exists(hang):
             time.sleep(0.05)
+        status = None
         if os.path.exists(fail):
             with open(fail) as f:
-                status = f.read().strip()
+                status, _, text = f.read().strip().partition(" ")
+            if text and text.encode() not in body:
+                status = None
+        if status is not None:
             self.send_response(int(status) if status.isdigit() else 503)
             self.send_header("Content-Length", "0")
             self.end_headers()

@@ -27,6 +27,7 @@ struct fake {
 	int permanent;		/* failures are permanent */
 	int spool_fail;		/* spool writes fail */
 	int files;		/* files in the spool */
+	int dead;		/* files moved to the dead letters */
 	int periodic;		/* periodic calls */
 	int holds;		/* hold() without release() */
 	char log[MAXLOG][32];	/* "a:key" per attempt, "+" if accepted */
@@ -129,6 +130,18 @@ f_spool_remove(void *arg, struct pk_alert_job *j)
 
 	assert_non_null(j->e.file);
 	f->files--;
+	return 0;
+}
+
+static int
+f_spool_dead(void *arg, struct pk_alert_job *j, const char *why)
+{
+	struct fake *f = arg;
+
+	assert_non_null(j->e.file);
+	assert_string_equal(why, "refused");
+	f->files--;
+	f->dead++;
 	return 0;
 }
 
@@ -403,6 +416,42 @@ test_delivered_from_memory(void **state)
 	pk_alert_sched_stop(&s);
 }
 
+/* With dead letters: refused for good, and a 5xx ten times, are buried. */
+static void
+test_dead_letters(void **state)
+{
+	static struct pk_alert_sched_ops ops;
+	struct pk_alert_sched s;
+	struct fake f;
+
+	(void)state;
+	ops = fake_ops;
+	ops.spool_dead = f_spool_dead;
+	memset(&f, 0, sizeof(f));
+	f.now = 100;
+	pk_alert_sched_init(&s, &ops, &f, "spool");
+	pk_alert_sched_backoff(&s, 0.01, 0.02);
+	f.fail[0] = 1;
+	f.permanent = PK_ALERT_REFUSED;
+	submit(&s, "a", "1", 0);
+	submit(&s, "a", "2", 0);
+	run(&s, &f, 200);
+	assert_int_equal(f.nlog, 2);
+	assert_string_equal(f.log[1], "a:2+");
+	assert_int_equal(f.dead, 1);
+	assert_int_equal(s.dead, 1);
+	/* A server error: retried, buried at the 10th attempt. */
+	f.fail[1] = -1;
+	f.permanent = PK_ALERT_SERVER_ERROR;
+	submit(&s, "b", "3", 0);
+	run(&s, &f, 300);
+	assert_int_equal(f.nlog, 2 + PK_ALERT_SCHED_DEAD_AFTER);
+	assert_int_equal(f.dead, 2);
+	assert_int_equal(f.files, 0);
+	assert_int_equal(queued(&s), 0);
+	pk_alert_sched_stop(&s);
+}
+
 static void
 test_permanent_and_gone(void **state)
 {
@@ -432,6 +481,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_order_per_target),
+		cmocka_unit_test(test_dead_letters),
 		cmocka_unit_test(test_foreach),
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_rate_limit),

@@ -80,7 +80,7 @@ test_am(void **state)
 static void
 test_command(void **state)
 {
-	char tmpl[] = "/tmp/pk_alert_send.XXXXXX", cmd[256], err[128] = "";
+	char tmpl[] = "/tmp/pk_alert_send.XXXXXX", cmd[256], err[4096] = "";
 	char *env[] = { (char *)"PERF_ALERT_RULE=hot", NULL }, *got;
 	atomic_int stop;
 	size_t n;
@@ -88,13 +88,18 @@ test_command(void **state)
 	(void)state;
 	atomic_init(&stop, 0);
 	assert_non_null(mkdtemp(tmpl));
-	snprintf(cmd, sizeof(cmd), "{ echo \"$PERF_ALERT_RULE\"; cat; } >%s/out",
-	    tmpl);
+	/* Its environment: env and PATH, nothing else of ours. */
+	setenv("PK_TEST_SECRET", "s3cret", 1);
+	snprintf(cmd, sizeof(cmd), "{ echo \"$PERF_ALERT_RULE\"; cat; "
+	    "env | grep -v '^PWD=\\|^SHLVL=\\|^_=' | sort; } >%s/out", tmpl);
 	assert_int_equal(pk_alert_command(cmd, env, "{\"a\":1}", 7, 5, &stop,
 	    err, sizeof(err)), 0);
+	unsetenv("PK_TEST_SECRET");
 	snprintf(cmd, sizeof(cmd), "%s/out", tmpl);
 	assert_int_equal(pk_read_file(cmd, &got, &n), 0);
-	assert_string_equal(got, "hot\n{\"a\":1}\n");
+	snprintf(err, sizeof(err), "hot\n{\"a\":1}\nPATH=%s\nPERF_ALERT_RULE=hot\n",
+	    getenv("PATH"));
+	assert_string_equal(got, err);
 	free(got);
 	unlink(cmd);
 	rmdir(tmpl);
@@ -128,7 +133,7 @@ test_unreachable(void **state)
 	    2, &stop, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "127.0.0.1"));
 	assert_int_equal(pk_alert_smtp_send(&s, "Subject: x\r\n\r\nx\r\n", 16,
-	    &stop, err, sizeof(err)), -1);
+	    &stop, err, sizeof(err), NULL), -1);
 	assert_true(err[0] != '\0');
 }
 
