@@ -734,6 +734,11 @@ PK_QUALITY_OVERRIDE
 PK_QUALITY_PRESSURE
 PK_QUALITY_PREV
 PK_QUALITY_REASON
+PK_QUALITY_SETTING_COMPRESSION_QUALITY
+PK_QUALITY_SETTING_FEATURES
+PK_QUALITY_SETTING_FRAME_SKIP
+PK_QUALITY_SETTING_RESOLUTION_SCALE
+PK_QUALITY_SETTING_ROI_SCALE
 PK_QUALITY_STATE"
 	run -0 grep -x 'PK_QUALITY_LEVEL=MEDIUM' "$log"
 }
@@ -878,4 +883,178 @@ frame 4: ULTRA_LOW 576x324 jpeg q30 roi 0.5 features -"
 		[[ $stderr == *"state directory '$d' belongs to another user"* ]]
 	done
 	[ "$(cat "$d/override")" = HIGH ]
+}
+
+# The processes a test started and listed in $BATS_TEST_TMPDIR/pids are
+# stopped even when it fails.
+teardown() {
+	local p
+	[ -f "$BATS_TEST_TMPDIR/pids" ] || return 0
+	while read -r p; do
+		pk_stop_pid "$p"
+	done <"$BATS_TEST_TMPDIR/pids"
+}
+
+# Every task of pid: "TID NICE CPUS" (nice is field 19 of its stat, after
+# the parenthesised name).
+task_states() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		echo "${t##*/} $(sed 's/.*) //' "$t/stat" | cut -d' ' -f17)" \
+		    "$(awk '/^Cpus_allowed_list/ { print $2 }' "$t/status")"
+	done
+}
+
+# Whether every task of pid $1 (and $2 of them) runs at nice $3 on CPUs $4.
+tasks_at() {
+	local n
+	n=$(task_states "$1" | awk -v ni="$3" -v c="$4" \
+	    '$2 == ni && $3 == c { n++ } END { print n + 0 }')
+	[ "$n" = "$2" ] && [ "$(ls /proc/"$1"/task | wc -l)" = "$2" ]
+}
+
+@test "renice and affinity reach every thread, and threads started later" {
+	pidf=$BATS_TEST_TMPDIR/app.pid
+	"$PK_BUILD/tests/helpers/perf-qualityctl-threads" "$pidf" &
+	app=$!
+	echo "$app" >>"$BATS_TEST_TMPDIR/pids"
+	pk_wait_file "$pidf"
+	cat >"$BATS_TEST_TMPDIR/q.yaml" <<-EOF
+	pressure: { cpu: { low: 0, high: 100 } }
+	control: { initial: ULTRA_LOW }
+	components:
+	  app:
+	    pid_file: $pidf
+	    nice: { ULTRA_LOW: 10 }
+	    cpus: { ULTRA_LOW: "0" }
+	EOF
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	out=$BATS_TEST_TMPDIR/out
+	perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" "$BATS_TEST_TMPDIR/in" \
+	    >"$out" 2>"$BATS_TEST_TMPDIR/err" &
+	q=$!
+	echo "$q" >>"$BATS_TEST_TMPDIR/pids"
+	exec 5>"$BATS_TEST_TMPDIR/in"
+	echo '{"type":"sample","ts":10,"host":"h","cpu":{"util":99}}' >&5
+	wait_grep "$out" '"reason":"start"'
+	tasks_at "$app" 4 10 0
+	# A fifth thread that sets itself back to nice 0 on every CPU.
+	kill -USR1 "$app"
+	pk_wait_file "$pidf.5"
+	echo '{"type":"sample","ts":11,"host":"h","cpu":{"util":99}}' >&5
+	i=0
+	until tasks_at "$app" 5 10 0; do
+		i=$((i + 1))
+		[ "$i" -lt 200 ] || { task_states "$app"; false; }
+		sleep 0.1
+	done
+	exec 5>&-
+	wait "$q"
+	pk_stop_pid "$app"
+	run -0 jq -c 'select(.type == "quality") | .components.app.actuation | del(.pid)' "$out"
+	assert_output '{"threads":4}'
+	run -0 jq -r 'select(.type == "quality") | .components.app.actuation.pid' "$out"
+	assert_output "$app"
+	[ ! -s "$BATS_TEST_TMPDIR/err" ]
+}
+
+@test "open settings: any key of a level, typed, in the record, state.json and the command's environment" {
+	cat >"$BATS_TEST_TMPDIR/q.yaml" <<-'EOF'
+	pressure: { cpu: { low: 0, high: 100 } }
+	control: { initial: MEDIUM }
+	levels:
+	  LOW: { bitrate_kbps: 800, model: yolo-n, planner_horizon_s: 2.5,
+	         hdr: false, cams: [front, rear] }
+	  MEDIUM: { bitrate_kbps: 1500, model: "yolo-s", planner_horizon_s: 4,
+	            hdr: true, cams: [], rates: [10, 2.5] }
+	features: { tracking: LOW }
+	EOF
+	log=$BATS_TEST_TMPDIR/env
+	run -0 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" \
+	    -e "env | grep '^PK_QUALITY_SETTING_' | LC_ALL=C sort >'$log'" \
+	    "$F/hover.jsonl"
+	want='{"resolution_scale":0.7,"compression_quality":70,"frame_skip":1,"roi_scale":0.85,"features":["tracking"],"bitrate_kbps":1500,"model":"yolo-s","planner_horizon_s":4,"hdr":true,"cams":[],"rates":[10,2.5]}'
+	run -0 jq -c 'select(.type == "quality") | .settings' <<<"$output"
+	assert_output "$want"
+	run -0 jq -c .settings "$PERF_QUALITYCTL_DIR/state.json"
+	assert_output "$want"
+	run -0 cat "$log"
+	assert_output "PK_QUALITY_SETTING_BITRATE_KBPS=1500
+PK_QUALITY_SETTING_CAMS=
+PK_QUALITY_SETTING_COMPRESSION_QUALITY=70
+PK_QUALITY_SETTING_FEATURES=tracking
+PK_QUALITY_SETTING_FRAME_SKIP=1
+PK_QUALITY_SETTING_HDR=1
+PK_QUALITY_SETTING_MODEL=yolo-s
+PK_QUALITY_SETTING_PLANNER_HORIZON_S=4
+PK_QUALITY_SETTING_RATES=10,2.5
+PK_QUALITY_SETTING_RESOLUTION_SCALE=0.7
+PK_QUALITY_SETTING_ROI_SCALE=0.85"
+	# LOW's own, and a key a level lacks is absent from it.
+	run -0 --separate-stderr perf-qualityctl -n -c "$BATS_TEST_TMPDIR/q.yaml" "$F/overload.jsonl"
+	run -0 jq -c 'select(.type == "quality" and .level == "LOW" and .reason != "impact") | .settings
+	    | [.bitrate_kbps, .model, .planner_horizon_s, .hdr, .cams, has("rates")]' <<<"$output"
+	assert_output '[800,"yolo-n",2.5,false,["front","rear"],false]'
+}
+
+@test "open settings: one type per key in every level, errors at FILE:LINE:COL" {
+	cat >"$BATS_TEST_TMPDIR/q.yaml" <<-'EOF'
+	levels:
+	  LOW: { bitrate_kbps: 800, cams: [a, 1] }
+	  MEDIUM: { bitrate_kbps: fast, Bad: 1, x: { a: 1 } }
+	  HIGH: { y: [a, "b,c"], features: 1, z: }
+	EOF
+	run -2 --separate-stderr perf-qualityctl -c "$BATS_TEST_TMPDIR/q.yaml" /dev/null
+	[ -z "$output" ]
+	f=$BATS_TEST_TMPDIR/q.yaml
+	[[ $stderr == *"$f:2:39: a list setting holds numbers or strings, not both"* ]]
+	[[ $stderr == *"$f:3:27: setting 'bitrate_kbps' is a string here but a number in LOW (line 2)"* ]]
+	[[ $stderr == *"$f:3:33: setting 'Bad': a name is a lowercase letter"* ]]
+	[[ $stderr == *"$f:3:44: a setting is a number, a string, a boolean or a list"* ]]
+	[[ $stderr == *"$f:4:18: a list item must not hold ','"* ]]
+	[[ $stderr == *"$f:4:26: a level's features are set under 'features:'"* ]]
+	[[ $stderr == *"$f:4:42: a setting needs a value"* ]]
+	# The vision keys keep their ranges.
+	printf 'levels:\n  LOW: { roi_scale: 3 }\n' >"$f"
+	run -2 --separate-stderr perf-qualityctl -c "$f" /dev/null
+	[[ $stderr == *"$f:2:21: '3' is too large"* ]]
+}
+
+@test "components' own on_change: each with its own level and settings; PK_QUALITY_STATE absolute" {
+	cd "$BATS_TEST_TMPDIR"
+	cat >q.yaml <<-'EOF'
+	pressure: { cpu: { low: 0, high: 100 } }
+	control: { initial: MEDIUM }
+	levels:
+	  ULTRA_LOW: { bitrate_kbps: 300 }
+	  LOW: { bitrate_kbps: 800 }
+	  MEDIUM: { bitrate_kbps: 1500, model: yolo-s }
+	  HIGH: { bitrate_kbps: 2500 }
+	  ULTRA_HIGH: { bitrate_kbps: 4000 }
+	components:
+	  camera:
+	    on_change: 'echo "$PK_QUALITY_COMPONENT $PK_QUALITY_PRIORITY $PK_QUALITY_PREV>$PK_QUALITY_LEVEL $PK_QUALITY_LEVEL_INDEX $PK_QUALITY_SETTING_BITRATE_KBPS ${PK_QUALITY_SETTING_MODEL-none} $PK_QUALITY_REASON" >>comp.log'
+	  planner:
+	    priority: 2
+	    on_change: 'echo "$PK_QUALITY_COMPONENT $PK_QUALITY_PRIORITY $PK_QUALITY_PREV>$PK_QUALITY_LEVEL $PK_QUALITY_LEVEL_INDEX $PK_QUALITY_SETTING_BITRATE_KBPS ${PK_QUALITY_SETTING_MODEL-none} $PK_QUALITY_REASON" >>comp.log; echo "$PK_QUALITY_STATE" >>state.log'
+	EOF
+	run -0 --separate-stderr perf-qualityctl -c q.yaml -d st \
+	    -e 'echo "$PK_QUALITY_STATE" >>state.log' "$F/overload.jsonl"
+	[ -z "$stderr" ]
+	run -0 sort comp.log
+	assert_output "camera 0 >MEDIUM 2 1500 yolo-s start
+camera 0 LOW>ULTRA_LOW 0 300 none pressure_high
+camera 0 MEDIUM>LOW 1 800 none pressure_high
+planner 2 >ULTRA_HIGH 4 4000 none start
+planner 2 HIGH>MEDIUM 2 1500 yolo-s pressure_high
+planner 2 ULTRA_HIGH>HIGH 3 2500 none pressure_high"
+	# -e three times, the planner three times: always the absolute path.
+	run -0 sort -u state.log
+	assert_output "$(realpath st)/state.json"
+	run -0 wc -l <state.log
+	assert_output 6
+	# An on_change that is no command is a config error.
+	printf 'components:\n  cam: { on_change: [a] }\n' >bad.yaml
+	run -2 --separate-stderr perf-qualityctl -c bad.yaml /dev/null
+	[[ $stderr == *"bad.yaml:2:21: expected a string"* ]]
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * CPU affinity: a component's process (its pid_file) is pinned to the
- * CPUs of its level (components.NAME.cpus: { LEVEL: "0-3,6" }, every CPU
- * we may use for a level not listed) when its level changes.
+ * CPU affinity: every thread of a component's process (its pid_file) is
+ * pinned to the CPUs of its level (components.NAME.cpus: { LEVEL:
+ * "0-3,6" }, every CPU we may use for a level not listed) when its level
+ * changes, and held to a listed one (see actuators.c).
  */
+#include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,36 +54,41 @@ cpus_free(void *data)
 }
 
 static int
-set_affinity(const struct qctl *q, const char *cpus, long pid)
+cpus_apply(struct qctl *q, struct comp *k, int level, const void *data,
+    long tid)
 {
+	char *const *cpus = data;
 	unsigned long long mask[16];
-	cpu_set_t set;
+	cpu_set_t set, cur;
 	int c;
 
-	if (cpus != NULL)
-		pk_quality_cpulist(cpus, mask);
+	if (cpus[level] != NULL)
+		pk_quality_cpulist(cpus[level], mask);
 	else
 		memcpy(mask, q->allcpus, sizeof(mask));
 	CPU_ZERO(&set);
 	for (c = 0; c < 1024 && c < CPU_SETSIZE; c++)
 		if (mask[c / 64] & (1ULL << (c % 64)))
 			CPU_SET(c, &set);
-	return sched_setaffinity((pid_t)pid, sizeof(set), &set);
+	if (sched_getaffinity((pid_t)tid, sizeof(cur), &cur) == -1)
+		return -1;		/* ESRCH: the thread ended */
+	if (CPU_EQUAL(&cur, &set))
+		return 0;
+	if (sched_setaffinity((pid_t)tid, sizeof(set), &set) == 0)
+		return 1;
+	if (errno != ESRCH && !k->warned)
+		pk_warn_errno("%s: cannot set CPU affinity %s on thread %ld "
+		    "(reported once)", k->name, cpus[level] != NULL ?
+		    cpus[level] : "(all)", tid);
+	if (errno != ESRCH)
+		k->warned = 1;
+	return -1;
 }
 
-static void
-cpus_apply(struct qctl *q, struct comp *k, int level, const void *data,
-    long pid)
+static int
+cpus_holds(const void *data, int level)
 {
-	char *const *cpus = data;
-
-	if (set_affinity(q, cpus[level], pid) == -1) {
-		if (!k->warned)
-			pk_warn_errno("%s: cannot set CPU affinity %s on pid "
-			    "%ld (reported once)", k->name, cpus[level] != NULL ?
-			    cpus[level] : "(all)", pid);
-		k->warned = 1;
-	}
+	return ((char *const *)data)[level] != NULL;
 }
 
 const struct actuator_type act_cpus = {
@@ -89,5 +96,6 @@ const struct actuator_type act_cpus = {
 	.comp_key = "cpus",
 	.comp_load = cpus_load,
 	.comp_free = cpus_free,
-	.apply_comp = cpus_apply,
+	.apply_task = cpus_apply,
+	.holds = cpus_holds,
 };

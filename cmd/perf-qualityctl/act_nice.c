@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Renice: a component's process (its pid_file) gets the nice value of
- * its level (components.NAME.nice: { LEVEL: N }, 0 for a level not
- * listed) when its level changes.
+ * Renice: every thread of a component's process (its pid_file) gets the
+ * nice value of its level (components.NAME.nice: { LEVEL: N }, 0 for a
+ * level not listed) when its level changes, and is held to a non-zero
+ * one (see actuators.c). Linux's nice is per thread.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 
@@ -38,19 +40,34 @@ nice_free(void *data)
 	free(data);
 }
 
-static void
+static int
 nice_apply(struct qctl *q, struct comp *k, int level, const void *data,
-    long pid)
+    long tid)
 {
 	const int *nice = data;
+	int cur;
 
 	(void)q;
-	if (setpriority(PRIO_PROCESS, (id_t)pid, nice[level]) == -1) {
-		if (!k->warned)
-			pk_warn_errno("%s: cannot set nice %d on pid %ld "
-			    "(reported once)", k->name, nice[level], pid);
+	errno = 0;
+	cur = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (cur == -1 && errno != 0)
+		return -1;		/* ESRCH: the thread ended */
+	if (cur == nice[level])
+		return 0;
+	if (setpriority(PRIO_PROCESS, (id_t)tid, nice[level]) == 0)
+		return 1;
+	if (errno != ESRCH && !k->warned)
+		pk_warn_errno("%s: cannot set nice %d on thread %ld (reported "
+		    "once)", k->name, nice[level], tid);
+	if (errno != ESRCH)
 		k->warned = 1;
-	}
+	return -1;
+}
+
+static int
+nice_holds(const void *data, int level)
+{
+	return ((const int *)data)[level] != 0;
 }
 
 const struct actuator_type act_nice = {
@@ -58,5 +75,6 @@ const struct actuator_type act_nice = {
 	.comp_key = "nice",
 	.comp_load = nice_load,
 	.comp_free = nice_free,
-	.apply_comp = nice_apply,
+	.apply_task = nice_apply,
+	.holds = nice_holds,
 };

@@ -46,6 +46,20 @@ state_flush(struct qctl *q, int force)
 	free(s);
 }
 
+/* Whether a component has a command of its own. */
+static int
+comp_commands(const struct qctl *q)
+{
+	extern const struct actuator_type act_command;
+	int slot = act_slot(&act_command);
+	size_t i;
+
+	for (i = 0; i < q->cfg->ncomps; i++)
+		if (q->cfg->comps[i].act[slot] != NULL)
+			return 1;
+	return 0;
+}
+
 static void
 state_apply(struct qctl *q, const struct pk_quality_change *ch, json_t *rec)
 {
@@ -54,8 +68,8 @@ state_apply(struct qctl *q, const struct pk_quality_change *ch, json_t *rec)
 		return;
 	json_decref(q->state);
 	q->state = json_incref(rec);
-	/* The command may read the state file: it must be current. */
-	state_flush(q, q->o->on_change != NULL);
+	/* A command may read the state file: it must be current. */
+	state_flush(q, q->o->on_change != NULL || comp_commands(q));
 }
 
 static void

@@ -30,6 +30,12 @@ config_free(struct config *c)
 		free(c->terms[i].path);
 	}
 	free(c->terms);
+	for (i = 0; i < c->nsettings; i++) {
+		for (a = 0; a < PK_QUALITY_NLEVELS; a++)
+			json_decref(c->settings[i].val[a]);
+		free(c->settings[i].key);
+	}
+	free(c->settings);
 	for (i = 0; i < c->nfeatures; i++)
 		free(c->features[i].name);
 	free(c->features);
@@ -296,34 +302,220 @@ parse_control(struct pk_ydoc *doc, struct config *c, const struct pk_ynode *m)
 		pk_yerror(doc, m, "control: dwell must not exceed dwell_max");
 }
 
+static const char *const type_names[] = { "a number", "a string",
+	"a boolean", "a list of numbers", "a list of strings", "a list" };
+
+/* A setting's name: it becomes PK_QUALITY_SETTING_NAME in environments. */
+static int
+setting_name_ok(const char *s)
+{
+	size_t i;
+
+	if (!(s[0] >= 'a' && s[0] <= 'z') || strlen(s) >= NAME_MAX_LEN)
+		return 0;
+	for (i = 1; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* A string of a setting: bounded, no control character. */
+static int
+setting_str_ok(struct pk_ydoc *doc, const struct pk_ynode *n, int in_list)
+{
+	const unsigned char *p;
+
+	if (strlen(n->str) > SETTING_STR_MAX)
+		return pk_yerror(doc, n, "a setting's string is at most %d "
+		    "bytes", SETTING_STR_MAX);
+	for (p = (const unsigned char *)n->str; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return pk_yerror(doc, n, "a setting's string must "
+			    "not hold control characters");
+		else if (in_list && *p == ',')
+			return pk_yerror(doc, n, "a list item must not hold "
+			    "',' (lists reach commands joined with ',')");
+	return 0;
+}
+
+/* The value of a user setting at node n, typed; NULL after reporting. */
+static json_t *
+setting_value(struct pk_ydoc *doc, const struct pk_ynode *n,
+    enum setting_type *type)
+{
+	json_t *v;
+	size_t i;
+
+	if (n->type == PK_YMAP) {
+		pk_yerror(doc, n, "a setting is a number, a string, a boolean "
+		    "or a list of numbers or strings, not a map");
+		return NULL;
+	}
+	if (n->type == PK_YSEQ) {
+		if (n->n > SETTING_LIST_MAX) {
+			pk_yerror(doc, n, "a list setting has at most %d items",
+			    SETTING_LIST_MAX);
+			return NULL;
+		}
+		*type = SET_LIST_EMPTY;
+		for (i = 0; i < n->n; i++) {
+			const struct pk_ynode *it = n->items[i];
+			enum setting_type t;
+			json_t *j;
+
+			if (it->type != PK_YSCALAR) {
+				pk_yerror(doc, it, "a list setting holds "
+				    "numbers or strings only");
+				return NULL;
+			}
+			j = pk_ynode_to_json(it);
+			t = json_is_number(j) ? SET_LIST_NUM : SET_LIST_STR;
+			json_decref(j);
+			if (*type != SET_LIST_EMPTY && *type != t) {
+				pk_yerror(doc, it, "a list setting holds "
+				    "numbers or strings, not both");
+				return NULL;
+			}
+			*type = t;
+		}
+		v = json_array();
+		for (i = 0; i < n->n; i++) {
+			const struct pk_ynode *it = n->items[i];
+			json_t *j = pk_ynode_to_json(it);
+
+			if (*type == SET_LIST_STR && !json_is_string(j)) {
+				json_decref(j);
+				j = json_string(it->str);
+			}
+			if (*type == SET_LIST_STR &&
+			    setting_str_ok(doc, it, 1) == -1) {
+				json_decref(j);
+				json_decref(v);
+				return NULL;
+			}
+			json_array_append_new(v, j);
+		}
+		return v;
+	}
+	v = pk_ynode_to_json(n);
+	if (json_is_null(v)) {
+		pk_yerror(doc, n, "a setting needs a value");
+		json_decref(v);
+		return NULL;
+	}
+	if (json_is_boolean(v))
+		*type = SET_BOOL;
+	else if (json_is_number(v))
+		*type = SET_NUM;
+	else if (setting_str_ok(doc, n, 0) == 0)
+		*type = SET_STR;
+	else {
+		json_decref(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* A list type to which an empty list is as good. */
+static int
+setting_types_agree(enum setting_type a, enum setting_type b)
+{
+	if (a == b)
+		return 1;
+	if (a == SET_LIST_EMPTY)
+		return b == SET_LIST_NUM || b == SET_LIST_STR;
+	if (b == SET_LIST_EMPTY)
+		return a == SET_LIST_NUM || a == SET_LIST_STR;
+	return 0;
+}
+
+/* levels.LEVEL.KEY for a key the user defined. */
+static void
+parse_setting(struct pk_ydoc *doc, struct config *c, const char *lname,
+    int l, const struct pk_ynode *key, const struct pk_ynode *n)
+{
+	enum setting_type type;
+	struct setting *st = NULL;
+	json_t *v;
+	size_t i;
+
+	if (strcmp(key->str, "features") == 0) {
+		pk_yerror(doc, key, "a level's features are set under "
+		    "'features:' (NAME: LEVEL)");
+		return;
+	}
+	if (!setting_name_ok(key->str)) {
+		pk_yerror(doc, key, "setting '%s': a name is a lowercase letter, "
+		    "then lowercase letters, digits or '_' (at most %d)",
+		    key->str, NAME_MAX_LEN - 1);
+		return;
+	}
+	if ((v = setting_value(doc, n, &type)) == NULL)
+		return;
+	for (i = 0; i < c->nsettings; i++)
+		if (strcmp(c->settings[i].key, key->str) == 0)
+			st = &c->settings[i];
+	if (st == NULL) {
+		if (c->nsettings == SETTINGS_MAX) {
+			pk_yerror(doc, key, "at most %d settings of your own",
+			    SETTINGS_MAX);
+			json_decref(v);
+			return;
+		}
+		c->settings = pk_xreallocarray(c->settings, c->nsettings + 1,
+		    sizeof(*st));
+		st = &c->settings[c->nsettings++];
+		memset(st, 0, sizeof(*st));
+		st->key = pk_xstrdup(key->str);
+		st->type = type;
+		snprintf(st->where, sizeof(st->where), "in %s (line %u)",
+		    lname, n->line);
+	} else if (!setting_types_agree(st->type, type)) {
+		pk_yerror(doc, n, "setting '%s' is %s here but %s %s: a "
+		    "setting has one type in every level", key->str,
+		    type_names[type], type_names[st->type], st->where);
+		json_decref(v);
+		return;
+	} else if (st->type == SET_LIST_EMPTY) {
+		st->type = type;
+	}
+	json_decref(st->val[l]);
+	st->val[l] = v;
+}
+
 static void
 parse_levels(struct pk_ydoc *doc, struct config *c, const struct pk_ynode *m)
 {
-	static const char *const keys[] = { "resolution_scale",
-		"compression_quality", "frame_skip", "roi_scale", NULL };
-	size_t i;
+	size_t i, j;
 
 	if (pk_ynode_expect(doc, m, PK_YMAP, "levels") == -1)
 		return;
 	for (i = 0; i < m->n; i++) {
 		const struct pk_ynode *s = m->items[i];
 		struct levelset *ls;
-		struct pk_ynode *n;
 		int l;
 
 		if (conf_level(doc, m->keys[i], &l) == -1 ||
-		    pk_ymap_check(doc, s, m->keys[i]->str, keys) > 0)
+		    pk_ynode_expect(doc, s, PK_YMAP, m->keys[i]->str) == -1)
 			continue;
 		ls = &c->levels[l];
-		if ((n = pk_ymap_get(s, "resolution_scale")) != NULL)
-			pk_ynode_double(doc, n, 0.05, 1, &ls->resolution_scale);
-		if ((n = pk_ymap_get(s, "compression_quality")) != NULL)
-			pk_ynode_double(doc, n, 1, 100,
-			    &ls->compression_quality);
-		if ((n = pk_ymap_get(s, "frame_skip")) != NULL)
-			pk_ynode_int(doc, n, 0, 100, &ls->frame_skip);
-		if ((n = pk_ymap_get(s, "roi_scale")) != NULL)
-			pk_ynode_double(doc, n, 0.05, 1, &ls->roi_scale);
+		for (j = 0; j < s->n; j++) {
+			const struct pk_ynode *k = s->keys[j], *n = s->items[j];
+
+			if (strcmp(k->str, "resolution_scale") == 0)
+				pk_ynode_double(doc, n, 0.05, 1,
+				    &ls->resolution_scale);
+			else if (strcmp(k->str, "compression_quality") == 0)
+				pk_ynode_double(doc, n, 1, 100,
+				    &ls->compression_quality);
+			else if (strcmp(k->str, "frame_skip") == 0)
+				pk_ynode_int(doc, n, 0, 100, &ls->frame_skip);
+			else if (strcmp(k->str, "roi_scale") == 0)
+				pk_ynode_double(doc, n, 0.05, 1, &ls->roi_scale);
+			else
+				parse_setting(doc, c, m->keys[i]->str, l, k, n);
+		}
 	}
 }
 
@@ -340,6 +532,11 @@ parse_features(struct pk_ydoc *doc, struct config *c, const struct pk_ynode *m)
 
 		if (conf_level(doc, m->items[i], &l) == -1)
 			continue;
+		if (strchr(m->keys[i]->str, ',') != NULL) {
+			pk_yerror(doc, m->keys[i], "a feature name must not "
+			    "hold ',' (features reach commands joined with ',')");
+			continue;
+		}
 		c->features[c->nfeatures].name = pk_xstrdup(m->keys[i]->str);
 		c->features[c->nfeatures++].min_level = l;
 	}

@@ -54,6 +54,7 @@ comp_find(struct qctl *q, const char *name, int create)
 	snprintf(k->name, sizeof(k->name), "%s", name);
 	k->cfg = cfg_index(q->cfg, name);
 	k->applied = -1;
+	k->prev = -1;
 	return k;
 }
 
@@ -253,9 +254,10 @@ qctl_change(struct qctl *q, double ts, const struct pk_quality_change *ch)
 {
 	json_t *r = change_record(q, ts, ch);
 
+	/* The actuation first: the record says what it changed. */
+	acts_apply(q, ch, r);
 	pk_emit_json(r);
 	pk_out_record_done();
-	acts_apply(q, ch, r);
 	json_decref(r);
 	if (ch->prev >= 0)
 		q->changes[ch->reason][ch->level > ch->prev ? DIR_UP :
@@ -291,6 +293,7 @@ evaluate(struct qctl *q, double ts, int sample, const struct pk_jval *vals)
 	}
 	if (have_imp)
 		emit_impact(q, ts, &im, 1);
+	acts_refresh(q, 0);
 	if (q->prom != NULL)
 		prom_changed(q);
 }
@@ -458,6 +461,7 @@ on_idle(struct pk_filter *f)
 	struct qctl *q = f->arg;
 
 	state_check_override(q);
+	acts_refresh(q, 1);
 	acts_idle(q);
 	if (q->prom != NULL)
 		prom_flush(q);

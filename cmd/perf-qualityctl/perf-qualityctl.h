@@ -25,7 +25,8 @@
 #include "pk_yaml.h"
 
 #define MAX_COMPONENTS 64
-#define MAX_CHILDREN 8
+#define MAX_CHILDREN 8		/* of one command running at once */
+#define MAX_CHILDREN_ALL 64	/* of all commands */
 #define NAME_MAX_LEN 64
 #define METRIC_STEP 1.0	/* kept-record evaluations, at most one a second */
 #define TERM_TYPES_MAX 16	/* rows of term_types */
@@ -120,12 +121,20 @@ double term_num(const struct pk_jval *v);
  * An actuator: one row per kind (act_state.c ...), registered in
  * actuators.c. On each level change (none with --dry-run) the engine
  * calls the rows in table order: apply for the change as a whole; the
- * rows that act on the components' processes (apply_comp) act together,
+ * rows that act on the components' threads (apply_task) act together,
  * at the place of the first of them, component by component: for each
  * configured component whose own level changed and that has a setting
- * of one of them, its pid_file is read once and every such row applies
- * its setting (a failure reported once per component). A row may own a
- * key of components.NAME (a per-level setting, parsed into data).
+ * of one of them, its pid_file is read once, /proc/PID/task is walked
+ * and every such row applies its setting to every thread (a failure
+ * reported once per component); the record's components.NAME.actuation
+ * says how many threads were changed. Between changes, at evaluations
+ * (at most ten a second) and while the input is idle, the threads of a
+ * component whose level has a non-default setting of a row (holds) are
+ * walked again and brought to it: threads started since, or that reset
+ * themselves. A row with comp_change is told, at its place in the
+ * table, of each component with its setting whose own level changed. A
+ * row may own a key of components.NAME (a per-level setting, parsed
+ * into data).
  */
 struct actuator_type {
 	const char *name;
@@ -136,9 +145,21 @@ struct actuator_type {
 	/* A level change; rec is its record (apply may keep a reference). */
 	void (*apply)(struct qctl *q, const struct pk_quality_change *ch,
 	    json_t *rec);
-	/* Component k's process pid is to run at level, with data. */
-	void (*apply_comp)(struct qctl *q, struct comp *k, int level,
-	    const void *data, long pid);
+	/*
+	 * Thread tid of component k's process is to run at level, with
+	 * data: 1 if it was changed, 0 if it already was so, -1 with errno
+	 * (ESRCH: the thread ended; reported by the row otherwise).
+	 */
+	int (*apply_task)(struct qctl *q, struct comp *k, int level,
+	    const void *data, long tid);
+	/* Whether data at level is other than the default. */
+	int (*holds)(const void *data, int level);
+	/*
+	 * Component k, with data, changed its own level (k->prev to
+	 * k->applied) in the change ch, after apply of the same row.
+	 */
+	void (*comp_change)(struct qctl *q, struct comp *k, const void *data,
+	    const struct pk_quality_change *ch);
 	void (*tick)(struct qctl *q);		/* after every record read */
 	void (*idle)(struct qctl *q);		/* the input is idle */
 	void (*release)(struct qctl *q);	/* the end */
@@ -150,6 +171,8 @@ int act_slot(const struct actuator_type *a);
 void acts_apply(struct qctl *q, const struct pk_quality_change *ch,
     json_t *rec);
 void acts_tick(struct qctl *q);
+/* The threads of components at a held level brought to it (see above). */
+void acts_refresh(struct qctl *q, int force);
 void acts_idle(struct qctl *q);
 void acts_release(struct qctl *q);
 
@@ -158,6 +181,23 @@ void acts_release(struct qctl *q);
 struct levelset {
 	double resolution_scale, compression_quality, roi_scale;
 	long long frame_skip;
+};
+
+/*
+ * A level setting the user defined (levels.LEVEL.KEY), beyond the four
+ * vision keys of struct levelset: one type in every level it appears in.
+ */
+#define SETTINGS_MAX 64		/* keys */
+#define SETTING_STR_MAX 1024	/* bytes of a string */
+#define SETTING_LIST_MAX 64	/* items of a list */
+enum setting_type { SET_NUM, SET_STR, SET_BOOL, SET_LIST_NUM, SET_LIST_STR,
+	SET_LIST_EMPTY };
+
+struct setting {
+	char *key;
+	enum setting_type type;
+	json_t *val[PK_QUALITY_NLEVELS];	/* NULL: not at that level */
+	char where[96];		/* its first level and line, for messages */
 };
 
 struct feature {
@@ -180,6 +220,8 @@ struct config {
 	struct term *terms;
 	size_t nterms;
 	struct levelset levels[PK_QUALITY_NLEVELS];
+	struct setting *settings;
+	size_t nsettings;
 	struct feature *features;
 	size_t nfeatures;
 	struct compcfg *comps;
@@ -211,6 +253,8 @@ struct comp {
 	int cfg;		/* index into config comps, or -1 */
 	struct kept val[TERM_TYPES_MAX];
 	int applied;		/* the level last actuated, or -1 */
+	int prev;		/* the one before, or -1 */
+	int due;		/* its level changes in the change at hand */
 	int warned;		/* actuation failed and was reported */
 };
 
@@ -261,9 +305,11 @@ struct qctl {
 	json_t *state;		/* the change not yet in the state file */
 	double state_written;	/* monotonic time of the last write */
 	/* on-change children */
-	struct pk_spawn children[MAX_CHILDREN];
+	struct pk_spawn children[MAX_CHILDREN_ALL];
+	int child_of[MAX_CHILDREN_ALL];	/* its command: -1 -e, else comps[i] */
 	int nchildren;
 	unsigned long long allcpus[16];
+	double last_refresh;	/* monotonic time of the last acts_refresh */
 	/* the terms of the last evaluation, for the records */
 	struct input *inputs;	/* one per config term */
 	double pressure;	/* the raw pressure of the last one, or NAN */
@@ -293,6 +339,12 @@ void qctl_change(struct qctl *q, double ts,
 
 /* records.c */
 json_t *settings_json(const struct config *c, int level);
+/*
+ * The settings of level as "PK_QUALITY_SETTING_KEY=value" strings
+ * (numbers as in the record, booleans 1 or 0, lists joined with ','),
+ * appended to *env (NULL-terminated, *n entries): free them.
+ */
+void settings_env(const struct config *c, int level, char ***env, size_t *n);
 json_t *change_record(struct qctl *q, double ts,
     const struct pk_quality_change *ch);
 void emit_impact(struct qctl *q, double ts,

@@ -4,7 +4,13 @@
  * the measured impact of an earlier change. Built with jansson, written
  * with pk_emit_json: they are rare beside the records passed through.
  */
+#include <ctype.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "pk_err.h"
+#include "pk_exit.h"
 
 #include "pk_io.h"
 #include "pk_opt.h"
@@ -60,7 +66,64 @@ settings_json(const struct config *c, int level)
 		if (c->features[i].min_level <= level)
 			json_array_append_new(f, json_string(c->features[i].name));
 	json_object_set_new(o, "features", f);
+	for (i = 0; i < c->nsettings; i++)
+		if (c->settings[i].val[level] != NULL)
+			json_object_set(o, c->settings[i].key,
+			    c->settings[i].val[level]);
 	return o;
+}
+
+/* A scalar of a setting as an environment value. */
+static void
+env_scalar(FILE *fp, const json_t *v)
+{
+	char *s;
+
+	if (json_is_string(v)) {
+		fputs(json_string_value(v), fp);
+	} else if (json_is_boolean(v)) {
+		fputs(json_is_true(v) ? "1" : "0", fp);
+	} else if ((s = json_dumps(v, JSON_ENCODE_ANY |
+	    JSON_REAL_PRECISION(15))) != NULL) {
+		fputs(s, fp);
+		free(s);
+	}
+}
+
+void
+settings_env(const struct config *c, int level, char ***env, size_t *n)
+{
+	json_t *o = settings_json(c, level), *v, *it;
+	const char *key;
+	size_t i;
+
+	json_object_foreach(o, key, v) {
+		char *buf = NULL;
+		size_t len = 0, k;
+		FILE *fp = open_memstream(&buf, &len);
+
+		if (fp == NULL)
+			pk_die(PK_EXIT_IO, "out of memory");
+		fputs("PK_QUALITY_SETTING_", fp);
+		for (k = 0; key[k] != '\0'; k++)
+			fputc(toupper((unsigned char)key[k]), fp);
+		fputc('=', fp);
+		if (json_is_array(v)) {
+			json_array_foreach(v, i, it) {
+				if (i > 0)
+					fputc(',', fp);
+				env_scalar(fp, it);
+			}
+		} else {
+			env_scalar(fp, v);
+		}
+		if (fclose(fp) != 0 || buf == NULL)
+			pk_die(PK_EXIT_IO, "out of memory");
+		*env = pk_xreallocarray(*env, *n + 2, sizeof(**env));
+		(*env)[(*n)++] = buf;
+		(*env)[*n] = NULL;
+	}
+	json_decref(o);
 }
 
 static json_t *

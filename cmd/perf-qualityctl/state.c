@@ -61,12 +61,24 @@ state_dir_prepare(const char *dir)
 int
 state_open(struct qctl *q, const char *dir)
 {
+	char abs[PATH_MAX];
+
 	if (state_dir_prepare(dir) == -1)
 		return -1;
+	/*
+	 * Absolute: commands get the path (PK_QUALITY_STATE) and may run
+	 * in another directory.
+	 */
+	if (realpath(dir, abs) == NULL)
+		return pk_error("cannot resolve the state directory '%s': %s",
+		    dir, strerror(errno));
+	if (strlen(abs) > 4000)
+		return pk_error("state directory '%s': path too long", abs);
 	q->have_dir = 1;
-	snprintf(q->state_path, sizeof(q->state_path), "%s/state.json", dir);
-	snprintf(q->override_path, sizeof(q->override_path), "%s/override",
-	    dir);
+	snprintf(q->state_path, sizeof(q->state_path), "%.4000s/state.json",
+	    abs);
+	snprintf(q->override_path, sizeof(q->override_path), "%.4000s/override",
+	    abs);
 	/* What a killed instance left half-written. */
 	pk_atomic_sweep(q->state_path);
 	pk_atomic_sweep(q->override_path);
