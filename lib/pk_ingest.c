@@ -319,6 +319,40 @@ counter(struct pk_ingest *in, const char *comp, const char *key)
 	return &c->total;
 }
 
+/* The length of the tag's name at t (up to its ':' or its end ie). */
+static size_t
+tag_name_len(const char *t, const char *ie)
+{
+	const char *q = memchr(t, ':', (size_t)(ie - t));
+
+	return (size_t)((q ? q : ie) - t);
+}
+
+/* Whether two tags of t[0..n) have the same name (at most 16 tags). */
+static int
+dup_tags(const char *t, size_t n)
+{
+	const char *start[17], *end[17], *p = t, *e = t + n;
+	unsigned k = 0, i, j;
+
+	while (p < e && k < 17) {
+		const char *c = memchr(p, ',', (size_t)(e - p));
+
+		start[k] = p;
+		end[k++] = c ? c : e;
+		p = c ? c + 1 : e;
+	}
+	for (i = 0; i < k; i++)
+		for (j = i + 1; j < k; j++) {
+			size_t a = tag_name_len(start[i], end[i]);
+
+			if (a == tag_name_len(start[j], end[j]) &&
+			    memcmp(start[i], start[j], a) == 0)
+				return 1;
+		}
+	return 0;
+}
+
 /* name:value|g|ms|c[|@rate][|#tag:v,...] */
 static int
 parse_statsd(struct pk_ingest *in, const char *s, size_t n, double now,
@@ -426,9 +460,9 @@ parse_statsd(struct pk_ingest *in, const char *s, size_t n, double now,
 			const char *ie = c ? c : te;
 			const char *q;
 
-			if (ie == t || ++ntags > 16)
+			if (ie == t || ++ntags > 16 || ie - t > 127)
 				return bad(why, whysize, "bad StatsD tags (at "
-				    "most 16, none empty)");
+				    "most 16, none empty or over 127 bytes)");
 			for (q = t; q < ie; q++)
 				if (!tag_char((unsigned char)*q))
 					return bad(why, whysize, "a StatsD tag "
@@ -472,6 +506,13 @@ parse_statsd(struct pk_ingest *in, const char *s, size_t n, double now,
 		    "(COMPONENT.METRIC, or tag #component:NAME)");
 	if (kl == 0)
 		return bad(why, whysize, "a StatsD name without a metric");
+	if (strcmp(key, "type") == 0 || strcmp(key, "ts") == 0 ||
+	    strcmp(key, "host") == 0 || strcmp(key, "component") == 0 ||
+	    strcmp(key, "tags") == 0)
+		return bad(why, whysize, "a StatsD metric named as a field of "
+		    "the record (type, ts, host, component, tags)");
+	if (tags != NULL && dup_tags(tags, tl))
+		return bad(why, whysize, "a StatsD tag given twice");
 	if (type == 'm' && (kl < 3 || strcmp(key + kl - 3, "_ms") != 0))
 		memcpy(key + kl, "_ms", 4);
 	if (type == 'c') {
