@@ -254,7 +254,7 @@ parse_json(struct pk_ingest *in, const char *s, size_t n, double now,
 		return bad(why, whysize, "host is not a string of at most "
 		    "255 bytes");
 	}
-	/* The record's order: type, ts, host, then the line's. */
+	/* The record's order: type, ts, host, component, then the line's. */
 	out = json_object();
 	if (out == NULL) {
 		json_decref(o);
@@ -269,6 +269,7 @@ parse_json(struct pk_ingest *in, const char *s, size_t n, double now,
 		json_object_set(out, "host", h);
 	else
 		json_object_set_new(out, "host", json_string(in->host));
+	json_object_set(out, "component", c);
 	json_object_foreach(o, k, v)
 		if (json_object_get(out, k) == NULL)
 			json_object_set(out, k, v);
