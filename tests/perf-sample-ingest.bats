@@ -140,8 +140,10 @@ PY
 
 @test "ingest: perf-profile sees the component" {
 	mkfifo "$BATS_TEST_TMPDIR/fifo"
-	perf-sample -m cpu -i 200ms --ingest "unix:$D/s" 2>"$BATS_TEST_TMPDIR/err" |
-	    perf-profile -i 1s >"$BATS_TEST_TMPDIR/out" &
+	perf-profile -i 1s <"$BATS_TEST_TMPDIR/fifo" >"$BATS_TEST_TMPDIR/out" &
+	PROF=$!
+	perf-sample -m cpu -i 200ms --ingest "unix:$D/s" >"$BATS_TEST_TMPDIR/fifo" \
+	    2>"$BATS_TEST_TMPDIR/err" &
 	PID=$!
 	wait_socket "$D/s"
 	python3 - "$D/s" <<'PY'
@@ -156,9 +158,9 @@ PY
 		grep -q '"type":"profile".*"component":"lane_detector"' "$BATS_TEST_TMPDIR/out" && break
 		sleep 0.1
 	done
-	pkill -TERM -P $$ -x perf-sample || true
-	wait "$PID" || true
-	PID=
+	stop_sample
+	[ "$STATUS" -eq 0 ]
+	wait "$PROF"
 	run -0 jq -c 'select(.type == "profile" and .component == "lane_detector") | [has("fps"), has("latency_ms")] | all' "$BATS_TEST_TMPDIR/out"
 	assert_line 'true'
 }
@@ -175,4 +177,14 @@ PY
 	assert_output --partial "expected unix:PATH or udp:ADDR:PORT"
 	run -2 perf-sample -n 1 -f prom --ingest "unix:$D/s"
 	assert_output --partial "--ingest: the metric records go"
+}
+
+@test "ingest: the example sends StatsD over UDP into perf-profile" {
+	port=$(pk_free_port)
+	"$ROOT/examples/perf-sample-ingest.sh" "$port" 3 >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
+	O=$BATS_TEST_TMPDIR/out
+	cat "$BATS_TEST_TMPDIR/err"
+	[ "$(jq -c 'select(.type == "metric" and .component == "camera" and .fps > 0)' "$O" | wc -l)" -gt 0 ]
+	[ "$(jq -c 'select(.type == "metric" and .component == "camera" and .frames_total > 0)' "$O" | wc -l)" -gt 0 ]
+	[ "$(jq -c 'select(.type == "profile" and .component == "camera" and .fps.mean > 0)' "$O" | wc -l)" -gt 0 ]
 }
