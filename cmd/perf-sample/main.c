@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +30,12 @@ static const char usage_str[] =
     "usage: perf-sample [-hu] [-c comm] [-f json|prom|none] [-g cgroup]\n"
     "                   [-i interval] [-m metrics] [-n count] [-o textfile]\n"
     "                   [-p pid] [--listen addr:port] [--push url]\n"
-    "                   [--procfs dir] [--sysfs dir] [--replay dir]\n";
+    "                   [--procfs dir] [--sysfs dir] [--replay dir]\n"
+    "                   [--ingest unix:path|udp:addr:port] [--ingest-max n]\n";
 
 enum {
-	OPT_PROCFS = 0x100, OPT_SYSFS, OPT_REPLAY, OPT_LIST_GROUPS
+	OPT_PROCFS = 0x100, OPT_SYSFS, OPT_REPLAY, OPT_LIST_GROUPS, OPT_INGEST,
+	OPT_INGEST_MAX
 };
 
 static const struct option longopts[] = {
@@ -53,6 +56,8 @@ static const struct option longopts[] = {
 	{ "procfs", required_argument, NULL, OPT_PROCFS },
 	{ "sysfs", required_argument, NULL, OPT_SYSFS },
 	{ "replay", required_argument, NULL, OPT_REPLAY },
+	{ "ingest", required_argument, NULL, OPT_INGEST },
+	{ "ingest-max", required_argument, NULL, OPT_INGEST_MAX },
 	{ "version", no_argument, NULL, PK_OPT_VERSION },
 	{ "list-options", no_argument, NULL, PK_OPT_LIST_OPTIONS },
 	{ "list-groups", no_argument, NULL, OPT_LIST_GROUPS },
@@ -92,6 +97,11 @@ help(void)
 	    "      --sysfs DIR       read sysfs from DIR (default /sys)\n"
 	    "      --replay DIR      step through snapshots DIR/0, DIR/1, ...\n"
 	    "                        (each with proc/ and sys/) instead of sleeping\n"
+	    "      --ingest unix:PATH|udp:ADDR:PORT\n"
+	    "                        merge the StatsD and JSON metric lines\n"
+	    "                        sent to this datagram socket (repeatable)\n"
+	    "      --ingest-max N    datagrams an interval, more are dropped\n"
+	    "                        (default 10000)\n"
 	    "      --list-groups     the groups of -m, one a line\n"
 	    "      --version         print the version\n";
 	char text[4096];
@@ -137,6 +147,7 @@ parse_opts(int argc, char **argv, struct perf_sample_opts *o)
 	o->format = PS_FMT_JSON;
 	o->procfs = "/proc";
 	o->sysfs = "/sys";
+	o->ingest_max = 10000;
 	while ((ch = getopt_long(argc, argv, "c:f:g:hi:m:n:o:p:u", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -197,6 +208,20 @@ parse_opts(int argc, char **argv, struct perf_sample_opts *o)
 		case OPT_REPLAY:
 			o->replay = optarg;
 			break;
+		case OPT_INGEST:
+			if (o->ningest == PK_INGEST_MAXSRC)
+				pk_die(PK_EXIT_USAGE, "too many --ingest options "
+				    "(at most %d)", PK_INGEST_MAXSRC);
+			if (strncmp(optarg, "unix:", 5) != 0 &&
+			    strncmp(optarg, "udp:", 4) != 0)
+				pk_die(PK_EXIT_USAGE, "--ingest '%s': expected "
+				    "unix:PATH or udp:ADDR:PORT", optarg);
+			o->ingest[o->ningest++] = optarg;
+			break;
+		case OPT_INGEST_MAX:
+			o->ingest_max = pk_opt_u64(optarg, 1, UINT64_MAX,
+			    "--ingest-max");
+			break;
 		case OPT_LIST_GROUPS:
 			list_groups();
 		case PK_OPT_VERSION:
@@ -243,6 +268,10 @@ parse_opts(int argc, char **argv, struct perf_sample_opts *o)
 		pk_die(PK_EXIT_USAGE, "--count: --listen alone samples at each "
 		    "scrape and runs until stopped (-f json or -o gives a "
 		    "schedule to count)");
+	if (o->ningest > 0 && (o->format != PS_FMT_JSON || o->replay != NULL))
+		pk_die(PK_EXIT_USAGE, "--ingest: the metric records go to "
+		    "standard output as JSON on the live schedule (-f json, "
+		    "no --replay)");
 	if (o->replay != NULL && (strcmp(o->procfs, "/proc") != 0 ||
 	    strcmp(o->sysfs, "/sys") != 0))
 		pk_die(PK_EXIT_USAGE, "--replay takes proc/ and sys/ from its "
@@ -276,6 +305,81 @@ sleep_until(int64_t deadline)
 	return pk_stop ? -1 : 0;
 }
 
+static void
+ingest_emit(void *ctx, const char *rec, size_t len)
+{
+	(void)ctx;
+	pk_out_line(rec, len);
+	pk_out_record_done();
+}
+
+/*
+ * With ingest sockets the sleep is a wait on them: until the absolute
+ * monotonic deadline, every datagram that comes is parsed and its records
+ * go out at once (flushed when the sockets are idle). 0, or -1 when
+ * stopped.
+ */
+static int
+wait_until(int64_t deadline, struct pk_ingest *in)
+{
+	struct pollfd pfd[PK_INGEST_MAXSRC];
+	unsigned i;
+
+	if (in->n == 0)
+		return sleep_until(deadline);
+	for (i = 0; i < in->n; i++) {
+		pfd[i].fd = in->src[i].fd;
+		pfd[i].events = POLLIN;
+	}
+	while (!pk_stop) {
+		int64_t now = pk_mono_ns();
+		struct timespec ts;
+		int r;
+
+		if (now >= deadline)
+			return 0;
+		ts = pk_ns_to_ts(deadline - now);
+		r = ppoll(pfd, in->n, &ts, NULL);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			pk_die_errno(PK_EXIT_IO, "poll");
+		}
+		if (r == 0)
+			continue;
+		for (i = 0; i < in->n; i++)
+			if (pfd[i].revents != 0)
+				pk_ingest_read(in, i, pk_now(), ingest_emit,
+				    NULL);
+		pk_out_idle();
+	}
+	return -1;
+}
+
+/* The interval's ingest record, and a line for what went wrong in it. */
+static void
+ingest_interval(struct pk_ingest *in, double ts, double interval,
+    struct pk_jw *w)
+{
+	struct pk_ingest_counts iv;
+	char first[sizeof(in->first_bad)];
+
+	if (!pk_ingest_interval(in, ts, interval, w, &iv, first,
+	    sizeof(first)))
+		return;
+	pk_out_line(w->buf, w->len);
+	pk_out_record_done();
+	if (iv.bad != 0 || iv.dropped != 0 || iv.kernel_dropped != 0)
+		pk_warn("ingest: %llu bad, %llu dropped over the cap of %llu, "
+		    "%llu dropped by the kernel of %llu datagrams in the last "
+		    "interval%s%s", (unsigned long long)iv.bad,
+		    (unsigned long long)iv.dropped,
+		    (unsigned long long)in->cap,
+		    (unsigned long long)iv.kernel_dropped,
+		    (unsigned long long)iv.datagrams,
+		    first[0] ? "; first bad: " : "", first);
+}
+
 /* Up to four descriptors per followed process: allow what we may. */
 static void
 raise_nofile(void)
@@ -295,10 +399,20 @@ main(int argc, char **argv)
 	struct ps_sampler *sp;
 	uint64_t n = 0;
 	int64_t period, next;
+	struct pk_ingest in;
 	int status;
+	unsigned i;
 
 	pk_init(argv[0]);
 	parse_opts(argc, argv, &o);
+	if (pk_ingest_init(&in, pk_hostname(), o.ingest_max) == -1)
+		pk_die(PK_EXIT_IO, "out of memory");
+	for (i = 0; i < o.ningest; i++) {
+		char err[512];
+
+		if (pk_ingest_add(&in, o.ingest[i], err, sizeof(err)) == -1)
+			pk_die(PK_EXIT_IO, "--ingest %s", err);
+	}
 
 	/* Everything the loop needs, allocated once (mostly untouched slots). */
 	sp = pk_xcalloc(1, sizeof(*sp));
@@ -330,19 +444,45 @@ main(int argc, char **argv)
 			/* Missed deadlines are skipped, not caught up. */
 			if (next <= now)
 				next += ((now - next) / period + 1) * period;
-			if (sleep_until(next) == -1)
+			if (wait_until(next, &in) == -1)
 				break;
 		}
 		ps_take(sp);
 		ps_emit(sp);
+		if (in.n > 0)
+			ingest_interval(&in, sp->wall[sp->cur],
+			    sp->mono[sp->cur] - sp->mono[sp->prev], &sp->w);
 		ps_procs_scan(sp);
 		pk_out_idle();
 		ps_swap(sp);
 		n++;
 	}
 
+	/* What the senders sent before the end is read and counted. */
+	if (in.n > 0) {
+		unsigned got;
+
+		do {
+			got = 0;
+			for (i = 0; i < in.n; i++)
+				got += pk_ingest_read(&in, i, pk_now(),
+				    ingest_emit, NULL);
+		} while (got > 0 && in.iv.datagrams < 16 * (in.cap + 1024));
+		ingest_interval(&in, pk_now(), 0, &sp->w);
+	}
 	ps_outlet_stop(sp);
 	status = pk_bad_finish(&sp->bad);
+	if (o.ningest > 0)
+			pk_warn("ingest: %llu datagrams, %llu records, %llu bad, "
+			    "%llu dropped over the cap, %llu dropped by the "
+			    "kernel", (unsigned long long)in.total.datagrams,
+			    (unsigned long long)in.total.records,
+			    (unsigned long long)in.total.bad,
+			    (unsigned long long)in.total.dropped,
+			    (unsigned long long)in.total.kernel_dropped);
+	if (in.total.bad != 0 && status == PK_EXIT_OK)
+		status = PK_EXIT_DATA;
+	pk_ingest_release(&in);
 	if (ps_procs_fd_trouble(sp) || ps_outlet_failed(sp))
 		status = PK_EXIT_IO;
 	pk_close_stdout();

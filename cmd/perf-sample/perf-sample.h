@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pk_ingest.h"
 #include "pk_jsonl.h"
 #include "pk_jw.h"
 #include "pk_outlet.h"
@@ -44,6 +45,9 @@ struct perf_sample_opts {
 	const char *procfs, *sysfs;
 	const char *replay;
 	int unbuffered;
+	const char *ingest[PK_INGEST_MAXSRC];	/* --ingest unix:P, udp:A:P */
+	unsigned ningest;
+	uint64_t ingest_max;		/* datagrams per interval */
 };
 
 /* ---- files: opened once, read again with pread(2) ---- */
