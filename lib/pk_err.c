@@ -218,3 +218,18 @@ pk_xasprintf(const char *fmt, ...)
 		pk_die(PK_EXIT_IO, "out of memory");
 	return p;
 }
+
+int
+pk_err_reason(char *err, size_t n, int e, const char *fmt, ...)
+{
+	va_list ap;
+	size_t l;
+
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+	l = strlen(err);
+	if (e != 0 && l < n)
+		snprintf(err + l, n - l, ": %s", strerror(e));
+	return -1;
+}

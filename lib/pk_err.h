@@ -23,6 +23,12 @@ extern volatile sig_atomic_t pk_reload;
 
 void pk_init(const char *argv0);
 PK_NORETURN void pk_die(int status, const char *fmt, ...) PK_PRINTF(2, 3);
+/*
+ * For a library's "-1 with a reason in err": the message into err[0..n),
+ * then ": strerror(e)" when e is not 0. Returns -1.
+ */
+int pk_err_reason(char *err, size_t n, int e, const char *fmt, ...)
+    PK_PRINTF(4, 5);
 PK_NORETURN void pk_die_errno(int status, const char *fmt, ...) PK_PRINTF(2, 3);
 void pk_warn(const char *fmt, ...) PK_PRINTF(1, 2);
 void pk_warn_errno(const char *fmt, ...) PK_PRINTF(1, 2);

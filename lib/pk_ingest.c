@@ -9,7 +9,6 @@
 #include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "pk_err.h"
 #include "pk_ingest.h"
 #include "pk_statedir.h"
 
@@ -39,24 +39,6 @@ pk_ingest_init(struct pk_ingest *in, const char *host, uint64_t cap)
 	return 0;
 }
 
-static int fail(char *err, size_t n, int e, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-fail(char *err, size_t n, int e, const char *fmt, ...)
-{
-	va_list ap;
-	size_t l;
-
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	l = strlen(err);
-	if (e != 0 && l < n)
-		snprintf(err + l, n - l, ": %s", strerror(e));
-	return -1;
-}
-
 static int
 add_unix(struct pk_ingest_src *s, const char *path, char *err, size_t errsize)
 {
@@ -68,7 +50,7 @@ add_unix(struct pk_ingest_src *s, const char *path, char *err, size_t errsize)
 	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path) || strlen(path) == 0)
-		return fail(err, errsize, 0, "'%s': a socket path has 1 to "
+		return pk_err_reason(err, errsize, 0, "'%s': a socket path has 1 to "
 		    "107 bytes", path);
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
@@ -79,7 +61,7 @@ add_unix(struct pk_ingest_src *s, const char *path, char *err, size_t errsize)
 	else
 		*slash = '\0';
 	if (pk_statedir_prepare(dir, 0700, 1, why, sizeof(why)) == -1)
-		return fail(err, errsize, 0, "%s", why);
+		return pk_err_reason(err, errsize, 0, "%s", why);
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, path, strlen(path));
@@ -88,38 +70,38 @@ add_unix(struct pk_ingest_src *s, const char *path, char *err, size_t errsize)
 		int c;
 
 		if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid())
-			return fail(err, errsize, 0, "'%s' exists and is not "
+			return pk_err_reason(err, errsize, 0, "'%s' exists and is not "
 			    "a socket of ours", path);
 		c = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (c != -1 && connect(c, (struct sockaddr *)&sa,
 		    sizeof(sa)) == 0) {
 			close(c);
-			return fail(err, errsize, 0, "'%s': another program "
+			return pk_err_reason(err, errsize, 0, "'%s': another program "
 			    "is reading this socket", path);
 		}
 		if (c != -1)
 			close(c);
 		if (unlink(path) == -1)
-			return fail(err, errsize, errno, "cannot remove '%s'",
+			return pk_err_reason(err, errsize, errno, "cannot remove '%s'",
 			    path);
 	}
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
-		return fail(err, errsize, errno, "socket for '%s'", path);
+		return pk_err_reason(err, errsize, errno, "socket for '%s'", path);
 	old = umask(0117);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
 		int e = errno;
 
 		umask(old);
 		close(fd);
-		return fail(err, errsize, e, "cannot bind '%s'", path);
+		return pk_err_reason(err, errsize, e, "cannot bind '%s'", path);
 	}
 	umask(old);
 	if (chmod(path, 0660) == -1 || lstat(path, &st) == -1) {
 		int e = errno;
 
 		close(fd);
-		return fail(err, errsize, e, "'%s'", path);
+		return pk_err_reason(err, errsize, e, "'%s'", path);
 	}
 	s->fd = fd;
 	s->unix_sock = 1;
@@ -137,11 +119,11 @@ add_udp(struct pk_ingest_src *s, const char *arg, char *err, size_t errsize)
 	int fd, one = 1, r;
 
 	if (strlen(arg) >= sizeof(host))
-		return fail(err, errsize, 0, "'%s': too long", arg);
+		return pk_err_reason(err, errsize, 0, "'%s': too long", arg);
 	snprintf(host, sizeof(host), "%s", arg);
 	colon = strrchr(host, ':');
 	if (colon == NULL || colon[1] == '\0')
-		return fail(err, errsize, 0, "'udp:%s': expected udp:ADDR:PORT",
+		return pk_err_reason(err, errsize, 0, "'udp:%s': expected udp:ADDR:PORT",
 		    arg);
 	*colon = '\0';
 	if (host[0] == '[' && colon > host + 1 && colon[-1] == ']') {
@@ -166,7 +148,7 @@ add_udp(struct pk_ingest_src *s, const char *arg, char *err, size_t errsize)
 		if (fd != -1)
 			close(fd);
 		freeaddrinfo(ai);
-		return fail(err, errsize, e, "cannot bind 'udp:%s'", arg);
+		return pk_err_reason(err, errsize, e, "cannot bind 'udp:%s'", arg);
 	}
 	freeaddrinfo(ai);
 	/* The kernel's count of datagrams it dropped, in each recvmsg. */
@@ -183,7 +165,7 @@ pk_ingest_add(struct pk_ingest *in, const char *spec, char *err,
 	int r;
 
 	if (in->n == PK_INGEST_MAXSRC)
-		return fail(err, errsize, 0, "at most %d ingest sockets", PK_INGEST_MAXSRC);
+		return pk_err_reason(err, errsize, 0, "at most %d ingest sockets", PK_INGEST_MAXSRC);
 	s = &in->src[in->n];
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
@@ -192,7 +174,7 @@ pk_ingest_add(struct pk_ingest *in, const char *spec, char *err,
 	else if (strncmp(spec, "udp:", 4) == 0)
 		r = add_udp(s, spec + 4, err, errsize);
 	else
-		return fail(err, errsize, 0, "'%s': expected unix:PATH or "
+		return pk_err_reason(err, errsize, 0, "'%s': expected unix:PATH or "
 		    "udp:ADDR:PORT", spec);
 	if (r == -1)
 		return -1;

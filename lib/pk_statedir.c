@@ -4,31 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "pk_err.h"
-
-static int fail(char *err, size_t n, int e, const char *fmt, ...)
-    PK_PRINTF(4, 5);
-
-static int
-fail(char *err, size_t n, int e, const char *fmt, ...)
-{
-	va_list ap;
-	size_t l;
-
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	l = strlen(err);
-	if (e != 0 && l < n)
-		snprintf(err + l, n - l, ": %s", strerror(e));
-	return -1;
-}
 
 /* Every directory above path (absolute or relative to the cwd). */
 static int
@@ -39,12 +20,12 @@ check_parents(const char *path, char *err, size_t n)
 
 	if (path[0] != '/') {
 		if (getcwd(cwd, sizeof(cwd)) == NULL)
-			return fail(err, n, errno, "cannot resolve '%s'", path);
+			return pk_err_reason(err, n, errno, "cannot resolve '%s'", path);
 		if (snprintf(buf, sizeof(buf), "%s/%s", cwd, path) >=
 		    (int)sizeof(buf))
-			return fail(err, n, 0, "'%s': path too long", path);
+			return pk_err_reason(err, n, 0, "'%s': path too long", path);
 	} else if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
-		return fail(err, n, 0, "'%s': path too long", path);
+		return pk_err_reason(err, n, 0, "'%s': path too long", path);
 	}
 	while ((slash = strrchr(buf, '/')) != NULL) {
 		if (slash == buf)
@@ -52,12 +33,12 @@ check_parents(const char *path, char *err, size_t n)
 		else
 			*slash = '\0';
 		if (stat(buf, &st) == -1)
-			return fail(err, n, errno, "cannot stat '%s'", buf);
+			return pk_err_reason(err, n, errno, "cannot stat '%s'", buf);
 		if (st.st_uid != 0 && st.st_uid != geteuid())
-			return fail(err, n, 0, "'%s', above the state directory, "
+			return pk_err_reason(err, n, 0, "'%s', above the state directory, "
 			    "belongs to another user", buf);
 		if ((st.st_mode & 0022) != 0 && (st.st_mode & S_ISVTX) == 0)
-			return fail(err, n, 0, "'%s', above the state directory, "
+			return pk_err_reason(err, n, 0, "'%s', above the state directory, "
 			    "is writable by others (and not sticky)", buf);
 		if (slash == buf)
 			break;
@@ -71,19 +52,19 @@ pk_statedir_check(const char *dir, char *err, size_t errsize)
 	struct stat st;
 
 	if (lstat(dir, &st) == -1)
-		return fail(err, errsize, errno, "cannot use the state "
+		return pk_err_reason(err, errsize, errno, "cannot use the state "
 		    "directory '%s'", dir);
 	if (S_ISLNK(st.st_mode))
-		return fail(err, errsize, 0, "state directory '%s' is a symbolic "
+		return pk_err_reason(err, errsize, 0, "state directory '%s' is a symbolic "
 		    "link", dir);
 	if (!S_ISDIR(st.st_mode))
-		return fail(err, errsize, 0, "state directory '%s' is not a "
+		return pk_err_reason(err, errsize, 0, "state directory '%s' is not a "
 		    "directory", dir);
 	if (st.st_uid != geteuid())
-		return fail(err, errsize, 0, "state directory '%s' belongs to "
+		return pk_err_reason(err, errsize, 0, "state directory '%s' belongs to "
 		    "another user", dir);
 	if ((st.st_mode & 0022) != 0)
-		return fail(err, errsize, 0, "state directory '%s' is writable by "
+		return pk_err_reason(err, errsize, 0, "state directory '%s' is writable by "
 		    "group or others", dir);
 	return check_parents(dir, err, errsize);
 }
@@ -96,18 +77,18 @@ pk_statedir_prepare(const char *dir, mode_t mode, int create, char *err,
 
 	if (create) {
 		if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
-			return fail(err, errsize, 0, "'%s': path too long", dir);
+			return pk_err_reason(err, errsize, 0, "'%s': path too long", dir);
 		for (p = buf + 1; *p != '\0'; p++) {
 			if (*p != '/')
 				continue;
 			*p = '\0';
 			if (mkdir(buf, 0755) == -1 && errno != EEXIST)
-				return fail(err, errsize, errno,
+				return pk_err_reason(err, errsize, errno,
 				    "cannot create '%s'", buf);
 			*p = '/';
 		}
 		if (mkdir(dir, mode) == -1 && errno != EEXIST)
-			return fail(err, errsize, errno, "cannot create the state "
+			return pk_err_reason(err, errsize, errno, "cannot create the state "
 			    "directory '%s'", dir);
 	}
 	return pk_statedir_check(dir, err, errsize);
