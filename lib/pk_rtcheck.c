@@ -12,9 +12,9 @@
 #define CAP_IPC_LOCK_BIT 14
 #define CAP_SYS_NICE_BIT 23
 
-/* Read the first line of root/path, without its newline; -1 if absent. */
-static int
-read_line(const char *root, const char *path, char *buf, size_t size)
+int
+pk_rtcheck_read_line(const char *root, const char *path, char *buf,
+    size_t size)
 {
 	char full[4096];
 	FILE *f;
@@ -171,7 +171,7 @@ governors(const char *root, int *slow)
 	for (cpu = 0; cpu < 4096; cpu++) {
 		snprintf(path, sizeof(path),
 		    "/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor", cpu);
-		if (read_line(root, path, buf, sizeof(buf)) == -1) {
+		if (pk_rtcheck_read_line(root, path, buf, sizeof(buf)) == -1) {
 			snprintf(path, sizeof(path), "%s/sys/devices/system/cpu/"
 			    "cpu%d", root, cpu);
 			if (access(path, F_OK) == -1)
@@ -215,7 +215,7 @@ bracketed(const char *root, const char *path, char *buf, size_t size)
 	char line[256];
 	const char *p, *q;
 
-	if (read_line(root, path, line, sizeof(line)) == -1 ||
+	if (pk_rtcheck_read_line(root, path, line, sizeof(line)) == -1 ||
 	    (p = strchr(line, '[')) == NULL || (q = strchr(p, ']')) == NULL ||
 	    (size_t)(q - p - 1) >= size)
 		return -1;
@@ -241,7 +241,7 @@ running(const char *root, const char *name)
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
-		if (read_line(root, path, comm, sizeof(comm)) == 0 &&
+		if (pk_rtcheck_read_line(root, path, comm, sizeof(comm)) == 0 &&
 		    strcmp(comm, name) == 0)
 			found = 1;
 	}
@@ -290,19 +290,19 @@ more_checks(const char *root, int cpu, json_t *rep, json_t *recs)
 	for (st = 0; st < 32; st++) {
 		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/"
 		    "cpuidle/state%d/latency", cpu >= 0 ? cpu : 0, st);
-		if (read_line(root, path, buf, sizeof(buf)) == -1)
+		if (pk_rtcheck_read_line(root, path, buf, sizeof(buf)) == -1)
 			break;
 		lat = strtoull(buf, NULL, 10);
 		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/"
 		    "cpuidle/state%d/disable", cpu >= 0 ? cpu : 0, st);
-		if (read_line(root, path, name, sizeof(name)) == 0 &&
+		if (pk_rtcheck_read_line(root, path, name, sizeof(name)) == 0 &&
 		    strcmp(name, "1") == 0)
 			continue;
 		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/"
 		    "cpuidle/state%d/name", cpu >= 0 ? cpu : 0, st);
 		if (lat >= worst) {
 			worst = lat;
-			if (read_line(root, path, worst_name,
+			if (pk_rtcheck_read_line(root, path, worst_name,
 			    sizeof(worst_name)) == -1)
 				snprintf(worst_name, sizeof(worst_name),
 				    "state%d", st);
@@ -330,7 +330,7 @@ more_checks(const char *root, int cpu, json_t *rep, json_t *recs)
 		return;
 	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/topology/"
 	    "thread_siblings_list", cpu);
-	if (read_line(root, path, buf, sizeof(buf)) == 0) {
+	if (pk_rtcheck_read_line(root, path, buf, sizeof(buf)) == 0) {
 		json_object_set_new(rep, "smt_siblings", json_string(buf));
 		snprintf(name, sizeof(name), "%d", cpu);
 		if (strcmp(buf, name) != 0) {
@@ -383,27 +383,27 @@ pk_rtcheck_report_cpu(const char *root, int cpu)
 	int c, busy, quiet;
 	if (root == NULL)
 		root = "";
-	if (read_line(root, "/proc/sys/kernel/version", version,
+	if (pk_rtcheck_read_line(root, "/proc/sys/kernel/version", version,
 	    sizeof(version)) == -1)
 		version[0] = '\0';
-	if (read_line(root, "/proc/sys/kernel/osrelease", release,
+	if (pk_rtcheck_read_line(root, "/proc/sys/kernel/osrelease", release,
 	    sizeof(release)) == -1)
 		snprintf(release, sizeof(release), "unknown");
-	if (read_line(root, "/sys/kernel/realtime", realtime,
+	if (pk_rtcheck_read_line(root, "/sys/kernel/realtime", realtime,
 	    sizeof(realtime)) == -1)
 		realtime[0] = '\0';
-	if (read_line(root, "/proc/cmdline", cmdline, sizeof(cmdline)) == -1)
+	if (pk_rtcheck_read_line(root, "/proc/cmdline", cmdline, sizeof(cmdline)) == -1)
 		cmdline[0] = '\0';
-	if (read_line(root, "/sys/devices/system/cpu/isolated", isol,
+	if (pk_rtcheck_read_line(root, "/sys/devices/system/cpu/isolated", isol,
 	    sizeof(isol)) == -1)
 		isol[0] = '\0';
-	if (read_line(root, "/sys/devices/system/cpu/nohz_full", nohz,
+	if (pk_rtcheck_read_line(root, "/sys/devices/system/cpu/nohz_full", nohz,
 	    sizeof(nohz)) == -1 || strcmp(nohz, "(null)") == 0)
 		nohz[0] = '\0';
-	if (read_line(root, "/proc/sys/kernel/sched_rt_runtime_us", rt_runtime,
+	if (pk_rtcheck_read_line(root, "/proc/sys/kernel/sched_rt_runtime_us", rt_runtime,
 	    sizeof(rt_runtime)) == -1)
 		rt_runtime[0] = '\0';
-	if (read_line(root, "/sys/devices/system/cpu/smt/control", smt,
+	if (pk_rtcheck_read_line(root, "/sys/devices/system/cpu/smt/control", smt,
 	    sizeof(smt)) == -1)
 		snprintf(smt, sizeof(smt), "unknown");
 	capeff = status_hex(root, "CapEff");
@@ -417,7 +417,7 @@ pk_rtcheck_report_cpu(const char *root, int cpu)
 	model = preempt_model(version, realtime);
 	/* "none (voluntary) full": the current mode in parentheses (debugfs). */
 	dyn[0] = '\0';
-	if (read_line(root, "/sys/kernel/debug/sched/preempt", dbuf,
+	if (pk_rtcheck_read_line(root, "/sys/kernel/debug/sched/preempt", dbuf,
 	    sizeof(dbuf)) == 0 && (p = strchr(dbuf, '(')) != NULL &&
 	    (q = strchr(p, ')')) != NULL && (size_t)(q - p - 1) < sizeof(dyn)) {
 		memcpy(dyn, p + 1, (size_t)(q - p - 1));

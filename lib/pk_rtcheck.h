@@ -23,5 +23,11 @@ json_t *pk_rtcheck_report(const char *root);
  * states and irqbalance in both.
  */
 json_t *pk_rtcheck_report_cpu(const char *root, int cpu);
+/*
+ * The first line of root/path without its newline and trailing blanks,
+ * into buf; -1 if it cannot be read. (pk_rtplan reads with it too.)
+ */
+int pk_rtcheck_read_line(const char *root, const char *path, char *buf,
+    size_t size);
 
 #endif

@@ -13,30 +13,10 @@
 
 #include "pk_err.h"
 #include "pk_io.h"
+#include "pk_rtcheck.h"
 
 #define MAXCPU	1024
 #define VALMAX	256
-
-/* The first line of root/path without its newline; -1 if unreadable. */
-static int
-read_value(const char *root, const char *path, char *buf, size_t size)
-{
-	char full[4096];
-	ssize_t n;
-	int fd;
-
-	snprintf(full, sizeof(full), "%s%s", root, path);
-	fd = open(full, O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
-		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
 
 /* A CPU list ("0-3,6") into set; -1 if it is not one. */
 static int
@@ -146,11 +126,11 @@ pk_rtplan_make(const char *root, int cpu)
 		return NULL;
 	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/cpufreq/"
 	    "scaling_governor", cpu);
-	if (read_value(root, path, v, sizeof(v)) == 0)
+	if (pk_rtcheck_read_line(root, path, v, sizeof(v)) == 0)
 		add(plan, path, v, "performance", "a fixed clock under the "
 		    "loop");
 	/* The other online CPUs take the loop's CPU's interrupts. */
-	if (read_value(root, "/sys/devices/system/cpu/online", v,
+	if (pk_rtcheck_read_line(root, "/sys/devices/system/cpu/online", v,
 	    sizeof(v)) == 0 && parse_list(v, online) == 0 && cpu < MAXCPU &&
 	    cpu >= 0) {
 		online[cpu] = 0;
@@ -162,7 +142,7 @@ pk_rtplan_make(const char *root, int cpu)
 				continue;
 			snprintf(path, sizeof(path), "/proc/irq/%.16s/"
 			    "smp_affinity_list", de->d_name);
-			if (read_value(root, path, v, sizeof(v)) == 0 &&
+			if (pk_rtcheck_read_line(root, path, v, sizeof(v)) == 0 &&
 			    parse_list(v, set) == 0 && set[cpu])
 				add(plan, path, v, others, "no device interrupt "
 				    "on the loop's CPU");
@@ -170,12 +150,12 @@ pk_rtplan_make(const char *root, int cpu)
 		if (d != NULL)
 			closedir(d);
 	}
-	if (read_value(root, "/sys/kernel/mm/transparent_hugepage/enabled", v,
+	if (pk_rtcheck_read_line(root, "/sys/kernel/mm/transparent_hugepage/enabled", v,
 	    sizeof(v)) == 0)
 		add(plan, "/sys/kernel/mm/transparent_hugepage/enabled",
 		    chosen(v), "never", "no khugepaged or compaction stall "
 		    "in the loop's page faults");
-	if (read_value(root, "/proc/sys/kernel/sched_rt_runtime_us", v,
+	if (pk_rtcheck_read_line(root, "/proc/sys/kernel/sched_rt_runtime_us", v,
 	    sizeof(v)) == 0)
 		add(plan, "/proc/sys/kernel/sched_rt_runtime_us", v, "-1",
 		    "no RT throttling: the loop may use its whole CPU");
