@@ -249,19 +249,37 @@ drop(struct pk_alert_sched *s, struct pk_alert_job *j)
 }
 
 /*
- * Another worker delivers a job of j's receiver (by name, so that a
- * reload's new receiver waits for the old one's delivery too): j waits,
- * so that each receiver sees its notifications in order.
+ * The receivers of the jobs in flight (a worker's delivery, or the spool
+ * retry's write), at most PK_ALERT_SCHED_WORKERS + 1: gathered once a
+ * round, so that the round stays linear in the queue.
  */
-static int
-receiver_busy(const struct pk_alert_sched *s, const struct pk_alert_job *j)
+#define INFLIGHT_MAX (PK_ALERT_SCHED_WORKERS + 1)
+
+static size_t
+inflight_receivers(const struct pk_alert_sched *s, const char **names)
 {
 	const struct pk_alert_job *k;
+	size_t n = 0;
 
-	if (s->busy == 0)
-		return 0;
-	for (k = s->head; k != NULL && k != j; k = k->next)
-		if (k->inflight && strcmp(k->e.receiver, j->e.receiver) == 0)
+	for (k = s->head; k != NULL && n < INFLIGHT_MAX &&
+	    s->busy + s->spooling > 0; k = k->next)
+		if (k->inflight)
+			names[n++] = k->e.receiver;
+	return n;
+}
+
+/*
+ * Another job of j's receiver is in flight (by name, so that a reload's
+ * new receiver waits for the old one's delivery too): j waits, so that
+ * each receiver sees its notifications in order.
+ */
+static int
+receiver_busy(const char *const *names, size_t n, const struct pk_alert_job *j)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], j->e.receiver) == 0)
 			return 1;
 	return 0;
 }
@@ -303,6 +321,8 @@ round_locked(struct pk_alert_sched *s, double *wake, int worker)
 	double now = s->ops->clock(s->arg), back;
 	char err[512];
 	void *targets;
+	const char *flying[INFLIGHT_MAX];
+	size_t nflying;
 	int ok, permanent = 0, buried = 0;
 
 	*wake = now + s->tick;
@@ -323,8 +343,9 @@ round_locked(struct pk_alert_sched *s, double *wake, int worker)
 	 * job waiting: each target sees its notifications in order, so a
 	 * retried "firing" never overtakes its "resolved".
 	 */
+	nflying = inflight_receivers(s, flying);
 	for (j = s->head; j != NULL; j = j->next) {
-		if (j->inflight || receiver_busy(s, j))
+		if (j->inflight || receiver_busy(flying, nflying, j))
 			continue;
 		t = s->ops->target(s->arg, targets, j->e.receiver);
 		if (t == NULL) {
